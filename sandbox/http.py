@@ -1,0 +1,184 @@
+"""What every fake service shares: its state, authentication, fault injection and the HTTP server.
+
+Each API module (`jira_api`, `github_api`) builds a Starlette sub-application with
+`service_app(...)`; `FaultMiddleware` then checks the credentials and plays the
+faults a test asked for (429 with Retry-After, bursts of 5xx, slow or hanging
+responses) before the endpoint runs, the way a real service misbehaves in front of
+a correct endpoint. `SandboxHTTPServer` runs the whole thing with uvicorn on
+127.0.0.1 in a background thread (tests) or in the foreground (`teamtide sandbox serve`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from sandbox.world import World
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class Faults:
+    """Misbehaviour of one service, set per test through `/_sandbox/faults` or `SandboxState.set_faults`."""
+
+    rate_limit_every: int = 0  # every Nth request is answered 429 with Retry-After
+    retry_after_seconds: int = 1
+    error_burst: int = 0  # the next N requests are answered with a 5xx
+    error_status: int = 503
+    slow_seconds: float = 0.0  # added to every response
+    hang_next: int = 0  # the next N requests wait `hang_seconds` (a client time-out)
+    hang_seconds: float = 30.0
+    malformed: bool = False  # serve the world's malformed records with broken fields
+
+    def update(self, **changes: Any) -> None:
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
+        for name, value in changes.items():
+            setattr(self, name, type(getattr(self, name))(value))
+
+
+@dataclass
+class SandboxState:
+    """The world being served plus the per-service knobs; shared by every request."""
+
+    world: World
+    tokens: dict[str, str] = field(default_factory=lambda: {"jira": "jira-token", "github": "github-token", "kube": "kube-token"})
+    faults: dict[str, Faults] = field(default_factory=lambda: collections.defaultdict(Faults))
+    requests: collections.Counter[str] = field(default_factory=collections.Counter)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    clock_listeners: list[Callable[[dt.datetime, dt.datetime], None]] = field(default_factory=list)
+    jira_cloud: bool = True  # report Cloud (enhanced search) or Server/Data Center (classic search)
+
+    def set_faults(self, service: str, **changes: Any) -> None:
+        with self.lock:
+            self.faults[service].update(**changes)
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def advance(self, to: dt.datetime) -> None:
+        """Move the clock forward; what happened in between becomes visible."""
+        with self.lock:
+            before = self.world.clock
+            if to < before:
+                raise ValueError(f"the sandbox clock only moves forward ({to} < {before})")
+            if to > self.world.end:
+                raise ValueError(f"the world was generated up to {self.world.end}, not {to}")
+            self.world.clock = to
+            for listener in self.clock_listeners:
+                listener(before, to)
+
+    def count(self, service: str, path: str) -> None:
+        with self.lock:
+            self.requests[service] += 1
+            self.requests[f"{service} {path}"] += 1
+
+
+ErrorBody = Callable[[int, str], dict[str, Any]]
+AuthCheck = Callable[[Request, SandboxState], bool]
+
+
+class FaultMiddleware(BaseHTTPMiddleware):
+    """Counts, authenticates and misbehaves on request, before the endpoint answers."""
+
+    def __init__(self, app: Any, *, service: str, state: SandboxState, auth: AuthCheck, error_body: ErrorBody) -> None:
+        super().__init__(app)
+        self.service, self.state, self.auth, self.error_body = service, state, auth, error_body
+
+    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        state, service = self.state, self.service
+        state.count(service, request.url.path)
+        with state.lock:
+            faults = state.faults[service]
+            n = state.requests[service]
+            hang = faults.hang_next > 0
+            if hang:
+                faults.hang_next -= 1
+            burst = faults.error_burst > 0
+            if burst:
+                faults.error_burst -= 1
+            limited = faults.rate_limit_every > 0 and n % faults.rate_limit_every == 0
+            slow, hang_seconds, status = faults.slow_seconds, faults.hang_seconds, faults.error_status
+            retry_after = faults.retry_after_seconds
+        if hang:
+            await asyncio.sleep(hang_seconds)
+        if slow:
+            await asyncio.sleep(slow)
+        if not self.auth(request, state):
+            return JSONResponse(self.error_body(401, "Client must be authenticated to access this resource."), 401)
+        if burst:
+            return JSONResponse(self.error_body(status, "Service unavailable, try again later."), status)
+        if limited:
+            return JSONResponse(
+                self.error_body(429, "Rate limit exceeded."), 429, headers={"Retry-After": str(retry_after)}
+            )
+        return await call_next(request)
+
+
+def service_app(
+    routes: Sequence[BaseRoute], *, service: str, state: SandboxState, auth: AuthCheck, error_body: ErrorBody
+) -> Starlette:
+    """A sub-application for one fake service, behind the shared auth and fault middleware."""
+    middleware = [Middleware(FaultMiddleware, service=service, state=state, auth=auth, error_body=error_body)]
+    return Starlette(routes=list(routes), middleware=middleware)
+
+
+class SandboxHTTPServer:
+    """uvicorn on 127.0.0.1; port 0 picks a free port. Use as a context manager in tests."""
+
+    def __init__(self, app: Starlette, port: int = 0, host: str = LOOPBACK) -> None:
+        if host not in (LOOPBACK, "localhost", "::1"):
+            raise ValueError("the sandbox serves on the loopback interface only")
+        self.app = app
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind((LOOPBACK, port))
+        self.port: int = self.socket.getsockname()[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_keep_alive=30)
+        self.server = uvicorn.Server(config)
+        self.thread: threading.Thread | None = None
+
+    def serve_forever(self) -> None:
+        self.server.run(sockets=[self.socket])
+
+    def start(self) -> SandboxHTTPServer:
+        self.thread = threading.Thread(target=self.serve_forever, name="sandbox-http", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the sandbox HTTP server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+        self.socket.close()
+
+    def __enter__(self) -> SandboxHTTPServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,280 @@
+"""Typed settings from the org file (YAML): the one place every layer reads configuration from.
+
+Key names follow DESIGN.md ("The org file"): they are a contract with other teams'
+tools, so fields may be added but never renamed. Secrets stay `${ENV_VAR}` references
+until the moment a collector needs them (`Secret.reveal`), so they never reach the
+database, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+TeamKind = Literal["research", "enablement", "infra", "other"]
+Stage = Literal["todo", "active", "waiting", "done"]
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Strict(BaseModel):
+    """Base for every section: unknown keys are errors, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Secret(str):
+    """A config string that may hold `${ENV_VAR}` references, resolved only on `reveal()`."""
+
+    def env_vars(self) -> list[str]:
+        return _ENV_REF.findall(self)
+
+    def missing_env_vars(self) -> list[str]:
+        return [name for name in self.env_vars() if name not in os.environ]
+
+    def reveal(self) -> str:
+        missing = self.missing_env_vars()
+        if missing:
+            raise KeyError(f"environment variable {missing[0]} is not set")
+        return _ENV_REF.sub(lambda m: os.environ[m.group(1)], str(self))
+
+    def __repr__(self) -> str:  # never print a value, only the reference
+        return "Secret(***)" if not self.env_vars() else f"Secret({str(self)!r})"
+
+
+class Membership(Strict):
+    team: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def covers(self, day: dt.date) -> bool:
+        return self.from_ <= day and (self.to is None or day <= self.to)
+
+
+class Person(Strict):
+    name: str
+    emails: list[str] = []
+    jira: str | None = None
+    github: str | None = None
+    aliases: list[str] = []
+    memberships: list[Membership] = []
+
+
+class Team(Strict):
+    name: str
+    kind: TeamKind = "other"
+    leads: list[str] = []
+
+
+class Reorg(Strict):
+    date: dt.date
+    name: str
+
+
+class Org(Strict):
+    timezone: str = "UTC"
+    teams: list[Team] = []
+    people: list[Person] = []
+    reorgs: list[Reorg] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Dublin)") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Match(Strict):
+    """Conditions of a rule: it matches when any condition matches (values are alternatives)."""
+
+    jira_projects: list[str] = []
+    jira_issue_types: list[str] = []
+    jira_labels: list[str] = []
+    jira_components: list[str] = []
+    jira_epics: list[str] = []
+    github_repos: list[str] = []  # globs, e.g. "acme/infra-*"
+    github_labels: list[str] = []
+
+
+class CategoryRule(Strict):
+    name: str
+    match: Match = Match()
+
+
+class Workflow(Strict):
+    stages: dict[str, Stage] = {}  # status name -> stage, overriding the status category
+
+
+class RuleSection(Strict):
+    match: Match = Match()
+
+
+def _default_unplanned() -> RuleSection:
+    return RuleSection(
+        match=Match(jira_issue_types=["Bug", "Support Request"], jira_labels=["interrupt"])
+    )
+
+
+class SlaHours(Strict):
+    first_response: dict[str, float] = {"default": 24.0}  # by priority name, plus "default"
+    resolution: dict[str, float] = {"default": 120.0}
+
+
+class Support(Strict):
+    match: Match = Match(jira_issue_types=["Support Request"])
+    sla_hours: SlaHours = SlaHours()
+
+
+class Load(Strict):
+    flood_factor: float = Field(1.5, gt=0)
+    drought_factor: float = Field(0.5, ge=0)
+
+
+class Database(Strict):
+    url: str = "sqlite:///teamtide.db"
+
+
+class JiraSource(Strict):
+    url: str
+    email: str | None = None  # Cloud: basic auth with e-mail + API token
+    user: str | None = None  # Server/Data Center: user name (+ token/password)
+    token: Secret | None = None
+    jql: str = ""
+    worklogs: bool = False
+    overlap_minutes: int = Field(2, ge=0)
+    page_size: int = Field(100, gt=0, le=5000)
+    verify_ssl: bool = True
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        return Secret(value) if isinstance(value, str) else value
+
+
+class GithubSource(Strict):
+    url: str = "https://api.github.com"
+    token: Secret | None = None
+    repos: list[str] = []
+    orgs: list[str] = []
+    issues: bool = False  # also collect GitHub issues as work items
+    seconds_between_requests: float = Field(0.0, ge=0)  # PyGithub's own throttle, set deliberately
+    per_page: int = Field(100, gt=0, le=100)
+    verify_ssl: bool = True
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        return Secret(value) if isinstance(value, str) else value
+
+
+class ClusterSource(Strict):
+    kubeconfig: str | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    api_url: str | None = None
+    token: Secret | None = None
+    verify_ssl: bool = True
+    namespaces: dict[str, str] = {}  # namespace glob -> team name
+    node_group_label: str | None = None
+    prometheus_url: str | None = None
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        return Secret(value) if isinstance(value, str) else value
+
+
+class Sources(Strict):
+    jira: JiraSource | None = None
+    github: GithubSource | None = None
+    cluster: ClusterSource | None = None
+
+
+class Job(Strict):
+    """One scheduled job: an interval in minutes or a cron expression (org timezone)."""
+
+    every_minutes: float | None = Field(None, gt=0)
+    cron: str | None = None
+    enabled: bool = True
+
+
+class Schedule(Strict):
+    jira: Job = Job(every_minutes=30)
+    github: Job = Job(every_minutes=30)
+    cluster: Job = Job(every_minutes=5)
+    report: Job = Job(cron="0 8 * * mon")
+    misfire_grace_seconds: int = Field(300, ge=1)
+
+
+class Smtp(Strict):
+    host: str
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    user: Secret | None = None
+    password: Secret | None = None
+    sender: str = "teamtide@localhost"
+
+    @field_validator("user", "password", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        return Secret(value) if isinstance(value, str) else value
+
+
+class Report(Strict):
+    recipients: list[str] = []
+    per_team_lead: bool = False
+    smtp: Smtp | None = None
+    webhook_url: Secret | None = None
+    dashboard_url: str | None = None
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        return Secret(value) if isinstance(value, str) else value
+
+
+class Config(Strict):
+    database: Database = Database()
+    org: Org = Org()
+    workflow: Workflow = Workflow()
+    categories: list[CategoryRule] = []
+    unplanned: RuleSection = Field(default_factory=_default_unplanned)
+    support: Support = Support()
+    load: Load = Load()
+    sources: Sources = Sources()
+    schedule: Schedule = Schedule()
+    report: Report = Report()
+
+    path: Path | None = Field(None, exclude=True)  # where it was read from, for messages
+
+    def team_names(self) -> list[str]:
+        return [team.name for team in self.org.teams]
+
+    def secrets(self) -> list[tuple[str, Secret]]:
+        """Every secret-bearing setting as (key path, reference): for checks and redaction."""
+        found: list[tuple[str, Secret]] = []
+
+        def walk(node: Any, path: str) -> None:
+            if isinstance(node, Secret):
+                found.append((path, node))
+            elif isinstance(node, BaseModel):
+                for name in type(node).model_fields:
+                    walk(getattr(node, name), f"{path}.{name}" if path else name)
+
+        walk(self, "")
+        return found
