@@ -60,7 +60,13 @@ class SandboxState:
     """The world being served plus the per-service knobs; shared by every request."""
 
     world: World
-    tokens: dict[str, str] = field(default_factory=lambda: {"jira": "jira-token", "github": "github-token", "kube": "kube-token"})
+    tokens: dict[str, str] = field(
+        default_factory=lambda: {
+            "jira": "jira-token",
+            "github": "github-token",
+            "kube": "kube-token",
+        }
+    )
     faults: dict[str, Faults] = field(default_factory=lambda: collections.defaultdict(Faults))
     requests: collections.Counter[str] = field(default_factory=collections.Counter)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -100,11 +106,15 @@ AuthCheck = Callable[[Request, SandboxState], bool]
 class FaultMiddleware(BaseHTTPMiddleware):
     """Counts, authenticates and misbehaves on request, before the endpoint answers."""
 
-    def __init__(self, app: Any, *, service: str, state: SandboxState, auth: AuthCheck, error_body: ErrorBody) -> None:
+    def __init__(
+        self, app: Any, *, service: str, state: SandboxState, auth: AuthCheck, error_body: ErrorBody
+    ) -> None:
         super().__init__(app)
         self.service, self.state, self.auth, self.error_body = service, state, auth, error_body
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         state, service = self.state, self.service
         state.count(service, request.url.path)
         with state.lock:
@@ -117,28 +127,45 @@ class FaultMiddleware(BaseHTTPMiddleware):
             if burst:
                 faults.error_burst -= 1
             limited = faults.rate_limit_every > 0 and n % faults.rate_limit_every == 0
-            slow, hang_seconds, status = faults.slow_seconds, faults.hang_seconds, faults.error_status
+            slow, hang_seconds, status = (
+                faults.slow_seconds,
+                faults.hang_seconds,
+                faults.error_status,
+            )
             retry_after = faults.retry_after_seconds
         if hang:
             await asyncio.sleep(hang_seconds)
         if slow:
             await asyncio.sleep(slow)
         if not self.auth(request, state):
-            return JSONResponse(self.error_body(401, "Client must be authenticated to access this resource."), 401)
+            return JSONResponse(
+                self.error_body(401, "Client must be authenticated to access this resource."), 401
+            )
         if burst:
-            return JSONResponse(self.error_body(status, "Service unavailable, try again later."), status)
+            return JSONResponse(
+                self.error_body(status, "Service unavailable, try again later."), status
+            )
         if limited:
             return JSONResponse(
-                self.error_body(429, "Rate limit exceeded."), 429, headers={"Retry-After": str(retry_after)}
+                self.error_body(429, "Rate limit exceeded."),
+                429,
+                headers={"Retry-After": str(retry_after)},
             )
         return await call_next(request)
 
 
 def service_app(
-    routes: Sequence[BaseRoute], *, service: str, state: SandboxState, auth: AuthCheck, error_body: ErrorBody
+    routes: Sequence[BaseRoute],
+    *,
+    service: str,
+    state: SandboxState,
+    auth: AuthCheck,
+    error_body: ErrorBody,
 ) -> Starlette:
     """A sub-application for one fake service, behind the shared auth and fault middleware."""
-    middleware = [Middleware(FaultMiddleware, service=service, state=state, auth=auth, error_body=error_body)]
+    middleware = [
+        Middleware(FaultMiddleware, service=service, state=state, auth=auth, error_body=error_body)
+    ]
     return Starlette(routes=list(routes), middleware=middleware)
 
 

@@ -129,7 +129,9 @@ class PullRequest:
     branch: str
     author: str  # github login
     created: dt.datetime
-    draft_until: dt.datetime | None = None  # left draft (ready_for_review event) at; None = never draft
+    draft_until: dt.datetime | None = (
+        None  # left draft (ready_for_review event) at; None = never draft
+    )
     still_draft: bool = False  # created as draft and never left it
     merged_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None

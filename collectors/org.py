@@ -1,0 +1,132 @@
+"""The org file's people, teams, identities and memberships, loaded into the database.
+
+Loading is idempotent (a second load changes nothing) and never erases history: a
+person dropped from the file is marked inactive, an identity no longer claimed becomes
+unmapped, and a membership removed from the file is closed rather than deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db import models
+from db.upsert import upsert
+from teamtide.config import Config
+
+
+@dataclass
+class OrgLoadResult:
+    teams: int = 0
+    people: int = 0
+    identities: int = 0
+    memberships: int = 0
+    closed_memberships: int = 0
+    changed: bool = False
+
+
+def _identities(config: Config) -> dict[tuple[str, str], str]:
+    """(source, account) -> person name, for every identity the file claims."""
+    claimed: dict[tuple[str, str], str] = {}
+    for person in config.org.people:
+        if person.jira:
+            claimed["jira", person.jira] = person.name
+        if person.github:
+            claimed["github", person.github.lower()] = person.name
+        for email in person.emails:
+            claimed["email", email.lower()] = person.name
+        for alias in person.aliases:
+            claimed["alias", alias] = person.name
+    return claimed
+
+
+def load_org(session: Session, config: Config, today: dt.date) -> OrgLoadResult:
+    """Bring the database's org tables in line with the file; `today` closes removed memberships."""
+    result = OrgLoadResult()
+    before = _snapshot(session)
+
+    if config.org.teams:
+        upsert(
+            session,
+            models.Team,
+            [{"name": t.name, "kind": t.kind} for t in config.org.teams],
+            ["name"],
+        )
+    names = [p.name for p in config.org.people]
+    if names:
+        upsert(session, models.Person, [{"name": n, "active": True} for n in names], ["name"])
+    session.execute(
+        update(models.Person).where(models.Person.name.not_in(names)).values(active=False)
+    )
+
+    team_id = dict(session.execute(select(models.Team.name, models.Team.id)).all())
+    person_id = dict(session.execute(select(models.Person.name, models.Person.id)).all())
+
+    claimed = _identities(config)
+    rows = [{"source": s, "value": v, "person_id": person_id[n]} for (s, v), n in claimed.items()]
+    if rows:
+        upsert(session, models.Identity, rows, ["source", "value"], update=["person_id"])
+    for identity in session.scalars(
+        select(models.Identity).where(models.Identity.person_id.is_not(None))
+    ):
+        if (identity.source, identity.value) not in claimed:
+            identity.person_id = None
+
+    in_file = {
+        (person_id[p.name], team_id[m.team], m.from_): m.to
+        for p in config.org.people
+        for m in p.memberships
+        if m.team in team_id
+    }
+    rows = [
+        {"person_id": p, "team_id": t, "valid_from": f, "valid_to": to}
+        for (p, t, f), to in in_file.items()
+    ]
+    if rows:
+        upsert(
+            session,
+            models.Membership,
+            rows,
+            ["person_id", "team_id", "valid_from"],
+            update=["valid_to"],
+        )
+    for membership in session.scalars(
+        select(models.Membership).where(models.Membership.valid_to.is_(None))
+    ):
+        if (membership.person_id, membership.team_id, membership.valid_from) not in in_file:
+            membership.valid_to = max(membership.valid_from, today)
+            result.closed_memberships += 1
+    session.flush()
+
+    result.teams, result.people = len(config.org.teams), len(names)
+    result.identities, result.memberships = len(claimed), len(in_file)
+    result.changed = _snapshot(session) != before
+    return result
+
+
+def _snapshot(session: Session) -> tuple[object, ...]:
+    """Everything the org load may touch, to tell whether a load changed anything."""
+    return (
+        sorted(session.execute(select(models.Team.name, models.Team.kind)).all()),
+        sorted(session.execute(select(models.Person.name, models.Person.active)).all()),
+        sorted(
+            session.execute(
+                select(models.Identity.source, models.Identity.value, models.Identity.person_id)
+            ).all(),
+            key=repr,
+        ),
+        sorted(
+            session.execute(
+                select(
+                    models.Membership.person_id,
+                    models.Membership.team_id,
+                    models.Membership.valid_from,
+                    models.Membership.valid_to,
+                )
+            ).all(),
+            key=repr,
+        ),
+    )

@@ -1,0 +1,59 @@
+"""Bulk `INSERT ... ON CONFLICT` for SQLite and PostgreSQL: thousands of rows per statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+# Rows per INSERT statement (`insertmanyvalues_page_size` of the engine); SQLAlchemy
+# lowers it by itself where SQLite's or PostgreSQL's bound-parameter limit needs it.
+ROWS_PER_STATEMENT = 2000
+
+
+def _insert(table: Table, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upsert is implemented for SQLite and PostgreSQL, not {dialect}")
+
+
+def upsert(
+    conn: Connection | Session,
+    table: Table | Any,
+    rows: Sequence[Mapping[str, Any]],
+    key: Iterable[str],
+    *,
+    update: Iterable[str] | None = None,
+    returning: Iterable[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert rows, updating `update` columns (default: all but the key) where `key` exists.
+
+    Rows must share one set of columns. With `update=()` existing rows are left as they
+    are (`DO NOTHING`). `returning` columns come back for every inserted or updated row.
+    """
+    table = getattr(table, "__table__", table)
+    if not rows:
+        return []
+    key = list(key)
+    columns = list(rows[0].keys())
+    update = [c for c in columns if c not in key] if update is None else list(update)
+    dialect = conn.bind.dialect.name if isinstance(conn, Session) else conn.dialect.name
+    stmt = _insert(table, dialect)
+    if update:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=key, set_={name: stmt.excluded[name] for name in update}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=key)
+    ret_cols = [table.c[name] for name in returning]
+    if ret_cols:
+        stmt = stmt.returning(*ret_cols, sort_by_parameter_order=True)
+    # An executemany: SQLAlchemy's "insertmanyvalues" sends it as multi-row VALUES
+    # statements (ROWS_PER_STATEMENT rows each), compiled once.
+    result = conn.execute(stmt, [dict(row) for row in rows])
+    return [tuple(row) for row in result] if ret_cols else []

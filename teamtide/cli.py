@@ -1,0 +1,205 @@
+"""The `teamtide` command: the composition root, the one place that wires every layer together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from teamtide import config as configmod
+
+app = typer.Typer(
+    help="teamtide: where engineering time goes, how long people wait, and whether load comes in floods and droughts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sandbox_app = typer.Typer(
+    help="The synthetic organisation served as fake Jira, GitHub and Kubernetes APIs.",
+    no_args_is_help=True,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+console = Console()
+err = Console(stderr=True)
+
+EXIT_CONFIG = 2
+EXIT_UNAVAILABLE = 3
+
+
+class State:
+    config_path: Path = Path("teamtide.yaml")
+
+
+state = State()
+
+
+@app.callback()
+def main(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="The org file. Default: $TEAMTIDE_CONFIG, else ./teamtide.yaml."
+        ),
+    ] = None,
+) -> None:
+    state.config_path = config or Path(os.environ.get("TEAMTIDE_CONFIG", "teamtide.yaml"))
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def load(require_env: bool = False) -> configmod.Config:
+    """The org file, or a clear list of its problems and exit 2."""
+    path = state.config_path
+    if not path.exists():
+        fail(
+            f"no org file at {path} (pass --config PATH or set TEAMTIDE_CONFIG; see teamtide.example.yaml)",
+            EXIT_CONFIG,
+        )
+    try:
+        return configmod.load_config(path, require_env=require_env)
+    except configmod.ConfigError as exc:
+        err.print(configmod.format_problems(exc.problems, path), highlight=False, markup=False)
+        err.print(f"{len(exc.problems)} problem(s) in {path}", style="bold red")
+        raise typer.Exit(EXIT_CONFIG) from None
+
+
+def not_yet(what: str) -> NoReturn:
+    fail(f"`teamtide {what}` is not available yet in this version of teamtide.", EXIT_UNAVAILABLE)
+
+
+@app.command("check-config")
+def check_config() -> None:
+    """Validate the org file: every problem at once with its key and line (exit 2), or a summary."""
+    cfg = load(require_env=True)
+    console.print(configmod.summary_text(cfg), highlight=False, markup=False)
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema and load the org file's teams and people. Safe to rerun."""
+    from collectors.org import load_org
+    from db.migrate import upgrade
+    from db.session import make_engine, redact_url, session_scope
+
+    cfg = load()
+    engine = make_engine(cfg.database.url)
+    before, after = upgrade(engine)
+    today = dt.datetime.now(cfg.org.tz).date()
+    with session_scope(engine) as session:
+        result = load_org(session, cfg, today)
+    where = redact_url(cfg.database.url)
+    schema = (
+        f"schema upgraded {before or 'empty'} -> {after}"
+        if before != after
+        else f"schema up to date ({after})"
+    )
+    org = "org loaded" if result.changed else "org unchanged"
+    console.print(
+        f"{where}: {schema}; {org}: {result.teams} teams, {result.people} people, "
+        f"{result.memberships} memberships"
+        + (f", {result.closed_memberships} closed" if result.closed_memberships else ""),
+        highlight=False,
+    )
+
+
+@app.command()
+def sync(
+    source: Annotated[
+        str | None, typer.Option(help="Only this source: jira, github or cluster.")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore cursors and fetch everything again.")
+    ] = False,
+) -> None:
+    """Pull new and changed records from the configured sources into the database."""
+    not_yet("sync")
+
+
+@app.command()
+def metrics(
+    start: Annotated[
+        str,
+        typer.Option("--from", help="First day (YYYY-MM-DD); widened to its ISO week's Monday."),
+    ],
+    end: Annotated[
+        str, typer.Option("--to", help="Last day (YYYY-MM-DD); widened to its ISO week's Sunday.")
+    ],
+    team: Annotated[list[str] | None, typer.Option(help="Only these teams (repeatable).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or table.")] = "json",
+) -> None:
+    """Compute the metrics of DESIGN.md for a window."""
+    not_yet("metrics")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8501,
+) -> None:
+    """Start the dashboard."""
+    not_yet("serve")
+
+
+@app.command()
+def schedule() -> None:
+    """Run every collector and the weekly report on the configured schedule."""
+    not_yet("schedule")
+
+
+@app.command()
+def report(
+    week: Annotated[
+        str | None, typer.Option(help="ISO week, e.g. 2025-W10. Default: last week.")
+    ] = None,
+    send: Annotated[bool, typer.Option("--send", help="Deliver it.")] = False,
+) -> None:
+    """Generate (and send) the weekly report."""
+    not_yet("report")
+
+
+@app.command()
+def status() -> None:
+    """Sources, last success and error, rows and rejects; unmapped identities."""
+    not_yet("status")
+
+
+@app.command()
+def demo() -> None:
+    """Start the sandbox, sync it into SQLite and open the dashboard."""
+    not_yet("demo")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 1,
+    scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8600,
+) -> None:
+    """Serve a generated organisation as Jira, GitHub and Kubernetes APIs on 127.0.0.1."""
+    not_yet("sandbox serve")
+
+
+@sandbox_app.command("truth")
+def sandbox_truth(
+    seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 1,
+    scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
+) -> None:
+    """Print the ground truth the generator planted, in the shape of `teamtide metrics` JSON."""
+    not_yet("sandbox truth")
+
+
+def run() -> None:
+    app(prog_name="teamtide")
+
+
+if __name__ == "__main__":
+    sys.exit(run())
