@@ -1,0 +1,90 @@
+"""Retries with exponential backoff and full jitter, honouring a server's Retry-After.
+
+The client libraries retry some failures themselves; this wraps one whole page fetch
+so that a 429, a 5xx burst or a time-out costs a wait, not the sync.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import requests
+
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    base_seconds: float = 0.5
+    cap_seconds: float = 60.0
+    max_retry_after: float = 900.0  # waits longer than this fail instead of blocking a sync
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status behind a client library's exception, whichever library raised it."""
+    for name in ("status_code", "status"):
+        value = getattr(exc, name, None)
+        if isinstance(value, int):
+            return value
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def retry_after_of(exc: BaseException) -> float | None:
+    headers = (
+        getattr(exc, "headers", None)
+        or getattr(getattr(exc, "response", None), "headers", None)
+        or {}
+    )
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(
+        exc, requests.exceptions.Timeout | requests.exceptions.ConnectionError | TimeoutError
+    ):
+        return True
+    status = status_of(exc)
+    return status in RETRY_STATUSES
+
+
+def call_with_retries(
+    fn: Callable[[], T],
+    *,
+    policy: RetryPolicy = RetryPolicy(),
+    on_wait: Callable[[float, BaseException], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> T:
+    """Call `fn`, retrying transient failures; the last failure is raised as it was."""
+    rng = rng or random.Random()
+    for attempt in range(policy.attempts):
+        try:
+            return fn()
+        except Exception as exc:
+            if not is_transient(exc) or attempt == policy.attempts - 1:
+                raise
+            wait = retry_after_of(exc)
+            if wait is None:
+                wait = policy.backoff(attempt, rng)
+            elif wait > policy.max_retry_after:
+                raise
+            if on_wait:
+                on_wait(wait, exc)
+            sleep(wait)
+    raise AssertionError("unreachable")

@@ -1,0 +1,149 @@
+"""The sync runner: pages, cursors, rejects and failures, with a small stream over a list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from collectors.base import Page, Reject, Stream, run_stream
+from collectors.retry import RetryPolicy, call_with_retries
+from db import models
+from db.upsert import upsert
+
+T0 = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC)
+
+
+class ListStream(Stream):
+    """Work items from a list, `per_page` at a time, ordered by their position (the cursor)."""
+
+    source, name = "test", "items"
+
+    def __init__(
+        self,
+        records: list[dict],
+        per_page: int = 3,
+        fail_on_page: int | None = None,
+        parts: Sequence[str] = ("",),
+    ):
+        self.records, self.per_page, self.fail_on_page, self.parts = (
+            records,
+            per_page,
+            fail_on_page,
+            parts,
+        )
+
+    def partitions(self) -> Sequence[str]:
+        return self.parts
+
+    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
+        if partition == "broken":
+            raise ConnectionError("token=hunter2 refused")
+        start = int(cursor) if cursor else 0
+        for number, i in enumerate(range(start, len(self.records), self.per_page)):
+            if number == self.fail_on_page:
+                raise RuntimeError("crashed mid-sync")
+            chunk = self.records[i : i + self.per_page]
+            rows = [r for r in chunk if "key" in r]
+            rejects = [Reject(None, "missing key", repr(r)) for r in chunk if "key" not in r]
+            yield Page(rows=rows, rejects=rejects, cursor=str(i + len(chunk)), items=len(chunk))
+
+    def write(self, session: Session, page: Page) -> int:
+        rows = [
+            {"source": "test", "key": r["key"], "created_at": T0, "summary": r.get("summary")}
+            for r in page.rows
+        ]
+        upsert(session, models.WorkItem, rows, ["source", "key"])
+        return len(rows)
+
+
+def count(engine: Engine, table: type) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def records(n: int) -> list[dict]:
+    return [{"key": f"T-{i}"} for i in range(n)]
+
+
+def test_a_malformed_record_is_set_aside_and_the_rest_of_its_page_loads(engine: Engine) -> None:
+    data = records(7)
+    data[4] = {"summary": "no key"}
+    [result] = run_stream(engine, ListStream(data))
+    assert (result.rows, result.rejects, result.pages) == (6, 1, 3)
+    assert count(engine, models.WorkItem) == 6
+    with engine.connect() as conn:
+        reject = conn.execute(select(models.SyncReject.reason, models.SyncReject.payload)).one()
+    assert reject.reason == "missing key" and "no key" in reject.payload
+
+
+def test_a_crash_mid_sync_resumes_from_the_last_stored_page_without_gaps_or_doubles(
+    engine: Engine,
+) -> None:
+    [failed] = run_stream(engine, ListStream(records(10), fail_on_page=2))
+    assert failed.error == "RuntimeError: crashed mid-sync"
+    assert count(engine, models.WorkItem) == 6  # two pages of three were committed
+    with engine.connect() as conn:
+        cursor = conn.execute(select(models.SyncState.cursor)).scalar_one()
+    assert cursor == "6"
+    [resumed] = run_stream(engine, ListStream(records(10)))
+    assert resumed.error is None and resumed.rows == 4  # only what was missing
+    assert count(engine, models.WorkItem) == 10
+
+
+def test_a_failing_partition_is_recorded_and_the_others_go_on(engine: Engine) -> None:
+    results = run_stream(
+        engine,
+        ListStream(records(4), parts=("a", "broken", "b")),
+        redact=lambda s: s.replace("hunter2", "***"),
+    )
+    assert [r.error for r in results] == [None, "ConnectionError: token=*** refused", None]
+    with engine.connect() as conn:
+        states = dict(
+            conn.execute(select(models.SyncState.partition, models.SyncState.last_error)).all()
+        )
+    assert states == {"a": None, "broken": "ConnectionError: token=*** refused", "b": None}
+
+
+def test_running_twice_changes_nothing(engine: Engine) -> None:
+    run_stream(engine, ListStream(records(5)))
+    [again] = run_stream(engine, ListStream(records(5)))
+    assert again.rows == 0 and again.pages == 0
+    [full] = run_stream(engine, ListStream(records(5)), full=True)
+    assert full.rows == 5 and count(engine, models.WorkItem) == 5
+
+
+class Flaky(Exception):
+    def __init__(self, status: int, retry_after: str | None = None):
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = {"Retry-After": retry_after} if retry_after else {}
+
+
+def test_transient_failures_are_retried_with_backoff_and_retry_after_is_honoured() -> None:
+    waits: list[float] = []
+    outcomes = [Flaky(503), Flaky(429, "7"), "ok"]
+
+    def call() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert call_with_retries(call, sleep=waits.append, policy=RetryPolicy(base_seconds=1)) == "ok"
+    assert 0 <= waits[0] <= 1 and waits[1] == 7
+
+
+def test_a_permanent_failure_is_not_retried() -> None:
+    calls = []
+
+    def call() -> None:
+        calls.append(1)
+        raise Flaky(401)
+
+    with pytest.raises(Flaky):
+        call_with_retries(call, sleep=lambda s: None)
+    assert len(calls) == 1
