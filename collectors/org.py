@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from collectors.identities import resolve_identities
 from db import models
 from db.upsert import upsert
 from teamtide.config import Config
@@ -74,6 +75,8 @@ def load_org(session: Session, config: Config, today: dt.date) -> OrgLoadResult:
     ):
         if (identity.source, identity.value) not in claimed:
             identity.person_id = None
+    session.flush()
+    resolve_identities(session)  # accounts met in the sources, matched by e-mail or alias
 
     in_file = {
         (person_id[p.name], team_id[m.team], m.from_): m.to

@@ -114,3 +114,34 @@ def test_a_person_removed_from_the_file_is_kept_inactive_and_their_accounts_unma
         ).scalar_one()
     assert active == {"Ada Byrne": True, "Bo Li": False}
     assert boli is None
+
+
+def test_accounts_met_in_a_source_map_to_people_by_email_and_the_rest_stay_unmapped(
+    engine: Engine,
+) -> None:
+    from collectors.identities import Account, record_accounts, resolve_identities
+
+    with session_scope(engine) as s:
+        load_org(s, org([ADA, BO]), TODAY)
+        record_accounts(
+            s,
+            [
+                Account(
+                    "jira", "acc-ada-2", "Ada B.", "ADA@acme.example"
+                ),  # second Jira account, same e-mail
+                Account("github", "contractor-x", None, None),
+            ],
+            dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
+        )
+        assert resolve_identities(s) == 1
+        mapping = dict(
+            s.execute(
+                select(models.Identity.value, models.Person.name).outerjoin(
+                    models.Person, models.Person.id == models.Identity.person_id
+                )
+            ).all()
+        )
+    assert mapping["acc-ada-2"] == "Ada Byrne"
+    assert mapping["contractor-x"] is None
+    with session_scope(engine) as s:  # reloading the org file keeps the e-mail match
+        assert not load_org(s, org([ADA, BO]), TODAY).changed

@@ -1,0 +1,85 @@
+"""Accounts seen in the sources, and their mapping to the org file's people.
+
+Every account a collector meets is recorded, mapped or not, so nobody's work is
+dropped; an account the org file does not claim directly is matched through its
+e-mail or an alias, and the rest stay listed as unmapped (`teamtide status`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import models
+from db.upsert import upsert
+
+
+@dataclass(frozen=True)
+class Account:
+    source: str  # jira | github
+    value: str  # Jira account id (or user name on Server), GitHub login
+    display_name: str | None = None
+    email: str | None = None
+
+
+def normalise(source: str, value: str) -> str:
+    """GitHub logins and e-mails are case-insensitive; Jira account ids are not."""
+    return value.lower() if source in ("github", "email") else value
+
+
+def record_accounts(session: Session, accounts: Iterable[Account], seen_at: dt.datetime) -> None:
+    """Remember accounts (first sighting kept); mapping to people is `resolve_identities`' job."""
+    unique = {(a.source, normalise(a.source, a.value)): a for a in accounts if a.value}
+    rows = [
+        {
+            "source": s,
+            "value": v,
+            "display_name": a.display_name,
+            "email": a.email.lower() if a.email else None,
+            "first_seen": seen_at,
+        }
+        for (s, v), a in unique.items()
+    ]
+    if rows:
+        upsert(
+            session, models.Identity, rows, ["source", "value"], update=["display_name", "email"]
+        )
+
+
+def resolve_identities(session: Session) -> int:
+    """Map unmapped accounts to people by e-mail or alias; returns how many were mapped."""
+    by_email = dict(
+        session.execute(
+            select(models.Identity.value, models.Identity.person_id).where(
+                models.Identity.source == "email", models.Identity.person_id.is_not(None)
+            )
+        ).all()
+    )
+    by_alias = dict(
+        session.execute(
+            select(models.Identity.value, models.Identity.person_id).where(
+                models.Identity.source == "alias", models.Identity.person_id.is_not(None)
+            )
+        ).all()
+    )
+    mapped = 0
+    unmapped = session.scalars(
+        select(models.Identity).where(
+            models.Identity.person_id.is_(None), models.Identity.source.in_(("jira", "github"))
+        )
+    )
+    for identity in unmapped:
+        person = (
+            by_email.get(identity.email or "")
+            or by_alias.get(identity.value)
+            or by_alias.get(identity.display_name or "")
+        )
+        if person is not None:
+            identity.person_id = person
+            mapped += 1
+    session.flush()
+    return mapped
