@@ -10,6 +10,9 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import Engine
 
 from teamtide import config as configmod
 
@@ -83,45 +86,105 @@ def check_config() -> None:
     console.print(configmod.summary_text(cfg), highlight=False, markup=False)
 
 
-@app.command()
-def init() -> None:
-    """Create or upgrade the database schema and load the org file's teams and people. Safe to rerun."""
+def prepare_database(cfg: configmod.Config) -> tuple[Engine, str]:
+    """Migrate the schema and load the org file: idempotent, so every writing command does it."""
     from collectors.org import load_org
     from db.migrate import upgrade
-    from db.session import make_engine, redact_url, session_scope
+    from db.session import make_engine, session_scope
 
-    cfg = load()
     engine = make_engine(cfg.database.url)
     before, after = upgrade(engine)
     today = dt.datetime.now(cfg.org.tz).date()
     with session_scope(engine) as session:
         result = load_org(session, cfg, today)
-    where = redact_url(cfg.database.url)
     schema = (
         f"schema upgraded {before or 'empty'} -> {after}"
         if before != after
         else f"schema up to date ({after})"
     )
     org = "org loaded" if result.changed else "org unchanged"
-    console.print(
-        f"{where}: {schema}; {org}: {result.teams} teams, {result.people} people, "
-        f"{result.memberships} memberships"
-        + (f", {result.closed_memberships} closed" if result.closed_memberships else ""),
-        highlight=False,
+    closed = (
+        f", {result.closed_memberships} memberships closed" if result.closed_memberships else ""
     )
+    return (
+        engine,
+        f"{schema}; {org}: {result.teams} teams, {result.people} people, {result.memberships} memberships{closed}",
+    )
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema and load the org file's teams and people. Safe to rerun."""
+    from db.session import redact_url
+
+    cfg = load()
+    _, said = prepare_database(cfg)
+    console.print(f"{redact_url(cfg.database.url)}: {said}", highlight=False)
 
 
 @app.command()
 def sync(
     source: Annotated[
-        str | None, typer.Option(help="Only this source: jira, github or cluster.")
+        list[str] | None,
+        typer.Option(help="Only this source: jira, github or cluster (repeatable)."),
     ] = None,
     full: Annotated[
         bool, typer.Option("--full", help="Ignore cursors and fetch everything again.")
     ] = False,
 ) -> None:
-    """Pull new and changed records from the configured sources into the database."""
-    not_yet("sync")
+    """Pull new and changed records from the configured sources; exits 1 if any source failed."""
+    from collectors.sync import SOURCES, configured_sources
+    from collectors.sync import sync as run_sync
+    from teamtide.progress import RichProgress
+
+    known = [name for name, _ in SOURCES]
+    for name in source or []:
+        if name not in known:
+            fail(f"unknown source {name!r}: choose from {', '.join(known)}", EXIT_CONFIG)
+    cfg = load(require_env=True)
+    if not (source or configured_sources(cfg)):
+        fail(
+            f"no sources configured in {state.config_path} (sources.jira, sources.github, sources.cluster)",
+            EXIT_CONFIG,
+        )
+    engine, _ = prepare_database(cfg)
+    with RichProgress(err) as progress:
+        outcomes = run_sync(engine, cfg, only=source, full=full, progress=progress)
+    table = Table(title="sync")
+    for column in (
+        "source",
+        "stream",
+        "partition",
+        "rows",
+        "rejects",
+        "pages",
+        "requests",
+        "outcome",
+    ):
+        table.add_column(
+            column,
+            justify="right" if column in ("rows", "rejects", "pages", "requests") else "left",
+        )
+    for outcome in outcomes:
+        if outcome.error:
+            table.add_row(
+                outcome.source, "", "", "", "", "", "", f"[red]{escape(outcome.error)}[/]"
+            )
+        for r in outcome.results:
+            status = f"[red]{escape(r.error)}[/]" if r.error else "[green]ok[/]"
+            table.add_row(
+                r.source,
+                r.stream,
+                r.partition,
+                str(r.rows),
+                str(r.rejects),
+                str(r.pages),
+                str(r.requests),
+                status,
+            )
+    console.print(table)
+    if any(o.failed for o in outcomes):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -169,7 +232,55 @@ def report(
 @app.command()
 def status() -> None:
     """Sources, last success and error, rows and rejects; unmapped identities."""
-    not_yet("status")
+    from db import queries
+    from db.session import session_scope
+
+    cfg = load()
+    engine, _ = prepare_database(cfg)
+    with session_scope(engine) as session:
+        states = queries.sync_states(session)
+        kept = queries.reject_counts(session)
+        unmapped = queries.unmapped_identities(session)
+    table = Table(title="sources")
+    for column in (
+        "source",
+        "stream",
+        "partition",
+        "last success",
+        "last error",
+        "rows",
+        "rejects",
+        "kept rejects",
+    ):
+        table.add_column(column)
+    if not states:
+        console.print("No sync has run yet: `teamtide sync` pulls the configured sources.")
+    for st in states:
+        table.add_row(
+            st.source,
+            st.stream,
+            st.partition,
+            _when(st.last_success, cfg),
+            escape(st.last_error or ""),
+            str(st.rows),
+            str(st.rejects),
+            str(kept.get((st.source, st.stream), 0)),
+        )
+    if states:
+        console.print(table)
+    if unmapped:
+        ids = Table(
+            title=f"{len(unmapped)} unmapped identities (add them to a person in the org file)"
+        )
+        for column in ("source", "account", "name", "e-mail"):
+            ids.add_column(column)
+        for i in unmapped:
+            ids.add_row(i.source, i.value, escape(i.display_name or ""), i.email or "")
+        console.print(ids)
+
+
+def _when(moment: dt.datetime | None, cfg: configmod.Config) -> str:
+    return moment.astimezone(cfg.org.tz).strftime("%Y-%m-%d %H:%M %Z") if moment else "never"
 
 
 @app.command()

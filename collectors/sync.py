@@ -1,0 +1,89 @@
+"""Which streams a sync runs, in what order, and their summary: the one list of sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from collectors.base import NullProgress, Progress, Stream, StreamResult, run_stream
+from teamtide.config import Config
+
+# The sources in the order a sync runs them: Jira first, so that GitHub can link pull
+# requests to the work-item keys it now knows. Each module exposes
+# `streams(config, engine, progress) -> list[Stream]`.
+SOURCES: tuple[tuple[str, str], ...] = (
+    ("jira", "collectors.jira"),
+    ("github", "collectors.github"),
+    ("cluster", "collectors.cluster"),
+)
+
+
+@dataclass
+class SourceOutcome:
+    source: str
+    results: list[StreamResult]
+    error: str | None = None  # the source could not even start (bad URL, auth, missing env var)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or any(r.error for r in self.results)
+
+
+def configured_sources(config: Config) -> list[str]:
+    return [name for name, _ in SOURCES if getattr(config.sources, name) is not None]
+
+
+def make_redactor(config: Config) -> Callable[[str], str]:
+    """Replace every secret's value (as resolved from the environment) with ***."""
+    values: list[str] = []
+    for _, secret in config.secrets():
+        if not secret.missing_env_vars():
+            values.append(secret.reveal())
+    values = sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
+    def redact(text: str) -> str:
+        for value in values:
+            text = text.replace(value, "***")
+        return text
+
+    return redact
+
+
+def sync(
+    engine: Engine,
+    config: Config,
+    *,
+    only: Sequence[str] | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> list[SourceOutcome]:
+    """Run every configured source (or `only` these); one failing source never stops the others."""
+    progress = progress or NullProgress()
+    redact = make_redactor(config)
+    wanted = list(only) if only else configured_sources(config)
+    outcomes: list[SourceOutcome] = []
+    for name, module in SOURCES:
+        if name not in wanted:
+            continue
+        outcome = SourceOutcome(name, [])
+        outcomes.append(outcome)
+        if getattr(config.sources, name) is None:
+            outcome.error = f"sources.{name} is not configured in the org file"
+            continue
+        try:
+            streams: list[Stream] = importlib.import_module(module).streams(
+                config, engine, progress
+            )
+        except Exception as exc:
+            outcome.error = redact(f"{type(exc).__name__}: {exc}")
+            continue
+        for stream in streams:
+            outcome.results.extend(
+                run_stream(engine, stream, full=full, progress=progress, redact=redact, now=now)
+            )
+    return outcomes
