@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+import pandas as pd
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from db import models
@@ -65,3 +68,171 @@ def unmapped_identities(session: Session) -> list[models.Identity]:
             .order_by(i.source, i.value)
         )
     )
+
+
+# --- metric inputs -----------------------------------------------------------------------
+# The frames of metrics/frames.py, for a window. Accounts become person names here (via
+# identities), so the metrics never see a source's account ids; unmapped stay None.
+
+_TS = {"format": "ISO8601", "utc": True}
+
+
+def _accounts(conn: Connection, source: str) -> dict[str, str]:
+    """Account -> person name for one source (GitHub logins are stored lower-cased)."""
+    i, p = models.Identity, models.Person
+    rows = conn.execute(
+        select(i.value, p.name).join(p, p.id == i.person_id).where(i.source == source)
+    )
+    return dict(rows.all())
+
+
+def _to_people(
+    frame: pd.DataFrame, names: dict[str, str], renames: dict[str, str], lower: bool = False
+) -> None:
+    """Replace account columns by person-name columns (None where nobody owns the account)."""
+    for account_column, person_column in renames.items():
+        accounts = frame.pop(account_column)
+        if lower:
+            accounts = accounts.str.lower()
+        frame[person_column] = accounts.map(names).astype(object).where(lambda s: s.notna(), None)
+
+
+def _frame(
+    conn: Connection, stmt: Any, timestamps: tuple[str, ...] = (), lists: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    frame = pd.read_sql(stmt, conn, parse_dates={c: _TS for c in timestamps})
+    for column in lists:
+        frame[column] = [json.loads(v) if isinstance(v, str) else (v or []) for v in frame[column]]
+    return frame
+
+
+def metric_frames(
+    conn: Connection, start: dt.datetime, end: dt.datetime
+) -> dict[str, pd.DataFrame]:
+    """Everything the metrics need to describe [start, end]: items alive in it, with their history.
+
+    An item is read when it was created before `end` and not done before `start`; a pull
+    request when it was open at some moment of the window. Their transitions,
+    assignments, comments and reviews come whole, since cycle times need the full history.
+    """
+    w, t, a, c = models.WorkItem, models.ItemTransition, models.ItemAssignment, models.ItemComment
+    pr, rv = models.PullRequest, models.Review
+    alive = (w.created_at <= end) & ((w.done_at.is_(None)) | (w.done_at >= start))
+    item_ids = select(w.id).where(alive)
+    items = _frame(
+        conn,
+        select(
+            w.id.label("item_id"),
+            w.source,
+            w.key,
+            w.project,
+            w.type.label("issue_type"),
+            w.summary,
+            w.status,
+            w.priority,
+            w.labels,
+            w.components,
+            w.epic_key,
+            w.created_at,
+            w.done_at,
+            w.reporter_account,
+            w.assignee_account,
+            w.url,
+        ).where(alive),
+        ("created_at", "done_at"),
+        ("labels", "components"),
+    )
+    transitions = _frame(
+        conn,
+        select(
+            t.item_id,
+            t.at,
+            t.from_status,
+            t.to_status,
+            t.author_account,
+        )
+        .where(t.item_id.in_(item_ids))
+        .order_by(t.item_id, t.at, t.id),
+        ("at",),
+    )
+    assignments = _frame(
+        conn,
+        select(
+            a.item_id,
+            a.at,
+            a.from_account,
+            a.to_account,
+        )
+        .where(a.item_id.in_(item_ids))
+        .order_by(a.item_id, a.at, a.id),
+        ("at",),
+    )
+    comments = _frame(
+        conn,
+        select(c.item_id, c.at, c.author_account).where(c.item_id.in_(item_ids)),
+        ("at",),
+    )
+    open_in_window = (pr.created_at <= end) & (pr.closed_at.is_(None) | (pr.closed_at >= start))
+    pulls = _frame(
+        conn,
+        select(
+            pr.id.label("pr_id"),
+            pr.repo,
+            pr.number,
+            pr.author_account,
+            pr.created_at,
+            pr.ready_at,
+            pr.first_review_at,
+            pr.merged_at,
+            pr.closed_at,
+            pr.draft,
+            pr.labels,
+            pr.linked_keys,
+            pr.url,
+        ).where(open_in_window),
+        ("created_at", "ready_at", "first_review_at", "merged_at", "closed_at"),
+        ("labels", "linked_keys"),
+    )
+    key_to_id = dict(zip(items["key"], items["item_id"], strict=True))
+    pulls["linked_item_ids"] = [
+        [key_to_id[k] for k in keys if k in key_to_id] for keys in pulls["linked_keys"]
+    ]
+    reviews = _frame(
+        conn,
+        select(
+            rv.pr_id,
+            rv.reviewer_account,
+            rv.state,
+            rv.submitted_at,
+        ).where(rv.pr_id.in_(select(pr.id).where(open_in_window))),
+        ("submitted_at",),
+    )
+    statuses = _frame(
+        conn, select(models.Status.source, models.Status.name, models.Status.category)
+    )
+    m, tm, p = models.Membership, models.Team, models.Person
+    memberships = _frame(
+        conn,
+        select(p.name.label("person"), tm.name.label("team"), m.valid_from, m.valid_to)
+        .join(p, p.id == m.person_id)
+        .join(tm, tm.id == m.team_id),
+    )
+    people = _frame(conn, select(p.name.label("person"), p.active))
+    jira, github = _accounts(conn, "jira"), _accounts(conn, "github")
+    _to_people(items, jira, {"reporter_account": "reporter", "assignee_account": "assignee"})
+    _to_people(transitions, jira, {"author_account": "author"})
+    _to_people(assignments, jira, {"from_account": "from_person", "to_account": "to_person"})
+    _to_people(comments, jira, {"author_account": "author"})
+    _to_people(pulls, github, {"author_account": "author"}, lower=True)
+    _to_people(reviews, github, {"reviewer_account": "reviewer"}, lower=True)
+    return {
+        "items": items,
+        "transitions": transitions,
+        "statuses": statuses,
+        "assignments": assignments,
+        "comments": comments,
+        "pulls": pulls,
+        "reviews": reviews,
+        "memberships": memberships,
+        "people": people,
+    }

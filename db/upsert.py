@@ -41,6 +41,10 @@ def upsert(
         return []
     key = list(key)
     columns = list(rows[0].keys())
+    if any(row.keys() != rows[0].keys() for row in rows):
+        raise ValueError(
+            f"upsert into {table.name}: every row must have the same columns as the first ({columns})"
+        )
     update = [c for c in columns if c not in key] if update is None else list(update)
     dialect = conn.bind.dialect.name if isinstance(conn, Session) else conn.dialect.name
     stmt = _insert(table, dialect)
