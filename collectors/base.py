@@ -102,6 +102,7 @@ class StreamResult:
     pages: int = 0
     requests: int = 0
     error: str | None = None
+    stopped: bool = False  # a stop was requested; the partition resumes next run
 
 
 def _state(session: Session, stream: Stream, partition: str) -> models.SyncState:
@@ -153,12 +154,19 @@ def run_stream(
     progress: Progress | None = None,
     redact: Callable[[str], str] = lambda s: s,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> list[StreamResult]:
-    """Run every partition of a stream; a failing partition is recorded and the others go on."""
+    """Run every partition of a stream; a failing partition is recorded and the others go on.
+
+    `should_stop` is asked after every stored page: a stop request (SIGTERM) ends the run
+    there, with everything fetched so far committed and the cursor where it belongs.
+    """
     progress = progress or NullProgress()
     make_session = session_factory(engine)
     results: list[StreamResult] = []
     for partition in stream.partitions():
+        if should_stop():
+            break
         result = StreamResult(stream.source, stream.name, partition)
         results.append(result)
         with make_session() as session, session.begin():
@@ -181,6 +189,11 @@ def run_stream(
                 result.pages += 1
                 result.requests += page.requests
                 progress.advance(stream.name, partition, page.items)
+                if should_stop():
+                    result.stopped = True
+                    break
+            if result.stopped:
+                continue
             with make_session() as session, session.begin():
                 final = stream.finish(session, partition)
                 state = _state(session, stream, partition)

@@ -61,6 +61,7 @@ def sync(
     full: bool = False,
     progress: Progress | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> list[SourceOutcome]:
     """Run every configured source (or `only` these); one failing source never stops the others."""
     progress = progress or NullProgress()
@@ -83,7 +84,17 @@ def sync(
             outcome.error = redact(f"{type(exc).__name__}: {exc}")
             continue
         for stream in streams:
+            if should_stop():
+                break
             outcome.results.extend(
-                run_stream(engine, stream, full=full, progress=progress, redact=redact, now=now)
+                run_stream(
+                    engine,
+                    stream,
+                    full=full,
+                    progress=progress,
+                    redact=redact,
+                    now=now,
+                    should_stop=should_stop,
+                )
             )
     return outcomes

@@ -373,3 +373,17 @@ class JobLock(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[dt.datetime]
+
+
+class JobRun(Base):
+    """Every scheduled run: who ran it, when, and how it ended (proof that runs never overlap)."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(100))
+    holder: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))  # ok | failed | skipped | stopped
+    detail: Mapped[str | None] = mapped_column(Text)

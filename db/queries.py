@@ -236,3 +236,27 @@ def metric_frames(
         "memberships": memberships,
         "people": people,
     }
+
+
+def next_runs(conn: Connection) -> dict[str, dt.datetime]:
+    """Scheduled jobs' next run (APScheduler's own table, present once `teamtide schedule` ran)."""
+    from sqlalchemy import inspect, text
+
+    if "apscheduler_jobs" not in inspect(conn).get_table_names():
+        return {}
+    rows = conn.execute(
+        text("SELECT id, next_run_time FROM apscheduler_jobs WHERE next_run_time IS NOT NULL")
+    )
+    return {job_id: dt.datetime.fromtimestamp(ts, dt.UTC) for job_id, ts in rows}
+
+
+def last_job_runs(session: Session) -> dict[str, models.JobRun]:
+    """The latest finished run of each scheduled job."""
+    r = models.JobRun
+    latest = (
+        select(r.job, func.max(r.id).label("id"))
+        .where(r.finished_at.is_not(None))
+        .group_by(r.job)
+        .subquery()
+    )
+    return {run.job: run for run in session.scalars(select(r).join(latest, latest.c.id == r.id))}

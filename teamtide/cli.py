@@ -214,8 +214,34 @@ def serve(
 
 @app.command()
 def schedule() -> None:
-    """Run every collector and the weekly report on the configured schedule."""
-    not_yet("schedule")
+    """Run every collector and the weekly report on the configured schedule, until SIGTERM/SIGINT."""
+    import logging
+
+    from teamtide import scheduler
+
+    cfg = load(require_env=True)
+    prepare_database(cfg)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    wanted = scheduler.jobs(cfg)
+    if not wanted:
+        fail(
+            "nothing to schedule: configure sources (and report recipients) in the org file",
+            EXIT_CONFIG,
+        )
+
+    def started(sched: object) -> None:
+        for job in sched.get_jobs():  # type: ignore[attr-defined]
+            console.print(
+                f"{job.name}: {job.trigger}; next run {job.next_run_time:%Y-%m-%d %H:%M %Z}",
+                highlight=False,
+            )
+        console.print(
+            "Running; stop with Ctrl-C or SIGTERM (running syncs finish their page first)."
+        )
+
+    scheduler.serve(cfg, state.config_path, on_start=started)
 
 
 @app.command()
@@ -241,6 +267,7 @@ def status() -> None:
         states = queries.sync_states(session)
         kept = queries.reject_counts(session)
         unmapped = queries.unmapped_identities(session)
+        next_run = queries.next_runs(session.connection())
     table = Table(title="sources")
     for column in (
         "source",
@@ -248,6 +275,7 @@ def status() -> None:
         "partition",
         "last success",
         "last error",
+        "next run",
         "rows",
         "rejects",
         "kept rejects",
@@ -262,6 +290,7 @@ def status() -> None:
             st.partition,
             _when(st.last_success, cfg),
             escape(st.last_error or ""),
+            _when(next_run.get(f"teamtide-{st.source}"), cfg, "not scheduled"),
             str(st.rows),
             str(st.rejects),
             str(kept.get((st.source, st.stream), 0)),
@@ -279,8 +308,8 @@ def status() -> None:
         console.print(ids)
 
 
-def _when(moment: dt.datetime | None, cfg: configmod.Config) -> str:
-    return moment.astimezone(cfg.org.tz).strftime("%Y-%m-%d %H:%M %Z") if moment else "never"
+def _when(moment: dt.datetime | None, cfg: configmod.Config, otherwise: str = "never") -> str:
+    return moment.astimezone(cfg.org.tz).strftime("%Y-%m-%d %H:%M %Z") if moment else otherwise
 
 
 @app.command()

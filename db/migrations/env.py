@@ -25,6 +25,16 @@ def run_migrations() -> None:
         _run(conn)
 
 
+# Tables other libraries own in the same database (APScheduler's job store).
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def _run(connection: object) -> None:
     # batch mode lets later migrations alter tables on SQLite, which has no ALTER COLUMN.
     context.configure(
