@@ -51,7 +51,7 @@ def main(
         ),
     ] = None,
 ) -> None:
-    state.config_path = config or Path(os.environ.get("TEAMTIDE_CONFIG", "teamtide.yaml"))
+    state.config_path = configmod.resolve_config_path(config)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -70,7 +70,12 @@ def load(require_env: bool = False) -> configmod.Config:
     try:
         return configmod.load_config(path, require_env=require_env)
     except configmod.ConfigError as exc:
-        err.print(configmod.format_problems(exc.problems, path), highlight=False, markup=False)
+        err.print(
+            configmod.format_problems(exc.problems, path),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
         err.print(f"{len(exc.problems)} problem(s) in {path}", style="bold red")
         raise typer.Exit(EXIT_CONFIG) from None
 
@@ -83,7 +88,7 @@ def not_yet(what: str) -> NoReturn:
 def check_config() -> None:
     """Validate the org file: every problem at once with its key and line (exit 2), or a summary."""
     cfg = load(require_env=True)
-    console.print(configmod.summary_text(cfg), highlight=False, markup=False)
+    console.print(configmod.summary_text(cfg), highlight=False, markup=False, soft_wrap=True)
 
 
 def prepare_database(cfg: configmod.Config) -> tuple[Engine, str]:
@@ -203,13 +208,56 @@ def metrics(
     not_yet("metrics")
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to bind (loopback unless sign-in is configured).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8501,
+    insecure_no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-auth",
+            help="Serve beyond this machine without sign-in (not recommended).",
+        ),
+    ] = False,
 ) -> None:
-    """Start the dashboard."""
-    not_yet("serve")
+    """Start the dashboard (Streamlit) on the org file's database, read-only."""
+    cfg = load()
+    signed_in = bool(getattr(cfg, "auth", None) and getattr(cfg.auth, "enabled", False))
+    if host not in LOOPBACK and not signed_in:
+        if not insecure_no_auth:
+            fail(
+                f"refusing to serve on {host} without sign-in: anyone who reaches it would see every team. "
+                "Configure sign-in (README: Sign-in and roles), or pass --insecure-no-auth deliberately.",
+                EXIT_CONFIG,
+            )
+        err.print(
+            f"[bold yellow]warning:[/] serving on {host} WITHOUT sign-in: anyone who can reach it sees everything."
+        )
+    elif not signed_in:
+        console.print(f"Sign-in is not configured: serving on {host} only (this machine).")
+    run_dashboard(state.config_path, host, port)
+
+
+def run_dashboard(config_path: Path, host: str, port: int) -> None:
+    """Streamlit in the foreground, with the org file passed through the environment."""
+    import subprocess
+
+    import dashboard
+
+    app_file = Path(dashboard.__file__).parent / "app.py"
+    env = dict(os.environ, TEAMTIDE_CONFIG=str(config_path.resolve()))
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_file),
+        "--server.address", host, "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    console.print(f"Dashboard on http://{host}:{port}", highlight=False)
+    raise typer.Exit(subprocess.call(command, env=env))
 
 
 @app.command()

@@ -12,10 +12,10 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TeamKind = Literal["research", "enablement", "infra", "other"]
 Stage = Literal["todo", "active", "waiting", "done"]
@@ -46,6 +46,12 @@ class Secret(str):
 
     def __repr__(self) -> str:  # never print a value, only the reference
         return "Secret(***)" if not self.env_vars() else f"Secret({str(self)!r})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(cls, core_schema.str_schema())
 
 
 class Membership(Strict):
@@ -91,7 +97,9 @@ class Org(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Dublin)") from exc
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name such as Europe/Dublin)"
+            ) from exc
         return value
 
     @property
@@ -130,9 +138,12 @@ def _default_unplanned() -> RuleSection:
     )
 
 
+Hours = Annotated[float, Field(gt=0)]
+
+
 class SlaHours(Strict):
-    first_response: dict[str, float] = {"default": 24.0}  # by priority name, plus "default"
-    resolution: dict[str, float] = {"default": 120.0}
+    first_response: dict[str, Hours] = {"default": 24.0}  # by priority name, plus "default"
+    resolution: dict[str, Hours] = {"default": 120.0}
 
 
 class Support(Strict):
@@ -147,6 +158,22 @@ class Load(Strict):
 
 class Database(Strict):
     url: str = "sqlite:///teamtide.db"
+
+    @field_validator("url")
+    @classmethod
+    def _parseable(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError:
+            # SQLAlchemy's own message echoes the URL, password included: never show it
+            raise ValueError(
+                "not a database URL (expected e.g. sqlite:///teamtide.db or "
+                "postgresql+psycopg://user@host/db)"
+            ) from None
+        return value
 
 
 class JiraSource(Strict):
@@ -211,6 +238,37 @@ class Job(Strict):
     every_minutes: float | None = Field(None, gt=0)
     cron: str | None = None
     enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_cron(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Job:
+        if self.every_minutes is not None and self.cron is not None:
+            raise ValueError("set one of every_minutes or cron, not both")
+        if self.enabled and self.every_minutes is None and self.cron is None:
+            raise ValueError("set one of every_minutes or cron (or enabled: false)")
+        return self
+
+
+def check_cron(expr: str) -> None:
+    """Raise ValueError unless `expr` is a 5-field crontab line APScheduler 3 reads as cron does."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expr, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"bad cron expression {expr!r}: {exc}") from None
+    # APScheduler 3 numbers weekdays from 0 = Monday, cron from 0 = Sunday: names are unambiguous
+    if any(ch.isdigit() for ch in expr.split()[4]):
+        raise ValueError(
+            f"bad cron expression {expr!r}: write the day of week as names (mon-fri, sun), "
+            "not numbers: APScheduler counts 0 as Monday where cron counts 0 as Sunday"
+        )
 
 
 class Schedule(Strict):
@@ -278,3 +336,29 @@ class Config(Strict):
 
         walk(self, "")
         return found
+
+
+_LOADER_NAMES = frozenset(
+    {
+        "ConfigError",
+        "Problem",
+        "load_config",
+        "format_problems",
+        "summary_text",
+        "resolve_config_path",
+        "DEFAULT_CONFIG_PATH",
+        "CONFIG_ENV_VAR",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The loader lives in `teamtide.configload`; its public names are importable from here too.
+
+    Lazy, because configload imports this module: an eager import would be circular.
+    """
+    if name in _LOADER_NAMES:
+        from teamtide import configload
+
+        return getattr(configload, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,63 @@
+"""Each metric's definition in plain words (from DESIGN.md), one click away on every page."""
+
+from __future__ import annotations
+
+DEFINITIONS: dict[str, str] = {
+    "allocation": (
+        "**Work allocation** splits each person's weekday (Mon-Fri, org timezone) evenly across what "
+        "they worked on that day: the work items in an *active* status while assigned to them at any "
+        "moment of the day, plus their open, non-draft pull requests not linked to one of those items. "
+        "Each thing takes the category of the first matching rule of the org file (else *uncategorized*); "
+        "a day with nothing is *no tracked work*. Five weekdays make 1.0 FTE; a team's week sums the "
+        "people who were members on each day."
+    ),
+    "unplanned": (
+        "**Unplanned work** is the share of allocated time spent on items matching the org file's "
+        "`unplanned` rule (by default bugs, support requests and items labelled `interrupt`)."
+    ),
+    "cycle_time": (
+        "**Cycle time** runs from the first time an item entered an *active* or *waiting* status to the "
+        "last time it entered *done*; only for items that are done. An item done without ever being "
+        "started has none. **Lead time** runs from creation to the same end."
+    ),
+    "flow_efficiency": (
+        "**Active time** is the time an item spent in *active* statuses (waiting excluded); "
+        "**flow efficiency** is active time divided by cycle time."
+    ),
+    "pr": (
+        "**PR time to first review** runs from the moment a pull request was ready for review "
+        "(created, or left draft) to the first review by someone other than its author. **Time to merge** "
+        "runs from creation to merge, and splits into draft (created to ready), pickup (ready to first "
+        "review) and review (first review to merge)."
+    ),
+    "support": (
+        "**Support requests** are the items matching the org file's `support` rule. The requesting team is "
+        "the reporter's team when it was created; the serving team is the assignee's team when it was done "
+        "(or, while open, the current assignee's). **First response** runs from creation to the first "
+        "comment or status change by someone other than the reporter; **resolution** to done. A request "
+        "breaches its SLA when it took longer than its priority's target, or is still open past it."
+    ),
+    "load": (
+        "**Load** is a team's work in progress per person: the time-averaged number of items in an *active* "
+        "status assigned to its members in a week, divided by the average number of members. The "
+        "**baseline** is the median weekly load of the window. A week is a **flood** at 1.5x the baseline "
+        "or more and a **drought** at 0.5x or less (factors set in the org file)."
+    ),
+    "concentration": (
+        "**Concentration** shows who quietly carries the floods: the share of a team's support and unplanned "
+        "work absorbed by its busiest member, and the Gini coefficient of that work across members."
+    ),
+    "coupling": (
+        "**Demand coupling**: the weekly count of support requests from one team served by another, "
+        "correlated (Pearson) with the serving team's load 0 to 4 weeks later; the best lag and its r."
+    ),
+    "reorg": (
+        "**Before/after a reorg** compares each turnaround metric's samples before and after the reorg date: "
+        "medians, relative change, a 95% bootstrap confidence interval of the difference of medians and the "
+        "Mann-Whitney U p-value. A change whose interval includes zero is reported as no detectable change."
+    ),
+    "cluster": (
+        "**Cluster** figures come from the data scientists' Kubernetes cluster: CPU and GPU hours requested by "
+        "running pods per team, hours GPU pods waited pending for capacity, and infrastructure events."
+    ),
+}
