@@ -192,6 +192,13 @@ def sync(
         raise typer.Exit(1)
 
 
+def parse_day(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date: write YYYY-MM-DD", EXIT_CONFIG)
+
+
 @app.command()
 def metrics(
     start: Annotated[
@@ -203,9 +210,56 @@ def metrics(
     ],
     team: Annotated[list[str] | None, typer.Option(help="Only these teams (repeatable).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="json, csv or table.")] = "json",
+    out: Annotated[
+        Path | None, typer.Option(help="With --format csv: write one file per section here.")
+    ] = None,
 ) -> None:
-    """Compute the metrics of DESIGN.md for a window."""
-    not_yet("metrics")
+    """Compute the metrics of DESIGN.md for a window (durations in hours)."""
+    import json
+
+    from db.session import make_engine
+    from teamtide import compute
+
+    if fmt not in ("json", "csv", "table"):
+        fail(f"--format {fmt!r}: choose json, csv or table", EXIT_CONFIG)
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    if last < first:
+        fail(f"--to {last} is before --from {first}", EXIT_CONFIG)
+    cfg = load()
+    unknown = [t for t in team or [] if t not in cfg.team_names()]
+    if unknown:
+        fail(
+            f"unknown team(s) {', '.join(unknown)}: the org file has {', '.join(cfg.team_names())}",
+            EXIT_CONFIG,
+        )
+    engine = make_engine(cfg.database.url, readonly=True)
+    with err.status("Computing metrics…"), engine.connect() as conn:
+        result = compute.report(conn, cfg, first, last, team or None, dt.datetime.now(dt.UTC))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result, indent=2, allow_nan=False) + "\n")
+        return
+    from metrics.tables import report_tables
+
+    tables = report_tables(result)
+    if fmt == "csv":
+        if out:
+            out.mkdir(parents=True, exist_ok=True)
+            for name, frame in tables.items():
+                frame.to_csv(out / f"{name}.csv", index=False)
+            console.print(f"wrote {len(tables)} tables to {out}", highlight=False)
+        else:
+            for name, frame in tables.items():
+                sys.stdout.write(f"# {name}\n{frame.to_csv(index=False)}\n")
+        return
+    for name, frame in tables.items():
+        view = Table(title=name)
+        for column in frame.columns:
+            view.add_column(str(column))
+        for row in frame.itertuples(index=False):
+            view.add_row(
+                *("" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v) for v in row)
+            )
+        console.print(view)
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -1,0 +1,34 @@
+"""The dashboard's entrypoint: shared filters in the sidebar, one page per question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import data, filters
+
+VIEWS = Path(__file__).parent / "views"
+
+st.set_page_config(page_title="teamtide", page_icon="🌊", layout="wide")
+
+PAGES = [
+    st.Page(VIEWS / "overview.py", title="Overview", icon="🧭", default=True),
+    st.Page(VIEWS / "allocation.py", title="Allocation", icon="🧩"),
+    st.Page(VIEWS / "turnaround.py", title="Turnaround", icon="⏱️"),
+    st.Page(VIEWS / "support.py", title="Support", icon="🛟"),
+    st.Page(VIEWS / "flood.py", title="Flood & drought", icon="🌊"),
+    st.Page(VIEWS / "cluster.py", title="Cluster", icon="🖥️"),
+    st.Page(VIEWS / "reorg.py", title="Reorg impact", icon="🔀"),
+    st.Page(VIEWS / "health.py", title="Data health", icon="🩺"),
+]
+
+page = st.navigation(PAGES)
+try:
+    ctx = data.context()
+except Exception as exc:  # a broken org file: say what to do, never a traceback
+    st.error(f"teamtide could not read its org file ({data.config_path()}): {exc}")
+    st.info("Run `teamtide check-config` to see every problem with its line.")
+    st.stop()
+st.session_state["filters"] = filters.sidebar(ctx.teams, ctx.today, data.span(ctx.url))
+page.run()
