@@ -56,6 +56,37 @@ class Faults:
 
 
 @dataclass
+class RateBudget:
+    """A primary rate limit on wall-clock time: `limit` requests per window, like GitHub's core limit.
+
+    The window opens at the first request and lasts `window_seconds`; a test shortens it to
+    watch a client wait for the reset.
+    """
+
+    limit: int = 5000
+    window_seconds: float = 3600.0
+    used: int = 0
+    reset_at: float = 0.0  # epoch seconds when the current window ends (0: none open yet)
+
+    def take(self, now: float) -> bool:
+        """Spend one request; False when the window's budget is already spent."""
+        if now >= self.reset_at:
+            self.used, self.reset_at = 0, now + self.window_seconds
+        if self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+    def update(self, **changes: Any) -> None:
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown rate budget setting(s): {', '.join(sorted(unknown))}")
+        for name, value in changes.items():
+            setattr(self, name, type(getattr(self, name))(value))
+
+
+@dataclass
 class SandboxState:
     """The world being served plus the per-service knobs; shared by every request."""
 
@@ -72,10 +103,20 @@ class SandboxState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     clock_listeners: list[Callable[[dt.datetime, dt.datetime], None]] = field(default_factory=list)
     jira_cloud: bool = True  # report Cloud (enhanced search) or Server/Data Center (classic search)
+    rate_budgets: dict[str, RateBudget] = field(
+        default_factory=lambda: collections.defaultdict(RateBudget)
+    )  # primary rate limits per service (GitHub's X-RateLimit-*)
 
     def set_faults(self, service: str, **changes: Any) -> None:
         with self.lock:
             self.faults[service].update(**changes)
+
+    def set_rate_budget(self, service: str, **changes: Any) -> None:
+        """Change a service's primary budget (limit, window_seconds); a new window starts."""
+        with self.lock:
+            budget = self.rate_budgets[service]
+            budget.update(**changes)
+            budget.used, budget.reset_at = 0, 0.0
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -176,7 +217,10 @@ class SandboxHTTPServer:
         if host not in (LOOPBACK, "localhost", "::1"):
             raise ValueError("the sandbox serves on the loopback interface only")
         self.app = app
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
+        # listening socket says so, and without it every keep-alive request waits ~40 ms
+        # (Nagle against delayed ACKs).
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind((LOOPBACK, port))
         self.port: int = self.socket.getsockname()[1]
