@@ -260,3 +260,22 @@ def last_job_runs(session: Session) -> dict[str, models.JobRun]:
         .subquery()
     )
     return {run.job: run for run in session.scalars(select(r).join(latest, latest.c.id == r.id))}
+
+
+def data_span(conn: Connection) -> tuple[dt.datetime, dt.datetime] | None:
+    """First and last moment anything happened in the work items and pull requests."""
+    w, pr = models.WorkItem, models.PullRequest
+    lows_highs = [
+        conn.execute(select(func.min(w.created_at), func.max(w.updated_at))).one(),
+        conn.execute(select(func.min(pr.created_at), func.max(pr.updated_at))).one(),
+    ]
+    lows = [_aware(low) for low, _ in lows_highs if low is not None]
+    highs = [_aware(high) for _, high in lows_highs if high is not None]
+    return (min(lows), max(highs)) if lows and highs else None
+
+
+def _aware(value: Any) -> dt.datetime:
+    """Aggregates bypass the column type on SQLite and come back as text or naive values."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
