@@ -140,6 +140,7 @@ class PullRequest:
     labels: list[str] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)  # sorted by time
     body: str = ""
+    malformed: bool = False  # served with a broken field when the fault is on
 
 
 @dataclass(slots=True)
@@ -159,6 +160,9 @@ class Pod:
     cpu: float  # cores requested
     memory: int  # bytes requested
     gpu: int
+    node: str | None = None  # node it ran on (None while pending)
+    node_group: str | None = None
+    termination_reason: str | None = None  # Completed, OOMKilled, Evicted, Error; None: running
 
 
 @dataclass(slots=True)
@@ -210,3 +214,5 @@ class World:
     cluster: Cluster
     truth: dict[str, Any] = field(default_factory=dict)  # planted ground truth (see generator)
     bot_account: str = "bot"  # the account the collectors authenticate as
+    bot_email: str = "teamtide-bot@acme.example"  # its e-mail (Jira Cloud basic auth)
+    bot_timezone: str = "UTC"  # its Jira profile timezone: JQL dates are read in it

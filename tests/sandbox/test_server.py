@@ -1,0 +1,235 @@
+"""The sandbox server: every fake service under one root, the admin knobs, start-up and the foreground mode."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from sandbox.http import SandboxState
+from sandbox.server import Sandbox, build_app
+from tests.sandbox.jira_worlds import BOT_EMAIL, small_world
+
+JIRA_AUTH = (BOT_EMAIL, "jira-token")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(small_world()) as running:
+        yield running
+
+
+def admin(
+    sandbox: Sandbox, method: str, path: str, body: dict[str, Any] | None = None
+) -> requests.Response:
+    return requests.request(method, f"{sandbox.url}/_sandbox{path}", json=body, timeout=10)
+
+
+def jira_get(sandbox: Sandbox, path: str) -> requests.Response:
+    return requests.get(f"{sandbox.jira_url}{path}", auth=JIRA_AUTH, timeout=10)
+
+
+def test_one_root_serves_jira_and_github(sandbox: Sandbox) -> None:
+    assert (
+        sandbox.jira_url == f"{sandbox.url}/jira" and sandbox.github_url == f"{sandbox.url}/github"
+    )
+    assert sandbox.url.startswith("http://127.0.0.1:")
+    assert jira_get(sandbox, "/rest/api/2/serverInfo").json()["deploymentType"] == "Cloud"
+    github = requests.get(
+        f"{sandbox.github_url}/user", headers={"Authorization": "token github-token"}, timeout=10
+    )
+    assert github.status_code == 200 and github.json()["login"] == sandbox.state.world.bot_account
+
+
+def test_server_mode_reports_a_jira_server(sandbox: Sandbox) -> None:
+    with Sandbox(small_world(), jira_cloud=False) as server:
+        info = jira_get(server, "/rest/api/2/serverInfo").json()
+    assert info["deploymentType"] == "Server" and info["versionNumbers"][0] < 1000
+
+
+def test_clock_moves_forward_only_and_within_the_generated_world(sandbox: Sandbox) -> None:
+    world = sandbox.state.world
+    start = world.clock
+    assert admin(sandbox, "GET", "/clock").json()["clock"] == start.isoformat()
+
+    moved = admin(sandbox, "POST", "/clock", {"hours": 2}).json()
+    assert dt.datetime.fromisoformat(moved["clock"]) == start + dt.timedelta(hours=2) == world.clock
+
+    target = start + dt.timedelta(days=3)
+    assert (
+        admin(
+            sandbox, "POST", "/clock", {"to": target.isoformat().replace("+00:00", "Z")}
+        ).status_code
+        == 200
+    )
+    assert world.clock == target
+    assert admin(sandbox, "POST", "/clock", {"to": start.isoformat()}).status_code == 400
+    assert (
+        admin(
+            sandbox, "POST", "/clock", {"to": (world.end + dt.timedelta(days=1)).isoformat()}
+        ).status_code
+        == 400
+    )
+    assert admin(sandbox, "POST", "/clock", {}).status_code == 400
+    assert world.clock == target
+
+    sandbox.advance(dt.timedelta(hours=1))
+    assert world.clock == target + dt.timedelta(hours=1)
+
+
+def test_faults_set_over_http_reach_the_service_until_cleared(sandbox: Sandbox) -> None:
+    answer = admin(
+        sandbox, "POST", "/faults", {"service": "jira", "error_burst": 1, "error_status": 500}
+    )
+    assert answer.status_code == 200 and answer.json()["faults"]["jira"]["error_burst"] == 1
+    failed = jira_get(sandbox, "/rest/api/2/serverInfo")
+    assert failed.status_code == 500 and failed.json()["errorMessages"]
+    assert jira_get(sandbox, "/rest/api/2/serverInfo").status_code == 200
+
+    assert (
+        admin(sandbox, "POST", "/faults", {"service": "jira", "rate_limit_every": 1}).status_code
+        == 200
+    )
+    limited = jira_get(sandbox, "/rest/api/2/serverInfo")
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+    assert admin(sandbox, "DELETE", "/faults").json() == {"faults": {}}
+    assert jira_get(sandbox, "/rest/api/2/serverInfo").status_code == 200
+
+    assert (
+        admin(sandbox, "POST", "/faults", {"service": "jira", "no_such_knob": 1}).status_code == 400
+    )
+    assert admin(sandbox, "POST", "/faults", {"error_burst": 1}).status_code == 400
+
+
+def test_stats_count_requests_per_service_and_path_until_reset(sandbox: Sandbox) -> None:
+    admin(sandbox, "POST", "/stats/reset")
+    for _ in range(2):
+        jira_get(sandbox, "/rest/api/2/serverInfo")
+    jira_get(sandbox, "/rest/api/3/myself")
+    requests.get(
+        f"{sandbox.github_url}/user", headers={"Authorization": "token github-token"}, timeout=10
+    )
+
+    stats = admin(sandbox, "GET", "/stats").json()
+    assert stats["services"] == {"jira": 3, "github": 1}
+    assert stats["paths"]["jira"] == {
+        "/jira/rest/api/2/serverInfo": 2,
+        "/jira/rest/api/3/myself": 1,
+    }
+    assert sandbox.stats() == stats
+    assert admin(sandbox, "POST", "/stats/reset").json() == {"services": {}, "paths": {}}
+
+
+def call_asgi(app: Any, method: str, path: str, client: tuple[str, int]) -> int:
+    """One request straight into the ASGI app, as if it came from `client`; returns the status."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"sandbox")],
+        "client": client,
+        "server": ("10.0.0.1", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+
+def test_admin_routes_answer_only_loopback_callers() -> None:
+    app = build_app(SandboxState(world=small_world()))
+    assert call_asgi(app, "GET", "/_sandbox/clock", ("127.0.0.1", 40000)) == 200
+    assert call_asgi(app, "GET", "/_sandbox/clock", ("192.0.2.7", 40000)) == 403
+    assert call_asgi(app, "DELETE", "/_sandbox/faults", ("192.0.2.7", 40000)) == 403
+
+
+def test_tiny_world_is_up_in_under_two_seconds() -> None:
+    generator = pytest.importorskip("sandbox.generator")
+    world = generator.generate(1, "tiny", end=dt.date(2025, 6, 30))
+    began = time.monotonic()
+    with Sandbox(world) as running:
+        info = requests.get(
+            f"{running.jira_url}/rest/api/2/serverInfo",
+            auth=(world.bot_email, "jira-token"),
+            timeout=10,
+        )
+        ready = time.monotonic() - began
+    assert info.status_code == 200
+    assert ready < 2.0
+
+
+def test_hand_built_world_starts_quickly() -> None:
+    world = small_world()
+    began = time.monotonic()
+    with Sandbox(world) as running:
+        assert jira_get(running, "/rest/api/3/search/jql?jql=project%20%3D%20DS").status_code == 200
+        assert time.monotonic() - began < 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_runs_in_the_foreground_and_prints_its_urls() -> None:
+    port = free_port()
+    script = f"from sandbox.server import serve\nfrom tests.sandbox.jira_worlds import small_world\nserve(small_world(), port={port}, jira_cloud=False)\n"
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        assert process.stdout is not None
+        while not any("admin" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, f"serve exited early: {''.join(lines)}"
+            lines.append(line)
+        printed = "".join(lines)
+        assert (
+            f"http://127.0.0.1:{port}/jira" in printed
+            and f"http://127.0.0.1:{port}/github" in printed
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                clock = requests.get(f"http://127.0.0.1:{port}/_sandbox/clock", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "serve printed its URLs but does not answer"
+                time.sleep(0.05)
+        assert json.loads(clock.text)["clock"] == small_world().clock.isoformat()
+        info = requests.get(
+            f"http://127.0.0.1:{port}/jira/rest/api/2/serverInfo", auth=JIRA_AUTH, timeout=5
+        ).json()
+        assert info["deploymentType"] == "Server"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
