@@ -1,0 +1,554 @@
+"""The GitHub collector: pull requests with reviews and draft exits, and optionally issues.
+
+One partition, with its own cursor, per repository (the configured ones plus every
+repository of each configured organisation). GitHub's pull list has no `since`, so it
+is read newest-updated first and stops at the repository's cursor minus a small overlap;
+the cursor (the newest `updated_at` seen) is stored only once the whole repository is
+done, because a newest-first cursor stored earlier would skip older changes after a crash.
+Pages are still committed as they come; upserts make the repeat after a crash harmless,
+and a pull whose stored `updated_at` equals the listed one costs no further request.
+
+Requests per changed pull request: one timeline (it carries the reviews and the
+`ready_for_review` event, so neither `/reviews` nor `/events` is needed), plus, once the
+pull request is closed and its size final, one detail request for additions/deletions
+(the only endpoint stating them). Open pull requests have no size yet: paying a detail
+request on every change of an open pull request would double the cost of a sync for a
+number no metric reads until the pull request is done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import github
+from github.GithubException import GithubException
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from collectors.base import Page, Progress, Reject, Stream
+from collectors.github_parse import (
+    ListedPull,
+    ParsedPull,
+    ParseError,
+    add_sizes,
+    add_timeline,
+    excerpt,
+    issue_accounts,
+    listed_pull,
+    parse_issue,
+    parse_pull,
+    parse_time,
+    projects_in_jql,
+)
+from collectors.identities import record_accounts, resolve_identities
+from collectors.retry import RetryPolicy, call_with_retries, retry_after_of, status_of
+from db import models
+from db.upsert import upsert
+from teamtide.config import Config, GithubSource
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = (
+    30  # seconds without a byte before a request counts as hung (PyGithub wants an int)
+)
+OVERLAP = dt.timedelta(minutes=5)  # re-read this much before the cursor: clocks and replicas lag
+RATE_RESERVE = 5  # requests left in the primary budget when we stop and wait for its reset
+MAX_RATE_WAIT = 3700.0  # GitHub's window is an hour: a longer wait means something else is wrong
+SECONDARY_WAIT = 60.0  # GitHub: without Retry-After, wait at least a minute after a secondary limit
+
+
+class GithubApiError(Exception):
+    """A GitHub answer other than 2xx, with what retries need and nothing secret."""
+
+    def __init__(
+        self, status: int | None, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status
+        self.headers = dict(headers or {})
+
+
+class RateLimitWait(GithubApiError):
+    """A rate limit: retried after `Retry-After` (secondary) or once the budget resets (primary)."""
+
+    def __init__(self, message: str, retry_after: float, *, primary: bool) -> None:
+        super().__init__(429, message, {"Retry-After": f"{retry_after:g}"})
+        self.primary = primary
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, Mapping) else {}
+    text = data.get("message") if isinstance(data.get("message"), str) else ""
+    return text.splitlines()[0][:300] if text else ""
+
+
+def _path(url: str) -> str:
+    return urllib.parse.urlsplit(url).path or url
+
+
+def api_error(exc: GithubException, url: str) -> GithubApiError:
+    """PyGithub's exception, reduced to status and message, and sorted: rate limit or not.
+
+    A secondary limit becomes a 429 with Retry-After (a minute when GitHub names none), which
+    `call_with_retries` honours; a spent primary budget is retried at once, and the budget
+    check before every request then waits for the reset.
+    """
+    status, message = exc.status, _message(exc)
+    headers = {k.lower(): str(v) for k, v in (exc.headers or {}).items()}
+    text = f"HTTP {status} from GET {_path(url)}" + (f": {message}" if message else "")
+    lowered = message.lower()
+    primary = lowered.startswith("api rate limit exceeded") or (
+        status in (403, 429)
+        and headers.get("x-ratelimit-remaining") == "0"
+        and "retry-after" not in headers
+    )
+    secondary = "secondary rate limit" in lowered or (
+        status in (403, 429) and "retry-after" in headers
+    )
+    if primary and not secondary:
+        return RateLimitWait(text, 0, primary=True)
+    if secondary:
+        try:
+            wait = float(headers.get("retry-after", SECONDARY_WAIT))
+        except ValueError:
+            wait = SECONDARY_WAIT
+        return RateLimitWait(text, wait, primary=False)
+    return GithubApiError(status, text)
+
+
+def next_link(header: str | None) -> str | None:
+    """The `rel="next"` URL of a `Link` header."""
+    for part in (header or "").split(","):
+        url, _, params = part.partition(";")
+        if 'rel="next"' in params.replace(" ", ""):
+            return url.strip().lstrip("<").rstrip(">")
+    return None
+
+
+class GithubApi:
+    """One PyGithub client per sync, spoken to in raw JSON through its public `requester`.
+
+    PyGithub carries authentication, the Enterprise base URL, the time-out and the
+    rate-limit headers (`requester.rate_limiting`). Its objects are not used: reading a
+    listed pull request's `raw_data` completes it with one more request each. Its own
+    retries are off (`retry=None`; `GithubRetry` would sleep through limits silently):
+    `call_with_retries` wraps every request so that each wait is said out loud and the two
+    layers never multiply. Its throttle (a pause between requests, 0.25 s by default) is
+    set from the org file, `seconds_between_requests`, default none.
+    """
+
+    def __init__(
+        self,
+        source: GithubSource,
+        *,
+        timeout: int = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        progress: Progress | None = None,
+        rate_reserve: int = RATE_RESERVE,
+        max_rate_wait: float = MAX_RATE_WAIT,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        token = source.token.reveal() if source.token is not None else None
+        self.client = github.Github(
+            base_url=source.url.rstrip("/"),
+            auth=github.Auth.Token(token) if token else None,
+            timeout=max(1, int(timeout)),
+            per_page=source.per_page,
+            verify=source.verify_ssl,
+            retry=None,
+            seconds_between_requests=source.seconds_between_requests or None,
+            user_agent="teamtide",
+        )
+        self.per_page = source.per_page
+        self.retry, self.progress = retry, progress
+        self.rate_reserve, self.max_rate_wait = rate_reserve, max_rate_wait
+        self.sleep, self.clock = sleep, clock
+        self.requests = 0
+
+    def _note(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress.note(message)
+        else:
+            log.info(message)
+
+    def _waiting(self, seconds: float, exc: BaseException) -> None:
+        if isinstance(exc, RateLimitWait):
+            if not exc.primary:  # the budget check before the retry says its own wait
+                self._note(f"GitHub secondary rate limit (Retry-After): waiting {seconds:.0f}s")
+            return
+        status = status_of(exc)
+        cause = f"HTTP {status}" if status else type(exc).__name__
+        if retry_after_of(exc) is not None:
+            self._note(f"GitHub asked to wait ({cause}, Retry-After): waiting {seconds:.0f}s")
+        else:
+            self._note(f"GitHub request failed ({cause}); retrying in {seconds:.1f}s")
+
+    def _wait_for_budget(self) -> None:
+        """Before a request: when the primary budget is (nearly) spent, wait for its reset."""
+        requester = self.client.requester
+        remaining, limit = requester.rate_limiting
+        if limit <= 0 or remaining > self.rate_reserve:
+            return
+        wait = requester.rate_limiting_resettime - self.clock() + 1
+        if wait <= 0:
+            return
+        reset = dt.datetime.fromtimestamp(requester.rate_limiting_resettime, dt.UTC)
+        if wait > self.max_rate_wait:
+            raise GithubApiError(
+                None,  # not retried: waiting is exactly what it refuses
+                f"GitHub's rate limit is spent until {reset:%Y-%m-%d %H:%M:%S} UTC, "
+                f"longer than the {self.max_rate_wait:.0f}s a sync waits",
+            )
+        self._note(
+            f"GitHub rate limit: {remaining} of {limit} requests left; "
+            f"waiting {wait:.0f}s for the reset at {reset:%H:%M:%S} UTC"
+        )
+        self.sleep(wait)
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
+        """One GET (a path under the base URL, or a URL GitHub gave), retried when transient."""
+        requester = self.client.requester
+
+        def once() -> tuple[dict[str, Any], Any]:
+            self._wait_for_budget()
+            self.requests += 1
+            try:
+                return requester.requestJsonAndCheck("GET", url, parameters=dict(params or {}))
+            except GithubException as exc:
+                raise api_error(exc, url) from None
+
+        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+
+    def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[list[Any]]:
+        """A list endpoint, page by page, following `Link: rel="next"`."""
+        url: str | None = path
+        query: Mapping[str, Any] = {"per_page": self.per_page, **params}
+        while url is not None:
+            headers, data = self.get(url, query)
+            if not isinstance(data, list):
+                raise GithubApiError(
+                    None, f"GET {_path(url)} answered {type(data).__name__}, not a list"
+                )
+            yield data
+            url, query = next_link(headers.get("link")), {}
+
+    def all(self, path: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        return [item for page in self.pages(path, params or {}) for item in page]
+
+    def take_requests(self) -> int:
+        count, self.requests = self.requests, 0
+        return count
+
+
+class Repositories:
+    """The partitions: configured repositories, then each organisation's, named once each.
+
+    An organisation that cannot be listed becomes a partition `org/*` that fails with the
+    cause, so it is recorded in `sync_state` while the other repositories are synced.
+    """
+
+    def __init__(self, api: GithubApi, source: GithubSource) -> None:
+        self.api, self.source = api, source
+        self._names: list[str] | None = None
+        self.errors: dict[str, Exception] = {}
+
+    def names(self) -> list[str]:
+        if self._names is None:
+            found: dict[str, str] = {}
+            for name in self.source.repos:
+                found.setdefault(name.lower(), name)
+            for org in self.source.orgs:
+                try:
+                    listed = self.api.all(f"/orgs/{org}/repos", {"type": "all"})
+                except (GithubApiError, OSError) as exc:
+                    log.warning("cannot list the repositories of %s: %s", org, exc)
+                    self.errors[f"{org}/*"] = exc
+                    found.setdefault(f"{org}/*".lower(), f"{org}/*")
+                    continue
+                for repo in listed:
+                    name = repo.get("full_name") if isinstance(repo, Mapping) else None
+                    if isinstance(name, str):
+                        found.setdefault(name.lower(), name)
+            self._names = list(found.values())
+        return self._names
+
+    def check(self, partition: str) -> None:
+        if partition in self.errors:
+            raise self.errors[partition]
+
+
+def known_projects(engine: Engine, config: Config) -> frozenset[str]:
+    """Jira project keys a pull request may link to: those stored, and those the JQL names."""
+    with engine.connect() as conn:
+        stored = conn.scalars(
+            select(models.WorkItem.project)
+            .where(models.WorkItem.source == "jira", models.WorkItem.project.is_not(None))
+            .distinct()
+        ).all()
+    jira = config.sources.jira
+    named = projects_in_jql(jira.jql) if jira is not None else set()
+    return frozenset({str(p).upper() for p in stored} | named)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    updated_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    additions: int | None
+
+
+def _reject_key(repo: str, raw: Any) -> str:
+    number = raw.get("number") if isinstance(raw, Mapping) else None
+    if isinstance(number, int):
+        return f"{repo}#{number}"
+    ident = raw.get("id") if isinstance(raw, Mapping) else None
+    return f"{repo} id {ident}" if ident is not None else repo
+
+
+class PullStream(Stream):
+    """Pull requests changed since the repository's cursor, with reviews and draft exits."""
+
+    source, name = "github", "pull_requests"
+
+    def __init__(
+        self,
+        api: GithubApi,
+        engine: Engine,
+        repos: Repositories,
+        projects: Callable[[], frozenset[str]],
+        *,
+        sizes: bool = True,
+        overlap: dt.timedelta = OVERLAP,
+    ) -> None:
+        self.api, self.engine, self.repos = api, engine, repos
+        self._projects_of, self._projects = projects, None
+        self.sizes, self.overlap = sizes, overlap
+        self._newest: dict[str, dt.datetime] = {}
+
+    @property
+    def projects(self) -> frozenset[str]:
+        if self._projects is None:
+            self._projects = self._projects_of()
+        return self._projects
+
+    def partitions(self) -> Sequence[str]:
+        return self.repos.names()
+
+    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
+        self.repos.check(partition)
+        since = None if full or not cursor else dt.datetime.fromisoformat(cursor)
+        self._newest.pop(partition, None)
+        if since is not None:
+            self._newest[partition] = since
+        stop = since - self.overlap if since is not None else None
+        params = {"state": "all", "sort": "updated", "direction": "desc"}
+        for raw_page in self.api.pages(f"/repos/{partition}/pulls", params):
+            page, done = self._page(partition, raw_page, stop, full)
+            yield page
+            if done:
+                return
+
+    def _page(
+        self, repo: str, raw_page: list[Any], stop: dt.datetime | None, full: bool
+    ) -> tuple[Page, bool]:
+        rejects: list[Reject] = []
+        listed: list[ListedPull] = []
+        done = False
+        for raw in raw_page:
+            try:
+                item = listed_pull(raw)
+            except ParseError as exc:
+                rejects.append(Reject(_reject_key(repo, raw), str(exc), excerpt(raw)))
+                continue
+            if stop is not None and item.updated_at < stop:
+                done = True  # newest first: everything after this is older still
+                break
+            listed.append(item)
+        if listed:
+            newest = max(item.updated_at for item in listed)
+            if repo not in self._newest or newest > self._newest[repo]:
+                self._newest[repo] = newest
+        stored = {} if full else self._stored(repo, [item.number for item in listed])
+        rows: list[ParsedPull] = []
+        for item in listed:
+            known = stored.get(item.number)
+            if known is not None and known.updated_at == item.updated_at:
+                continue  # unchanged since it was stored (the overlap re-reads a few)
+            try:
+                rows.append(self._complete(repo, item, known, full))
+            except ParseError as exc:
+                rejects.append(Reject(f"{repo}#{item.number}", str(exc), excerpt(item.raw)))
+            except GithubApiError as exc:
+                if exc.status_code != 404:
+                    raise
+                rejects.append(
+                    Reject(f"{repo}#{item.number}", f"vanished while it was being read ({exc})")
+                )
+        page = Page(
+            rows=rows, rejects=rejects, items=len(raw_page), requests=self.api.take_requests()
+        )
+        return page, done or not raw_page
+
+    def _complete(
+        self, repo: str, item: ListedPull, known: _Stored | None, full: bool
+    ) -> ParsedPull:
+        pull = parse_pull(item.raw, repo, self.projects)
+        add_timeline(pull, self.api.all(f"/repos/{repo}/issues/{item.number}/timeline"))
+        final = item.closed_at is not None
+        stale = (
+            full or known is None or known.additions is None or known.closed_at != item.closed_at
+        )
+        if self.sizes and final and stale:
+            _, detail = self.api.get(f"/repos/{repo}/pulls/{item.number}")
+            add_sizes(pull, detail)
+        return pull
+
+    def _stored(self, repo: str, numbers: Sequence[int]) -> dict[int, _Stored]:
+        if not numbers:
+            return {}
+        pr = models.PullRequest
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(pr.number, pr.updated_at, pr.closed_at, pr.additions).where(
+                    pr.repo == repo, pr.number.in_(numbers)
+                )
+            ).all()
+        return {number: _Stored(updated, closed, adds) for number, updated, closed, adds in rows}
+
+    def write(self, session: Session, page: Page) -> int:
+        pulls: list[ParsedPull] = list({(p.row["repo"], p.number): p for p in page.rows}.values())
+        if not pulls:
+            return 0
+        ids: dict[tuple[str, int], int] = {}
+        # Rows without a size leave the stored size alone: they must not null it.
+        for group in ([p for p in pulls if p.sized], [p for p in pulls if not p.sized]):
+            if group:
+                returned = upsert(
+                    session,
+                    models.PullRequest,
+                    [p.row for p in group],
+                    ["repo", "number"],
+                    returning=["id", "repo", "number"],
+                )
+                ids.update({(repo, number): pr_id for pr_id, repo, number in returned})
+        written = len(pulls) + _replace_reviews(session, pulls, ids)
+        record_accounts(session, [a for p in pulls for a in p.accounts], dt.datetime.now(dt.UTC))
+        return written
+
+    def finish(self, session: Session, partition: str) -> str | None:
+        resolve_identities(session)
+        newest = self._newest.pop(partition, None)
+        return newest.isoformat() if newest is not None else None
+
+
+def _replace_reviews(
+    session: Session, pulls: Sequence[ParsedPull], ids: Mapping[tuple[str, int], int]
+) -> int:
+    """Upsert each pull's reviews and drop stored ones its timeline no longer shows."""
+    rows = [r | {"pr_id": ids[p.row["repo"], p.number]} for p in pulls for r in p.reviews]
+    keep = {(r["pr_id"], r["review_id"]) for r in rows}
+    rv = models.Review
+    stored = session.execute(
+        select(rv.id, rv.pr_id, rv.review_id).where(rv.pr_id.in_(list(ids.values())))
+    ).all()
+    stale = [row_id for row_id, pr_id, review_id in stored if (pr_id, review_id) not in keep]
+    if stale:
+        session.execute(delete(rv).where(rv.id.in_(stale)))
+    upsert(session, rv, rows, ["pr_id", "review_id"])
+    return len(rows) + len(stale)
+
+
+class IssueStream(Stream):
+    """GitHub issues as work items (pull requests, which the issues API lists too, skipped).
+
+    The issues API has `since`: pages are read oldest-updated first and the cursor moves
+    with every stored page.
+    """
+
+    source, name = "github", "issues"
+
+    def __init__(
+        self, api: GithubApi, repos: Repositories, *, overlap: dt.timedelta = OVERLAP
+    ) -> None:
+        self.api, self.repos, self.overlap = api, repos, overlap
+
+    def partitions(self) -> Sequence[str]:
+        return self.repos.names()
+
+    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
+        self.repos.check(partition)
+        params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc"}
+        if cursor and not full:
+            since = dt.datetime.fromisoformat(cursor) - self.overlap
+            params["since"] = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for raw_page in self.api.pages(f"/repos/{partition}/issues", params):
+            rows, rejects = [], []
+            newest: dt.datetime | None = None
+            for raw in raw_page:
+                try:
+                    updated = parse_time(
+                        raw.get("updated_at") if isinstance(raw, Mapping) else None, "updated_at"
+                    )
+                    newest = updated if newest is None else max(newest, updated)
+                    row = parse_issue(raw, partition)
+                except ParseError as exc:
+                    rejects.append(Reject(_reject_key(partition, raw), str(exc), excerpt(raw)))
+                    continue
+                if row is not None:
+                    rows.append(row)
+            yield Page(
+                rows=rows,
+                rejects=rejects,
+                cursor=newest.isoformat() if newest is not None else None,
+                items=len(raw_page),
+                requests=self.api.take_requests(),
+            )
+
+    def write(self, session: Session, page: Page) -> int:
+        rows = list({r["key"]: r for r in page.rows}.values())
+        if not rows:
+            return 0
+        upsert(session, models.WorkItem, rows, ["source", "key"])
+        record_accounts(
+            session, [a for r in rows for a in issue_accounts(r)], dt.datetime.now(dt.UTC)
+        )
+        return len(rows)
+
+    def finish(self, session: Session, partition: str) -> str | None:
+        resolve_identities(session)
+        return None
+
+
+def streams(
+    config: Config,
+    engine: Engine,
+    progress: Progress,
+    *,
+    timeout: int = DEFAULT_TIMEOUT,
+    retry: RetryPolicy = RetryPolicy(),
+    sizes: bool = True,
+    rate_reserve: int = RATE_RESERVE,
+) -> list[Stream]:
+    """The GitHub streams: pull requests, then (when `issues: true`) issues as work items."""
+    source = config.sources.github
+    if source is None:
+        raise ValueError("sources.github is not configured in the org file")
+    if not source.repos and not source.orgs:
+        raise ValueError("sources.github names no repos and no orgs: nothing to collect")
+    api = GithubApi(
+        source, timeout=timeout, retry=retry, progress=progress, rate_reserve=rate_reserve
+    )
+    repos = Repositories(api, source)
+    found: list[Stream] = [
+        PullStream(api, engine, repos, lambda: known_projects(engine, config), sizes=sizes)
+    ]
+    if source.issues:
+        found.append(IssueStream(api, repos))
+    return found

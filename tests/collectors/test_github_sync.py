@@ -1,0 +1,597 @@
+"""The GitHub collector against the sandbox over real HTTP, with the real PyGithub.
+
+Every expectation is worked out from the sandbox's world model (what happened, and when),
+not from the fake API's code, so a mistake on either side shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from github.GithubException import GithubException
+from sqlalchemy import Engine, func, insert, select
+
+from collectors.base import NullProgress, StreamResult, run_stream
+from collectors.github import RateLimitWait, api_error, streams
+from collectors.retry import RetryPolicy
+from db import models
+from db.migrate import upgrade
+from db.session import make_engine
+from sandbox.generator import generate
+from sandbox.server import Sandbox
+from sandbox.world import World
+from teamtide.config import Config
+
+END = dt.date(2025, 6, 30)
+TOKEN_VAR = "TEAMTIDE_TEST_GITHUB_TOKEN"
+ROOT = Path(__file__).resolve().parents[2]
+FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.05)
+ONE_REPO = "acme/model-serving"
+TWO_REPOS = ["acme/model-serving", "acme/pipelines"]
+THREE_REPOS = [*TWO_REPOS, "acme/notebooks"]
+
+
+class Notes(NullProgress):
+    """A progress display that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+# ---------------------------------------------------------------- the world, as it happened
+
+
+def second(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else moment.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def world_pulls(world: World, repos: list[str] | None = None) -> dict[tuple[str, int], dict]:
+    """Each pull request as it stands at the world's clock, with its reviews."""
+    clock = world.clock
+    out: dict[tuple[str, int], dict] = {}
+    for pr in world.pulls:
+        if pr.created > clock or (repos is not None and pr.repo not in repos):
+            continue
+
+        def seen(moment: dt.datetime | None) -> dt.datetime | None:
+            return second(moment) if moment is not None and moment <= clock else None
+
+        reviews = [r for r in pr.reviews if r.submitted_at <= clock]
+        closed = seen(pr.closed_at or pr.merged_at)
+        ready = seen(pr.draft_until)
+        out[pr.repo, pr.number] = {
+            "title": pr.title,
+            "branch": pr.branch,
+            "author_account": pr.author,
+            "state": "closed" if closed else "open",
+            "draft": pr.still_draft or (pr.draft_until is not None and ready is None),
+            "created_at": second(pr.created),
+            "ready_at": ready,
+            "first_review_at": min(
+                (second(r.submitted_at) for r in reviews if r.user != pr.author), default=None
+            ),
+            "merged_at": seen(pr.merged_at),
+            "closed_at": closed,
+            "additions": pr.additions if closed else None,
+            "deletions": pr.deletions if closed else None,
+            "labels": list(pr.labels),
+            "reviews": sorted(
+                (str(r.id), r.user, r.state, second(r.submitted_at)) for r in reviews
+            ),
+        }
+    return out
+
+
+FIELDS = [
+    "title",
+    "branch",
+    "author_account",
+    "state",
+    "draft",
+    "created_at",
+    "ready_at",
+    "first_review_at",
+    "merged_at",
+    "closed_at",
+    "additions",
+    "deletions",
+    "labels",
+]
+
+
+def stored_pulls(engine: Engine) -> dict[tuple[str, int], dict]:
+    pr, rv = models.PullRequest, models.Review
+    with engine.connect() as conn:
+        pulls = conn.execute(select(pr)).mappings().all()
+        reviews = conn.execute(
+            select(
+                pr.repo, pr.number, rv.review_id, rv.reviewer_account, rv.state, rv.submitted_at
+            ).join(pr, pr.id == rv.pr_id)
+        ).all()
+    out = {(p["repo"], p["number"]): {name: p[name] for name in FIELDS} for p in pulls}
+    for value in out.values():
+        value["reviews"] = []
+    for repo, number, *review in reviews:
+        out[repo, number]["reviews"].append(tuple(review))
+    for value in out.values():
+        value["reviews"].sort()
+    return out
+
+
+def snapshot(engine: Engine) -> dict[str, Any]:
+    """Every table the collector writes, without surrogate ids and sighting times."""
+    pr, st = models.PullRequest, models.SyncState
+    with engine.connect() as conn:
+        rows = conn.execute(select(pr)).mappings().all()
+        identities = conn.execute(
+            select(models.Identity.source, models.Identity.value, models.Identity.person_id)
+        ).all()
+        states = conn.execute(
+            select(st.source, st.stream, st.partition, st.cursor, st.last_error)
+        ).all()
+    return {
+        "pulls": {
+            (r["repo"], r["number"]): {k: v for k, v in r.items() if k != "id"} for r in rows
+        },
+        "reviews": {k: v["reviews"] for k, v in stored_pulls(engine).items()},
+        "identities": sorted(identities),
+        "sync_state": sorted(tuple(s) for s in states),
+    }
+
+
+def subset(tables: dict[str, Any], repos: list[str]) -> dict[str, Any]:
+    """The part of a snapshot that belongs to some repositories (identities are shared)."""
+    return {
+        "pulls": {k: v for k, v in tables["pulls"].items() if k[0] in repos},
+        "reviews": {k: v for k, v in tables["reviews"].items() if k[0] in repos},
+        "sync_state": [s for s in tables["sync_state"] if s[2] in repos],
+    }
+
+
+def count(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+# ---------------------------------------------------------------- fixtures and running
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return generate(1, "tiny", end=END)
+
+
+@pytest.fixture(scope="module")
+def sandbox(world: World) -> Iterator[Sandbox]:
+    with Sandbox(world) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def token(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    value = sandbox.state.tokens["github"]
+    monkeypatch.setenv(TOKEN_VAR, value)
+    yield value
+    sandbox.clear_faults()
+    with sandbox.state.lock:
+        sandbox.state.rate_budgets.clear()
+
+
+def config_for(
+    sandbox: Sandbox,
+    *,
+    repos: list[str] | None = None,
+    orgs: list[str] | None = None,
+    jql: str = "project in (DS, ENG, OPS)",
+    **github: Any,
+) -> Config:
+    return Config.model_validate(
+        {
+            "sources": {
+                "jira": {"url": sandbox.jira_url, "jql": jql},
+                "github": {
+                    "url": sandbox.github_url,
+                    "token": "${" + TOKEN_VAR + "}",
+                    "repos": repos or [],
+                    "orgs": orgs if orgs is not None else ([] if repos else ["acme"]),
+                    **github,
+                },
+            }
+        }
+    )
+
+
+def sync(
+    engine: Engine, config: Config, progress: Any = None, **options: Any
+) -> list[StreamResult]:
+    progress = progress or NullProgress()
+    options.setdefault("retry", FAST)
+    results = []
+    for stream in streams(config, engine, progress, **options):
+        results.extend(run_stream(engine, stream, progress=progress))
+    return results
+
+
+def requests_served(sandbox: Sandbox) -> int:
+    return int(sandbox.stats()["services"].get("github", 0))
+
+
+def fresh_sqlite() -> Engine:
+    engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/github.db")
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def reference(sandbox: Sandbox, world: World) -> dict[str, Any]:
+    """An uninterrupted, fault-free full sync of `THREE_REPOS`, as table contents."""
+    engine = fresh_sqlite()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TOKEN_VAR, sandbox.state.tokens["github"])
+        results = sync(engine, config_for(sandbox, repos=THREE_REPOS))
+        assert all(r.error is None for r in results)
+    tables = snapshot(engine)
+    engine.dispose()
+    return tables
+
+
+# ---------------------------------------------------------------- a full sync
+
+
+def test_a_full_sync_equals_the_sandbox_world(
+    engine: Engine, sandbox: Sandbox, world: World
+) -> None:
+    results = sync(engine, config_for(sandbox))  # the organisation: every repository
+    expected = world_pulls(world)
+    assert {r.partition for r in results} == {repo.full_name for repo in world.repos}
+    assert [r.error for r in results if r.error] == [] and sum(r.rejects for r in results) == 0
+    stored = stored_pulls(engine)
+    assert stored.keys() == expected.keys()
+    for key, want in expected.items():
+        assert stored[key] == want, key
+    # spot checks of what the world planted: draft exits, reviews by others, own reviews
+    assert sum(p["ready_at"] is not None for p in stored.values()) > 10
+    own_only = [
+        k
+        for k, p in expected.items()
+        if p["reviews"] and all(user == p["author_account"] for _, user, _, _ in p["reviews"])
+    ]
+    assert own_only and all(stored[k]["first_review_at"] is None for k in own_only)
+    assert count(engine, models.Review) == sum(len(p["reviews"]) for p in expected.values())
+    pr, st = models.PullRequest, models.SyncState
+    with engine.connect() as conn:
+        links = conn.execute(select(pr.title, pr.branch, pr.linked_keys)).all()
+        newest = dict(
+            conn.execute(select(pr.repo, func.max(pr.updated_at)).group_by(pr.repo)).all()
+        )
+        cursors = dict(conn.execute(select(st.partition, st.cursor)).all())
+        logins = set(conn.scalars(select(models.Identity.value)))
+    # links: the keys of Jira projects named in the title or branch, nothing else
+    issue_keys = {issue.key for issue in world.issues}
+    mentioned = re.compile(r"\b(?:DS|ENG|OPS)-\d+", re.IGNORECASE)
+    for title, branch, keys in links:
+        assert set(keys) == {k.upper() for k in mentioned.findall(f"{title} {branch}")}
+        assert set(keys) <= issue_keys
+    assert sum(bool(keys) for _, _, keys in links) > len(links) / 2
+    assert any(not keys and branch.startswith("renovate/") for _, branch, keys in links)
+    # one cursor per repository: its newest update
+    assert {repo: dt.datetime.fromisoformat(c) for repo, c in cursors.items()} == newest
+    everyone = {p["author_account"] for p in expected.values()} | {
+        r[1] for p in expected.values() for r in p["reviews"]
+    }
+    assert logins == {login.lower() for login in everyone}
+
+
+def test_links_are_made_only_to_projects_known_from_jira(sandbox: Sandbox) -> None:
+    engine = fresh_sqlite()
+    with engine.begin() as conn:  # a Jira sync stored DS; the JQL names ENG; OPS is unknown
+        conn.execute(
+            insert(models.WorkItem),
+            [
+                {
+                    "source": "jira",
+                    "key": "DS-1",
+                    "project": "DS",
+                    "created_at": dt.datetime.now(dt.UTC),
+                }
+            ],
+        )
+    sync(engine, config_for(sandbox, repos=THREE_REPOS, jql="project = ENG"))
+    with engine.connect() as conn:
+        keys = [k for ks in conn.scalars(select(models.PullRequest.linked_keys)) for k in ks]
+    assert {k.split("-")[0] for k in keys} == {"DS", "ENG"}
+
+
+def test_an_organisation_that_cannot_be_listed_is_recorded_and_the_repositories_go_on(
+    sandbox: Sandbox,
+) -> None:
+    engine = fresh_sqlite()
+    results = sync(engine, config_for(sandbox, repos=[ONE_REPO], orgs=["no-such-org"]))
+    by_partition = {r.partition: r.error for r in results}
+    assert by_partition[ONE_REPO] is None
+    assert "HTTP 404" in (by_partition["no-such-org/*"] or "")
+    assert count(engine, models.PullRequest) > 0
+
+
+# ---------------------------------------------------------------- incremental syncs
+
+
+def test_a_second_sync_without_changes_makes_one_request_per_repository_and_changes_no_row(
+    engine: Engine, sandbox: Sandbox, world: World
+) -> None:
+    config = config_for(sandbox, repos=TWO_REPOS)
+    sync(engine, config)
+    before = snapshot(engine)
+    served = requests_served(sandbox)
+    results = sync(engine, config)
+    assert requests_served(sandbox) - served == len(TWO_REPOS)
+    assert sum(r.rows for r in results) == 0
+    assert snapshot(engine) == before
+
+
+def test_after_the_sandbox_advances_an_incremental_sync_picks_up_exactly_the_changes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = generate(1, "tiny", end=END)  # its own: advancing the clock changes the world
+    with Sandbox(world) as sandbox:
+        monkeypatch.setenv(TOKEN_VAR, sandbox.state.tokens["github"])
+        config = config_for(sandbox, repos=THREE_REPOS)
+        sync(engine, config)
+        old = world_pulls(world, THREE_REPOS)
+        sandbox.advance(world.clock + dt.timedelta(days=4))
+        new = world_pulls(world, THREE_REPOS)
+        changed = {k for k, v in new.items() if k not in old or v != old[k]}
+        newly_closed = {
+            k for k in changed if new[k]["closed_at"] and not old.get(k, {}).get("closed_at")
+        }
+        assert len(changed) > 5 and newly_closed
+        served = requests_served(sandbox)
+        results = sync(engine, config)
+        # one list page per repository, one timeline per changed pull, one detail per newly closed
+        assert requests_served(sandbox) - served == len(THREE_REPOS) + len(changed) + len(
+            newly_closed
+        )
+        assert sum(r.rows for r in results) >= len(changed)
+        assert stored_pulls(engine) == new
+        pr, st = models.PullRequest, models.SyncState
+        with engine.connect() as conn:
+            newest = dict(
+                conn.execute(select(pr.repo, func.max(pr.updated_at)).group_by(pr.repo)).all()
+            )
+            cursors = dict(conn.execute(select(st.partition, st.cursor)).all())
+        assert {repo: dt.datetime.fromisoformat(c) for repo, c in cursors.items()} == newest
+
+
+# ---------------------------------------------------------------- a sync killed halfway
+
+CHILD = """
+import sys
+from collectors.base import NullProgress, run_stream
+from collectors.github import streams
+from db.session import make_engine
+from teamtide.config import Config
+config = Config.model_validate_json(sys.argv[2])
+engine = make_engine(sys.argv[1])
+for stream in streams(config, engine, NullProgress()):
+    run_stream(engine, stream)
+"""
+
+
+def test_a_sync_killed_with_sigkill_halfway_and_run_again_ends_identical_to_an_uninterrupted_one(
+    engine: Engine, sandbox: Sandbox, reference: dict[str, Any]
+) -> None:
+    config = config_for(sandbox, repos=THREE_REPOS, per_page=10)  # pages committed one by one
+    sandbox.set_faults("github", slow_seconds=0.01)
+    url = engine.url.render_as_string(hide_password=False)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, config.model_dump_json(by_alias=True)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while count(engine, models.PullRequest) < 40:
+            assert child.poll() is None, "the sync ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    sandbox.clear_faults()
+    killed_at = count(engine, models.PullRequest)
+    assert 40 <= killed_at < len(reference["pulls"])
+    results = sync(engine, config)
+    assert [r.error for r in results if r.error] == []
+    assert snapshot(engine) == reference
+
+
+# ---------------------------------------------------------------- faults
+
+
+FAULTS = {
+    "429 with Retry-After": dict(rate_limit_every=9, retry_after_seconds=0),
+    "a burst of 503s": dict(error_burst=4),
+    "hung requests": dict(hang_next=1, hang_seconds=2),
+    "slow responses": dict(slow_seconds=0.003),
+}
+
+
+@pytest.mark.parametrize("faults", FAULTS.values(), ids=FAULTS.keys())
+def test_a_sync_through_faults_ends_as_without_them(
+    sandbox: Sandbox, reference: dict[str, Any], faults: dict[str, Any]
+) -> None:
+    engine = fresh_sqlite()
+    notes = Notes()
+    sandbox.set_faults("github", **faults)
+    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), notes, timeout=1)
+    sandbox.clear_faults()
+    assert [r.error for r in results if r.error] == []
+    assert subset(snapshot(engine), [ONE_REPO]) == subset(reference, [ONE_REPO])
+    if "slow_seconds" not in faults:
+        assert any("retrying" in n or "waiting" in n for n in notes.notes), notes.notes
+
+
+def test_a_retry_after_is_honoured_and_said_in_the_progress_display(sandbox: Sandbox) -> None:
+    engine = fresh_sqlite()
+    notes = Notes()
+    sandbox.set_faults("github", rate_limit_every=60, retry_after_seconds=1)
+    started = time.monotonic()
+    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), notes)
+    assert [r.error for r in results if r.error] == []
+    waits = [n for n in notes.notes if "Retry-After" in n]
+    assert waits and all("waiting 1s" in n for n in waits)
+    assert time.monotonic() - started >= len(waits)
+
+
+def test_the_sync_waits_for_the_primary_rate_limit_reset_and_says_so(sandbox: Sandbox) -> None:
+    engine = fresh_sqlite()
+    notes = Notes()
+    with sandbox.state.lock:
+        sandbox.state.set_rate_budget("github", limit=50, window_seconds=2.5)
+    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), notes)
+    assert [r.error for r in results if r.error] == []
+    assert any("rate limit" in n and "for the reset" in n for n in notes.notes), notes.notes
+    assert count(engine, models.PullRequest) == len(world_pulls(sandbox.state.world, [ONE_REPO]))
+
+
+def test_a_budget_spent_by_another_client_is_waited_for_after_the_403(
+    sandbox: Sandbox, token: str
+) -> None:
+    engine = fresh_sqlite()
+    notes = Notes()
+    with sandbox.state.lock:
+        sandbox.state.set_rate_budget("github", limit=80, window_seconds=2.5)
+    headers = {"Authorization": f"token {token}"}
+    while requests.get(f"{sandbox.github_url}/user", headers=headers, timeout=5).status_code != 403:
+        pass  # someone else's script spends the budget of the same token
+    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), notes)
+    assert [r.error for r in results if r.error] == []
+    # refused at once (the budget was already spent), not slowed down near its end
+    assert "0 of 80 requests left" in notes.notes[0] and "for the reset" in notes.notes[0]
+    assert count(engine, models.PullRequest) == len(world_pulls(sandbox.state.world, [ONE_REPO]))
+
+
+def test_a_malformed_record_ends_in_sync_rejects_and_every_other_record_loads(
+    engine: Engine, sandbox: Sandbox, world: World
+) -> None:
+    bad = [pr for pr in world.pulls if pr.malformed and pr.created <= world.clock]
+    assert bad, "the world should hold a malformed pull request"
+    repos = sorted({pr.repo for pr in bad})
+    sandbox.set_faults("github", malformed=True)
+    results = sync(engine, config_for(sandbox, repos=repos))
+    assert [r.error for r in results if r.error] == []
+    with engine.connect() as conn:
+        rejects = conn.execute(
+            select(models.SyncReject.key, models.SyncReject.reason, models.SyncReject.payload)
+        ).all()
+    assert len(rejects) == len(bad) == sum(r.rejects for r in results)
+    for key, reason, payload in rejects:  # each names its record, says why, shows an excerpt
+        assert reason and payload and len(payload) <= 500
+        assert any(
+            key.startswith(pr.repo) and json.loads(payload)["title"] == pr.title for pr in bad
+        )
+    expected = world_pulls(world, repos)
+    stored = stored_pulls(engine)
+    good = {k for k in expected if (k[0], k[1]) not in {(pr.repo, pr.number) for pr in bad}}
+    assert stored.keys() == good
+    assert all(stored[k] == expected[k] for k in good)
+
+
+# ---------------------------------------------------------------- secrets and issues
+
+
+def test_tokens_never_reach_logs_errors_or_the_database(
+    sandbox: Sandbox, token: str, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    engine = fresh_sqlite()
+    caplog.set_level(logging.DEBUG)
+    sandbox.set_faults("github", malformed=True, error_burst=2)
+    sync(engine, config_for(sandbox, repos=[ONE_REPO]))
+    wrong = "ghp_wrongTokenValue1234"
+    monkeypatch.setenv(TOKEN_VAR, wrong)
+    [failed] = sync(engine, config_for(sandbox, repos=["acme/pipelines"]))
+    assert failed.error is not None and "401" in failed.error
+    with engine.connect() as conn:
+        stored = [
+            str(v)
+            for table in (models.SyncState, models.SyncReject, models.PullRequest, models.Identity)
+            for row in conn.execute(select(table)).all()
+            for v in row
+        ]
+    for secret in (token, wrong):
+        assert secret not in caplog.text
+        assert not any(secret in v for v in stored)
+
+
+def test_github_issues_are_collected_when_asked_and_pull_requests_are_not_taken_for_issues(
+    sandbox: Sandbox,
+) -> None:
+    engine = fresh_sqlite()
+    # the sandbox's world has no GitHub issues; its issues API lists the pull requests
+    config = config_for(sandbox, repos=[ONE_REPO], issues=True)
+    results = sync(engine, config)
+    issues = [r for r in results if r.stream == "issues"]
+    assert [r.partition for r in issues] == [ONE_REPO] and issues[0].error is None
+    assert count(engine, models.WorkItem) == 0 and count(engine, models.PullRequest) > 0
+    with engine.connect() as conn:
+        cursor = conn.scalar(
+            select(models.SyncState.cursor).where(models.SyncState.stream == "issues")
+        )
+        newest = conn.scalar(select(func.max(models.PullRequest.updated_at)))
+    assert cursor is not None and dt.datetime.fromisoformat(cursor) == newest
+    served = requests_served(sandbox)
+    sync(engine, config)
+    assert requests_served(sandbox) - served == 2  # one list page per stream
+
+
+def test_rate_limit_answers_are_told_apart_from_other_refusals() -> None:
+    """GitHub's words (REST docs, "Rate limits for the REST API") decide what is waited for."""
+    url = "/repos/a/b/pulls"
+    secondary = api_error(
+        GithubException(
+            403, {"message": "You have exceeded a secondary rate limit. Please wait a few minutes."}
+        ),
+        url,
+    )
+    primary = api_error(
+        GithubException(
+            403,
+            {"message": "API rate limit exceeded for user ID 1."},
+            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1750000000"},
+        ),
+        url,
+    )
+    asked = api_error(
+        GithubException(429, {"message": "Too many requests"}, {"retry-after": "7"}), url
+    )
+    forbidden = api_error(
+        GithubException(403, {"message": "Resource not accessible by integration"}), url
+    )
+    assert isinstance(secondary, RateLimitWait) and not secondary.primary
+    assert secondary.headers == {"Retry-After": "60"}  # a minute when GitHub names none
+    assert isinstance(primary, RateLimitWait) and primary.primary
+    assert isinstance(asked, RateLimitWait) and asked.headers == {"Retry-After": "7"}
+    assert not isinstance(forbidden, RateLimitWait) and forbidden.status_code == 403
+    assert (
+        str(forbidden)
+        == "HTTP 403 from GET /repos/a/b/pulls: Resource not accessible by integration"
+    )
