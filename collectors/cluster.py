@@ -1,0 +1,498 @@
+"""The Kubernetes collector: live snapshots of the cluster, and Prometheus history before them.
+
+`snapshot` (every run): lists namespaces, nodes, pods and events through the official
+`kubernetes` client and stores, at the run's time rounded down to the minute, one
+sample per namespace, node counts per (node group, instance type), and the events
+worth keeping. The API server forgets events after about an hour, so each snapshot
+keeps the new ones; upserts on the event's uid make the overlap between two runs
+harmless. Its cursor is the sample time.
+
+`prometheus_backfill` (when `prometheus_url` is set): the same samples and node counts
+at whole hours, from kube-state-metrics series through `query_range`, for the time
+before the first snapshot, back to a horizon (90 days by default). One page per chunk
+of days, newest first; the cursor is the earliest hour written, so an interrupted
+backfill resumes where it stopped and a finished one costs nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import requests
+import urllib3
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from collectors.base import Page, Progress, Reject, Stream
+from collectors.cluster_parse import (
+    KEPT_REASONS,
+    Chunk,
+    EventState,
+    NodeState,
+    ParseError,
+    PodState,
+    Snapshot,
+    backfill_rows,
+    event_row,
+    excerpt,
+    latest_scheduling_failures,
+    node_rows,
+    object_key,
+    oom_event_rows,
+    parse_event,
+    parse_namespace,
+    parse_node,
+    parse_pod,
+    sample_rows,
+)
+from collectors.cluster_parse import PROMETHEUS_QUERIES as QUERIES
+from collectors.retry import RetryPolicy, call_with_retries, retry_after_of, status_of
+from db import models
+from db.upsert import upsert
+from teamtide.config import ClusterSource, Config
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0  # seconds without a byte before a request counts as hung
+PAGE_SIZE = 500  # objects per list request (the API server's `limit`)
+BACKFILL_DAYS = 90
+CHUNK_DAYS = 7  # one page of backfill: 7 x 24 hourly steps per query
+HOUR = dt.timedelta(hours=1)
+
+
+class KubeApiError(Exception):
+    """A Kubernetes API answer other than 2xx, with what retries need and nothing secret."""
+
+    def __init__(
+        self, status: int | None, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status
+        self.headers = dict(headers or {})
+
+
+def _message(exc: ApiException) -> str:
+    try:
+        body = json.loads(exc.body or "")
+    except ValueError:
+        body = None
+    text = str((body.get("message") if isinstance(body, Mapping) else None) or exc.reason or "")
+    return text.splitlines()[0][:300] if text else ""
+
+
+def client_configuration(source: ClusterSource) -> k8s.Configuration:
+    """How to reach the cluster: API URL and token, in-cluster service account, or kubeconfig.
+
+    A configuration of our own, never the client's global default, so two clients (tests,
+    threads) never share credentials by accident.
+    """
+    configuration = k8s.Configuration()
+    if source.api_url:
+        configuration.host = source.api_url.rstrip("/")
+        if source.token is not None:
+            configuration.api_key = {"BearerToken": source.token.reveal()}
+            configuration.api_key_prefix = {"BearerToken": "Bearer"}
+        configuration.verify_ssl = source.verify_ssl
+    elif source.in_cluster:
+        k8s_config.load_incluster_config(client_configuration=configuration)
+    else:
+        path = os.path.expanduser(source.kubeconfig) if source.kubeconfig else None
+        k8s_config.load_kube_config(
+            config_file=path,
+            context=source.context,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+    # One retry layer only: ours, which says every wait out loud.
+    configuration.retries = 0
+    return configuration
+
+
+class KubeApi:
+    """The cluster's lists as raw JSON through the official client.
+
+    Raw JSON (`_preload_content=False`) rather than the client's models: a model fails the
+    whole list on one malformed object, where we want that object as a reject and the
+    rest stored.
+    """
+
+    LISTS = {
+        "namespaces": "list_namespace",
+        "nodes": "list_node",
+        "pods": "list_pod_for_all_namespaces",
+        "events": "list_event_for_all_namespaces",
+    }
+
+    def __init__(
+        self,
+        source: ClusterSource,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        page_size: int = PAGE_SIZE,
+        progress: Progress | None = None,
+    ) -> None:
+        self.configuration = client_configuration(source)
+        self.api_client = k8s.ApiClient(self.configuration)
+        self.core = k8s.CoreV1Api(self.api_client)
+        self.timeout, self.retry, self.page_size = timeout, retry, page_size
+        self.progress = progress
+        self.requests = 0
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    def _waiting(self, seconds: float, exc: BaseException) -> None:
+        status = status_of(exc)
+        cause = f"HTTP {status}" if status else type(exc).__name__
+        how = " (Retry-After)" if retry_after_of(exc) is not None else ""
+        message = f"Kubernetes API request failed ({cause}{how}); retrying in {seconds:.1f}s"
+        if self.progress is not None:
+            self.progress.note(message)
+        else:
+            log.info(message)
+
+    def _page(self, what: str, token: str | None) -> dict[str, Any]:
+        method = getattr(self.core, self.LISTS[what])
+        path = f"/api/v1/{what}"
+
+        def once() -> dict[str, Any]:
+            self.requests += 1
+            try:
+                response = method(
+                    limit=self.page_size,
+                    _continue=token,
+                    _preload_content=False,
+                    _request_timeout=(min(10.0, self.timeout), self.timeout),
+                )
+                data = response.data
+            except ApiException as exc:
+                text = f"HTTP {exc.status} from GET {path}: {_message(exc)}".rstrip(": ")
+                raise KubeApiError(exc.status, text, exc.headers) from None
+            except urllib3.exceptions.HTTPError as exc:
+                raise requests.exceptions.ConnectionError(
+                    f"cannot reach the Kubernetes API at {self.configuration.host}: "
+                    f"{type(exc).__name__}"
+                ) from None
+            try:
+                body = json.loads(data)
+            except ValueError:
+                raise KubeApiError(None, f"GET {path} answered something other than JSON") from None
+            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                raise KubeApiError(None, f"GET {path} answered no list of items")
+            return body
+
+        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+
+    def list(self, what: str) -> list[Any]:
+        """Every object of a kind, page by page (`limit` / `continue`).
+
+        A continue token that expired (410 Gone, after some minutes) restarts the list
+        once: the snapshot must be of one moment, not stitched from two.
+        """
+        for attempt in range(2):
+            items: list[Any] = []
+            token: str | None = None
+            try:
+                while True:
+                    body = self._page(what, token)
+                    items.extend(body["items"])
+                    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+                    token = meta.get("continue") or None
+                    if not token:
+                        return items
+            except KubeApiError as exc:
+                if exc.status_code != 410 or token is None or attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def take_requests(self) -> int:
+        count, self.requests = self.requests, 0
+        return count
+
+
+def _minute(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
+
+
+def _parsed(
+    objects: Sequence[Any], parse: Callable[[Any], Any], what: str, rejects: list[Reject]
+) -> list[Any]:
+    out = []
+    for raw in objects:
+        try:
+            out.append(parse(raw))
+        except ParseError as exc:
+            key = object_key(raw)
+            rejects.append(Reject(f"{what} {key}" if key else what, str(exc), excerpt(raw)))
+    return out
+
+
+class SnapshotStream(Stream):
+    """One live sample of the whole cluster per run: one page, cursor = the sample time."""
+
+    source, name = "cluster", "snapshot"
+
+    def __init__(
+        self,
+        api: KubeApi,
+        source: ClusterSource,
+        *,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.api, self.settings, self.clock = api, source, clock
+
+    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
+        at = _minute(self.clock())
+        raw = {what: self.api.list(what) for what in ("namespaces", "nodes", "pods", "events")}
+        rejects: list[Reject] = []
+        patterns = self.settings.namespaces
+        namespaces: list[str] = _parsed(raw["namespaces"], parse_namespace, "namespace", rejects)
+        nodes: list[NodeState] = _parsed(
+            raw["nodes"],
+            lambda r: parse_node(r, self.settings.node_group_label),
+            "node",
+            rejects,
+        )
+        pods: list[PodState] = _parsed(raw["pods"], parse_pod, "pod", rejects)
+        events: list[EventState] = _parsed(raw["events"], parse_event, "event", rejects)
+        snapshot = Snapshot(
+            samples=sample_rows(at, namespaces, pods, latest_scheduling_failures(events), patterns),
+            nodes=node_rows(at, nodes),
+            events=[event_row(e, patterns) for e in events if e.reason in KEPT_REASONS]
+            + [row for pod in pods for row in oom_event_rows(pod, patterns)],
+            objects=sum(len(v) for v in raw.values()),
+        )
+        yield Page(
+            rows=snapshot,
+            rejects=rejects,
+            cursor=at.isoformat(),
+            items=snapshot.objects,
+            requests=self.api.take_requests(),
+        )
+
+    def write(self, session: Session, page: Page) -> int:
+        snapshot: Snapshot = page.rows
+        instants = {row["at"] for row in snapshot.samples} | {row["at"] for row in snapshot.nodes}
+        # A second run in the same minute replaces that minute's sample whole, so a node
+        # group or namespace gone in between does not linger.
+        for at in instants:
+            session.execute(delete(models.ClusterSample).where(models.ClusterSample.at == at))
+            session.execute(delete(models.ClusterNode).where(models.ClusterNode.at == at))
+        upsert(session, models.ClusterSample, snapshot.samples, ["at", "namespace"])
+        upsert(session, models.ClusterNode, snapshot.nodes, ["at", "node_group", "instance_type"])
+        events = list({row["uid"]: row for row in snapshot.events}.values())
+        upsert(session, models.ClusterEvent, events, ["uid"])
+        return len(snapshot.samples) + len(snapshot.nodes) + len(events)
+
+
+class PrometheusError(Exception):
+    """A Prometheus answer other than success, with the server's own reason."""
+
+    def __init__(
+        self, status: int | None, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status
+        self.headers = dict(headers or {})
+
+
+class PrometheusApi:
+    """Prometheus' HTTP API (`/api/v1/query_range`) through `requests`, retried when transient."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        progress: Progress | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.timeout, self.retry, self.progress = timeout, retry, progress
+        self.session = session or requests.Session()
+        self.requests = 0
+
+    def _waiting(self, seconds: float, exc: BaseException) -> None:
+        status = status_of(exc)
+        cause = f"HTTP {status}" if status else type(exc).__name__
+        message = f"Prometheus query failed ({cause}); retrying in {seconds:.1f}s"
+        if self.progress is not None:
+            self.progress.note(message)
+        else:
+            log.info(message)
+
+    def query_range(
+        self, query: str, start: dt.datetime, end: dt.datetime, step_seconds: int
+    ) -> list[Any]:
+        """The `matrix` result of a range query, evaluated at start, start + step, ... <= end."""
+        params = {
+            "query": query,
+            "start": f"{start.timestamp():.3f}",
+            "end": f"{end.timestamp():.3f}",
+            "step": str(step_seconds),
+        }
+
+        def once() -> list[Any]:
+            self.requests += 1
+            response = self.session.get(
+                f"{self.url}/api/v1/query_range", params=params, timeout=self.timeout
+            )
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if response.status_code != 200 or not isinstance(body, dict):
+                error = body.get("error") if isinstance(body, dict) else None
+                raise PrometheusError(
+                    response.status_code,
+                    f"HTTP {response.status_code} from Prometheus query_range: "
+                    f"{error or response.reason}",
+                    response.headers,
+                )
+            if body.get("status") != "success":
+                raise PrometheusError(None, f"Prometheus query_range failed: {body.get('error')}")
+            data = body.get("data")
+            if not isinstance(data, dict) or data.get("resultType") != "matrix":
+                raise PrometheusError(None, "Prometheus query_range answered no matrix")
+            result = data.get("result")
+            return result if isinstance(result, list) else []
+
+        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+
+    def take_requests(self) -> int:
+        count, self.requests = self.requests, 0
+        return count
+
+
+def backfill_chunk(
+    prometheus: PrometheusApi,
+    first: dt.datetime,
+    last: dt.datetime,
+    patterns: Mapping[str, str],
+    group_label: str | None,
+) -> Chunk:
+    """Samples and node counts at every whole hour from `first` to `last` (inclusive)."""
+    step = int(HOUR.total_seconds())
+    results = {
+        name: prometheus.query_range(query, first, last, step) for name, query in QUERIES.items()
+    }
+    return backfill_rows(results, patterns, group_label)
+
+
+def _hour_floor(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _hour_ceil(moment: dt.datetime) -> dt.datetime:
+    floor = _hour_floor(moment)
+    return floor if floor == moment else floor + HOUR
+
+
+class BackfillStream(Stream):
+    """Hourly history from Prometheus for the time before the first live sample.
+
+    Chunks go newest first, from the earliest stored sample (or now, on a full sync)
+    back to `days` before now; the cursor is the earliest hour already covered.
+    """
+
+    source, name = "cluster", "prometheus_backfill"
+
+    def __init__(
+        self,
+        prometheus: PrometheusApi,
+        engine: Engine,
+        source: ClusterSource,
+        *,
+        days: float = BACKFILL_DAYS,
+        chunk_days: float = CHUNK_DAYS,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.prometheus, self.engine, self.settings = prometheus, engine, source
+        self.days, self.chunk = days, dt.timedelta(days=chunk_days)
+        self.clock = clock
+
+    def _earliest_sample(self) -> dt.datetime | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(func.min(models.ClusterSample.at))).scalar()
+        if value is None:
+            return None
+        if isinstance(value, str):  # an aggregate skips the column type on SQLite
+            value = dt.datetime.fromisoformat(value)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
+        now = self.clock().astimezone(dt.UTC)
+        lower = _hour_ceil(now - dt.timedelta(days=self.days))
+        if cursor and not full:
+            upper = dt.datetime.fromisoformat(cursor)
+        else:
+            earliest = None if full else self._earliest_sample()
+            upper = earliest or now
+        # hours h with lower <= h < upper, newest chunk first
+        while upper > lower:
+            start = max(lower, _hour_ceil(upper - self.chunk))
+            last = _hour_ceil(upper) - HOUR  # the latest whole hour before `upper`
+            if last < start:
+                upper = start
+                continue
+            chunk = backfill_chunk(
+                self.prometheus,
+                start,
+                last,
+                self.settings.namespaces,
+                self.settings.node_group_label,
+            )
+            yield Page(
+                rows=chunk,
+                rejects=chunk.rejects,
+                cursor=start.isoformat(),
+                items=len(chunk.samples),
+                requests=self.prometheus.take_requests(),
+            )
+            upper = start
+
+    def write(self, session: Session, page: Page) -> int:
+        chunk = page.rows
+        upsert(session, models.ClusterSample, chunk.samples, ["at", "namespace"])
+        upsert(session, models.ClusterNode, chunk.nodes, ["at", "node_group", "instance_type"])
+        return len(chunk.samples) + len(chunk.nodes)
+
+
+def streams(
+    config: Config,
+    engine: Engine,
+    progress: Progress,
+    *,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    timeout: float = DEFAULT_TIMEOUT,
+    retry: RetryPolicy = RetryPolicy(),
+    page_size: int = PAGE_SIZE,
+    backfill_days: float = BACKFILL_DAYS,
+    chunk_days: float = CHUNK_DAYS,
+) -> list[Stream]:
+    """The cluster streams: the live snapshot, then (with `prometheus_url`) the backfill."""
+    source = config.sources.cluster
+    if source is None:
+        raise ValueError("sources.cluster is not configured in the org file")
+    api = KubeApi(source, timeout=timeout, retry=retry, page_size=page_size, progress=progress)
+    found: list[Stream] = [SnapshotStream(api, source, clock=clock)]
+    if source.prometheus_url:
+        prometheus = PrometheusApi(
+            source.prometheus_url, timeout=timeout, retry=retry, progress=progress
+        )
+        found.append(
+            BackfillStream(
+                prometheus, engine, source, days=backfill_days, chunk_days=chunk_days, clock=clock
+            )
+        )
+    return found
