@@ -1,0 +1,299 @@
+"""The machine-readable metrics report (`teamtide metrics`): one dict for a window and teams.
+
+What counts for a team: the window is widened to whole ISO weeks (org timezone);
+membership is judged at the moment in question. Cycle and lead time: items done in
+the window whose assignee when done was a member. PR times: PRs created in the window
+by members. Support: requests created in the window served by the team (percentiles
+over those that have the event; `sla_breach_rate` = requests over their resolution
+target, or still open past it at the window's end (or `now`, if earlier), / n).
+Allocation and load: every week of the window. Durations are hours. The result is
+plain JSON (no NaN, no numpy types); `tables.report_tables` turns it into tidy frames.
+
+Keys beyond the contract's example, per team:
+- allocation: `fte` (average FTE per week by category, over the weeks begun by
+  `now`), `planned_fte` / `unplanned_fte` (same average), `unplanned_share`
+  (unplanned / tracked FTE, "no tracked work" excluded; null without tracked work);
+  each weekly entry also has total_fte, planned_fte, unplanned_fte. `share` is null
+  for every category of a team without member-days (0/0).
+- turnaround: `active_time_hours`, `flow_efficiency` (per-item ratios), `skipped_start`
+  (done items never started), `done_items`, `pr_breakdown_hours` (merged PRs: draft,
+  pickup and review stats with their mean; the means add up to the mean time to merge).
+- support: `first_response_breach_rate`, `open`, and `requested` (the same block for
+  requests the team filed, by requesting team).
+- load: `flood_share`, `drought_share`, weekly `members`; `people`: each member's own
+  load series and states; `concentration`: top1_person, top1_share, gini, total_fte.
+Top level: `now`, `categories`, `unassigned_support_requests`; coupling rows carry
+`n_requests` and `r_by_lag`; reorgs carry their windows (`before_from`, `after_to`,
+see `compare.periods`) and comparisons per selected team plus "(all)" (org-wide),
+for every metric in `samples.TURNAROUND_METRICS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metrics import compare
+from metrics.allocation import shares, team_days, weekly_fte, weekly_planned
+from metrics.concentration import concentration
+from metrics.coupling import coupling
+from metrics.facts import Facts
+from metrics.frames import Frames
+from metrics.intervals import ns
+from metrics.load import person_load, team_load, variability
+from metrics.rules import category_names
+from metrics.samples import (
+    ALL_TEAMS,
+    TURNAROUND_METRICS,
+    item_samples,
+    long_samples,
+    pr_samples,
+)
+from metrics.stats import describe, plain
+from metrics.support import breaches, support_requests
+from metrics.weeks import widen
+from teamtide.config import Config
+
+
+def metrics_report(
+    frames: Frames,
+    config: Config,
+    start: dt.date,
+    end: dt.date,
+    teams: list[str] | None,
+    now: dt.datetime | pd.Timestamp,
+    *,
+    reorg_days: int = compare.DEFAULT_DAYS,
+    resamples: int = compare.RESAMPLES,
+    seed: int = compare.SEED,
+) -> dict[str, Any]:
+    """Every metric for the window `start`..`end` (widened to ISO weeks) and `teams`
+    (None: the org file's teams), as of `now`. See the module docstring."""
+    facts = Facts.build(frames, config, now)
+    return report_from_facts(
+        facts, start, end, teams, reorg_days=reorg_days, resamples=resamples, seed=seed
+    )
+
+
+def report_from_facts(
+    facts: Facts,
+    start: dt.date,
+    end: dt.date,
+    teams: list[str] | None,
+    *,
+    reorg_days: int = compare.DEFAULT_DAYS,
+    resamples: int = compare.RESAMPLES,
+    seed: int = compare.SEED,
+) -> dict[str, Any]:
+    """`metrics_report` over already built facts (so callers can reuse them)."""
+    window = widen(start, end, facts.timezone)
+    selected = facts.teams(teams)
+    every_team = list(dict.fromkeys([*selected, *facts.teams(None), *_membership_teams(facts)]))
+    lo, hi = window.start_ns, window.end_ns
+    as_of = pd.Timestamp(min(hi, facts.now_ns), tz="UTC")
+
+    days = team_days(facts, window)
+    weekly = weekly_fte(facts, window, selected, days)
+    planned = weekly_planned(facts, window, selected, days)
+    share = shares(weekly)
+    items = item_samples(facts)
+    pulls = pr_samples(facts)
+    requests = breaches(support_requests(facts), as_of)
+    loads = team_load(facts, window, every_team)
+    people_loads = dict(tuple(person_load(facts, window).groupby("person", sort=False)))
+    members = {t: sorted(g.unique()) for t, g in days.groupby("team")["person"]}
+    concentrated = concentration(facts, window, selected, days)
+
+    items_in = items[_between(items["at"], lo, hi)]
+    pulls_in = pulls[_between(pulls["at"], lo, hi)]
+    requests_in = requests[_between(requests["created_at"], lo, hi)]
+    elapsed_weeks = int(np.sum(window.bounds_ns[:-1:7] <= facts.now_ns))
+    categories = category_names(facts.config)
+
+    team_reports = []
+    for team in selected:
+        team_reports.append(
+            {
+                "team": team,
+                "allocation": _allocation(team, weekly, planned, share, categories, elapsed_weeks),
+                "turnaround": _turnaround(
+                    items_in[items_in["team"] == team], pulls_in[pulls_in["team"] == team]
+                ),
+                "support": _support(team, requests_in),
+                "load": _load(loads[loads["team"] == team], facts),
+                "concentration": _concentration(concentrated[concentrated["team"] == team]),
+                "people": _people(members.get(team, []), people_loads, facts),
+            }
+        )
+
+    unassigned = requests_in.drop_duplicates("item_id")
+    report = {
+        "from": window.first_day.isoformat(),
+        "to": window.last_day.isoformat(),
+        "timezone": facts.timezone,
+        "now": facts.now.isoformat(),
+        "categories": categories,
+        "teams": team_reports,
+        "unassigned_support_requests": int(
+            (unassigned["serving_team"] == "unassigned").sum() if len(unassigned) else 0
+        ),
+        "coupling": coupling(requests, loads, window, selected).to_dict("records"),
+        "reorgs": _reorgs(facts, items, pulls, requests, selected, reorg_days, resamples, seed),
+    }
+    return plain(report)
+
+
+def _membership_teams(facts: Facts) -> list[str]:
+    return sorted(set(facts.frames.memberships["team"].dropna().astype(str)))
+
+
+def _between(instants: pd.Series, lo: int, hi: int) -> np.ndarray:
+    values = ns(instants) if len(instants) else np.array([], np.int64)
+    return (values >= lo) & (values < hi)
+
+
+def _allocation(
+    team: str,
+    weekly: pd.DataFrame,
+    planned: pd.DataFrame,
+    share: pd.DataFrame,
+    categories: list[str],
+    elapsed_weeks: int,
+) -> dict[str, Any]:
+    mine = share[share["team"] == team].set_index("category")
+    fte_weeks = mine["fte"].reindex(categories, fill_value=0.0)
+    shares_ = mine["share"].reindex(categories)
+    plan = planned[planned["team"] == team]
+    tracked, unplanned = plan["tracked_fte"].sum(), plan["unplanned_fte"].sum()
+    weeks = []
+    by_week = weekly[weekly["team"] == team]
+    for (week, group), (_, totals) in zip(
+        by_week.groupby("week", sort=True), plan.groupby("week", sort=True), strict=True
+    ):
+        weeks.append(
+            {
+                "week": week,
+                "fte": dict(zip(group["category"], group["fte"], strict=True)),
+                "total_fte": totals["total_fte"].iloc[0],
+                "planned_fte": totals["planned_fte"].iloc[0],
+                "unplanned_fte": totals["unplanned_fte"].iloc[0],
+            }
+        )
+    return {
+        # 0/0 for a team without member-days: every category is there, as null.
+        "share": {c: (shares_[c] if pd.notna(shares_[c]) else None) for c in categories},
+        "fte": {c: fte_weeks[c] / elapsed_weeks if elapsed_weeks else 0.0 for c in categories},
+        "unplanned_share": unplanned / tracked if tracked > 0 else None,
+        "planned_fte": (tracked - unplanned) / elapsed_weeks if elapsed_weeks else 0.0,
+        "unplanned_fte": unplanned / elapsed_weeks if elapsed_weeks else 0.0,
+        "weekly": weeks,
+    }
+
+
+def _turnaround(items: pd.DataFrame, pulls: pd.DataFrame) -> dict[str, Any]:
+    items = items.drop_duplicates("item_id")
+    pulls = pulls.drop_duplicates("pr_id")
+    merged = pulls[pulls["merge_hours"].notna()]
+    return {
+        "cycle_time_hours": describe(items["cycle_hours"]),
+        "lead_time_hours": describe(items["lead_hours"]),
+        "active_time_hours": describe(items["active_hours"]),
+        "flow_efficiency": describe(items["flow_efficiency"]),
+        "skipped_start": int(items["skipped_start"].sum()),
+        "done_items": len(items),
+        "pr_first_review_hours": describe(pulls["first_review_hours"]),
+        "pr_merge_hours": describe(pulls["merge_hours"]),
+        "pr_breakdown_hours": {
+            "n": len(merged),
+            "draft": describe(merged["draft_hours"], mean=True),
+            "pickup": describe(merged["pickup_hours"], mean=True),
+            "review": describe(merged["review_hours"], mean=True),
+        },
+    }
+
+
+def _support_block(rows: pd.DataFrame) -> dict[str, Any]:
+    n = len(rows)
+    return {
+        "n": n,
+        "first_response_hours": describe(rows["first_response_hours"]),
+        "resolution_hours": describe(rows["resolution_hours"]),
+        "sla_breach_rate": float(rows["resolution_breach"].sum() / n) if n else None,
+        "first_response_breach_rate": float(rows["first_response_breach"].sum() / n) if n else None,
+        "open": int(rows["resolution_hours"].isna().sum()),
+    }
+
+
+def _support(team: str, requests: pd.DataFrame) -> dict[str, Any]:
+    served = requests[requests["serving_team"] == team].drop_duplicates("item_id")
+    asked = requests[requests["requesting_team"] == team].drop_duplicates("item_id")
+    return {**_support_block(served), "requested": _support_block(asked)}
+
+
+def _load(rows: pd.DataFrame, facts: Facts) -> dict[str, Any]:
+    summary = variability(rows["load"].to_numpy(), facts.config.load)
+    states = summary.pop("states")
+    weekly = [
+        {"week": week, "load": load, "state": state, "members": members}
+        for week, load, state, members in zip(
+            rows["week"], rows["load"], states, rows["members"], strict=True
+        )
+    ]
+    return {**summary, "weekly": weekly}
+
+
+def _concentration(row: pd.DataFrame) -> dict[str, Any]:
+    if row.empty:
+        return {
+            "members": 0,
+            "total_fte": 0.0,
+            "top1_person": None,
+            "top1_share": None,
+            "gini": None,
+        }
+    return row.drop(columns="team").iloc[0].to_dict()
+
+
+def _people(
+    members: list[str], loads: dict[str, pd.DataFrame], facts: Facts
+) -> list[dict[str, Any]]:
+    """Per member of the team in the window: their own load series and its states."""
+    return [{"person": person, **_load(loads[person], facts)} for person in members]
+
+
+def _reorgs(
+    facts: Facts,
+    items: pd.DataFrame,
+    pulls: pd.DataFrame,
+    requests: pd.DataFrame,
+    teams: list[str],
+    days: int,
+    resamples: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    reorgs = facts.config.org.reorgs
+    if not reorgs:
+        return []
+    samples = long_samples(items, pulls, requests)
+    created = pd.concat([facts.items["created_at"], facts.pulls["created_at"]])
+    data_start = created.min() if len(created) else None
+    metrics = list(TURNAROUND_METRICS)
+    groups = [(team, metric) for team in teams for metric in metrics]
+    groups += [(ALL_TEAMS, m) for m in metrics if not m.startswith("requested_")]
+    out = []
+    for reorg in reorgs:
+        when = compare.periods(reorg.date, facts.now, facts.timezone, data_start, days)
+        table = compare.compare_periods(samples, when, groups, resamples, seed)
+        out.append(
+            {
+                "date": reorg.date.isoformat(),
+                "name": reorg.name,
+                "before_from": when.before_start.isoformat(),
+                "after_to": when.after_end.isoformat(),
+                "comparisons": table.to_dict("records"),
+            }
+        )
+    return out
