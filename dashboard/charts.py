@@ -8,16 +8,42 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-STATE_COLOURS = {"flood": "#d62728", "normal": "#9ecae1", "drought": "#ff9f1c", "no data": "#e0e0e0"}
-CATEGORY_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+STATE_COLOURS = {
+    "flood": "#d62728",
+    "normal": "#9ecae1",
+    "drought": "#ff9f1c",
+    "no data": "#e0e0e0",
+}
+CATEGORY_COLOURS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+]
 SPECIAL_COLOURS = {"uncategorized": "#b0b0b0", "no tracked work": "#e8e8e8"}
-LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientation": "h", "y": -0.15}, "template": "plotly_white"}
+LAYOUT = {
+    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+    "legend": {"orientation": "h", "y": -0.15},
+    "template": "plotly_white",
+}
 
 
 def _reorg_lines(fig: go.Figure, reorgs: Sequence[tuple[dt.date, str]]) -> go.Figure:
     for day, name in reorgs:
         fig.add_vline(x=pd.Timestamp(day).timestamp() * 1000, line_dash="dash", line_color="#555")
-        fig.add_annotation(x=pd.Timestamp(day), y=1, yref="paper", text=name, showarrow=False, xanchor="left", font={"size": 10})
+        fig.add_annotation(
+            x=pd.Timestamp(day),
+            y=1,
+            yref="paper",
+            text=name,
+            showarrow=False,
+            xanchor="left",
+            font={"size": 10},
+        )
     return fig
 
 
@@ -27,7 +53,9 @@ def category_colour(categories: Sequence[str]) -> dict[str, str]:
     return colours | {c: SPECIAL_COLOURS[c] for c in categories if c in SPECIAL_COLOURS}
 
 
-def allocation_area(weekly: pd.DataFrame, title: str, reorgs: Sequence[tuple[dt.date, str]] = ()) -> go.Figure:
+def allocation_area(
+    weekly: pd.DataFrame, title: str, reorgs: Sequence[tuple[dt.date, str]] = ()
+) -> go.Figure:
     """Stacked FTE by category per period. Columns: period, category, fte."""
     fig = go.Figure()
     categories = list(dict.fromkeys(weekly["category"]))
@@ -57,9 +85,27 @@ def load_chart(
     fig = go.Figure()
     if baseline is not None and len(weekly):
         top = max(float(weekly["load"].max(skipna=True) or 0), flood_factor * baseline) * 1.15
-        fig.add_hrect(y0=flood_factor * baseline, y1=max(top, flood_factor * baseline + 0.1), fillcolor=STATE_COLOURS["flood"], opacity=0.08, line_width=0)
-        fig.add_hrect(y0=0, y1=drought_factor * baseline, fillcolor=STATE_COLOURS["drought"], opacity=0.12, line_width=0)
-        fig.add_hline(y=baseline, line_dash="dot", line_color="#333", annotation_text=f"baseline {baseline:.2f}", annotation_position="top left")
+        fig.add_hrect(
+            y0=flood_factor * baseline,
+            y1=max(top, flood_factor * baseline + 0.1),
+            fillcolor=STATE_COLOURS["flood"],
+            opacity=0.08,
+            line_width=0,
+        )
+        fig.add_hrect(
+            y0=0,
+            y1=drought_factor * baseline,
+            fillcolor=STATE_COLOURS["drought"],
+            opacity=0.12,
+            line_width=0,
+        )
+        fig.add_hline(
+            y=baseline,
+            line_dash="dot",
+            line_color="#333",
+            annotation_text=f"baseline {baseline:.2f}",
+            annotation_position="top left",
+        )
     colours = [STATE_COLOURS.get(s or "no data", STATE_COLOURS["no data"]) for s in weekly["state"]]
     fig.add_trace(
         go.Scatter(
@@ -68,7 +114,9 @@ def load_chart(
             hovertemplate="week of %{x|%d %b %Y}: %{y:.2f} items in progress per person<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_layout(title=title, yaxis_title="work in progress per person", showlegend=False, **LAYOUT)
+    fig.update_layout(
+        title=title, yaxis_title="work in progress per person", showlegend=False, **LAYOUT
+    )
     return _reorg_lines(fig, reorgs)
 
 
@@ -89,15 +137,40 @@ def state_strip(states: pd.DataFrame, title: str) -> go.Figure:
 
 
 def sparkline(values: pd.Series, states: pd.Series | None = None) -> go.Figure:
-    colours = [STATE_COLOURS.get(s or "no data", "#999") for s in states] if states is not None else "#1f3b57"
-    fig = go.Figure(go.Scatter(y=values, mode="lines+markers", line={"color": "#1f3b57", "width": 1.5}, marker={"size": 4, "color": colours}, hoverinfo="skip"))
-    fig.update_layout(height=70, margin={"l": 0, "r": 0, "t": 0, "b": 0}, xaxis={"visible": False}, yaxis={"visible": False}, showlegend=False, template="plotly_white")
+    colours = (
+        [STATE_COLOURS.get(s or "no data", "#999") for s in states]
+        if states is not None
+        else "#1f3b57"
+    )
+    fig = go.Figure(
+        go.Scatter(
+            y=values,
+            mode="lines+markers",
+            line={"color": "#1f3b57", "width": 1.5},
+            marker={"size": 4, "color": colours},
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        height=70,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        showlegend=False,
+        template="plotly_white",
+    )
     return fig
 
 
-def heatmap(frame: pd.DataFrame, index: str, columns: str, values: str, title: str, colour: str = "Blues") -> go.Figure:
+def heatmap(
+    frame: pd.DataFrame, index: str, columns: str, values: str, title: str, colour: str = "Blues"
+) -> go.Figure:
     z = frame.pivot_table(index=index, columns=columns, values=values, aggfunc="sum")
-    fig = go.Figure(go.Heatmap(z=z.values, x=list(z.columns), y=list(z.index), colorscale=colour, xgap=1, ygap=1))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.values, x=list(z.columns), y=list(z.index), colorscale=colour, xgap=1, ygap=1
+        )
+    )
     fig.update_layout(title=title, height=120 + 24 * len(z.index), **LAYOUT)
     return fig
 
@@ -114,11 +187,18 @@ def reorg_intervals(comparisons: pd.DataFrame, title: str) -> go.Figure:
         )
     )  # fmt: skip
     fig.add_vline(x=0, line_color="#555")
-    fig.update_layout(title=title, xaxis_title="change of the median after the reorg (%)", height=120 + 32 * len(rows), **LAYOUT)
+    fig.update_layout(
+        title=title,
+        xaxis_title="change of the median after the reorg (%)",
+        height=120 + 32 * len(rows),
+        **LAYOUT,
+    )
     return fig
 
 
-def scatter_with_percentiles(samples: pd.DataFrame, title: str, reorgs: Sequence[tuple[dt.date, str]] = ()) -> go.Figure:
+def scatter_with_percentiles(
+    samples: pd.DataFrame, title: str, reorgs: Sequence[tuple[dt.date, str]] = ()
+) -> go.Figure:
     """Each finished item's duration over time, with rolling p50/p85. Columns: at, hours, key."""
     fig = go.Figure(
         go.Scatter(
@@ -131,7 +211,15 @@ def scatter_with_percentiles(samples: pd.DataFrame, title: str, reorgs: Sequence
         ordered = samples.sort_values("at").set_index("at")["hours"] / 24
         for q, dash in ((0.5, "solid"), (0.85, "dash")):
             line = ordered.rolling("28D").quantile(q)
-            fig.add_trace(go.Scatter(x=line.index, y=line.values, mode="lines", name=f"p{int(q * 100)} (4-week rolling)", line={"dash": dash}))
+            fig.add_trace(
+                go.Scatter(
+                    x=line.index,
+                    y=line.values,
+                    mode="lines",
+                    name=f"p{int(q * 100)} (4-week rolling)",
+                    line={"dash": dash},
+                )
+            )
     fig.update_layout(title=title, yaxis_title="days", **LAYOUT)
     return _reorg_lines(fig, reorgs)
 
@@ -142,13 +230,23 @@ def histogram(hours: pd.Series, title: str) -> go.Figure:
     return fig
 
 
-def stacked_bars(frame: pd.DataFrame, x: str, parts: Sequence[str], title: str, unit: str = "hours") -> go.Figure:
+def stacked_bars(
+    frame: pd.DataFrame, x: str, parts: Sequence[str], title: str, unit: str = "hours"
+) -> go.Figure:
     fig = go.Figure([go.Bar(name=p, x=frame[x], y=frame[p]) for p in parts])
     fig.update_layout(barmode="stack", title=title, yaxis_title=unit, **LAYOUT)
     return fig
 
 
-def lines(frame: pd.DataFrame, x: str, y: str, colour: str, title: str, unit: str, reorgs: Sequence[tuple[dt.date, str]] = ()) -> go.Figure:
+def lines(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    colour: str,
+    title: str,
+    unit: str,
+    reorgs: Sequence[tuple[dt.date, str]] = (),
+) -> go.Figure:
     fig = go.Figure()
     for name, rows in frame.groupby(colour, sort=True):
         fig.add_trace(go.Scatter(x=rows[x], y=rows[y], mode="lines+markers", name=str(name)))

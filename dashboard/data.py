@@ -104,9 +104,22 @@ def health(url: str) -> dict[str, Any]:
             ]
         ),
         "rejects": pd.DataFrame(
-            [{"at": r.at, "source": r.source, "stream": r.stream, "key": r.key, "reason": r.reason, "excerpt": r.payload} for r in rejects]
+            [
+                {
+                    "at": r.at,
+                    "source": r.source,
+                    "stream": r.stream,
+                    "key": r.key,
+                    "reason": r.reason,
+                    "excerpt": r.payload,
+                }
+                for r in rejects
+            ]
         ),
         "unmapped": pd.DataFrame(
-            [{"source": i.source, "account": i.value, "name": i.display_name, "e-mail": i.email} for i in unmapped]
+            [
+                {"source": i.source, "account": i.value, "name": i.display_name, "e-mail": i.email}
+                for i in unmapped
+            ]
         ),
     }

@@ -29,7 +29,12 @@ def _date(value: str | None, fallback: dt.date) -> dt.date:
         return fallback
 
 
-def from_query(params: dict[str, list[str]], teams: list[str], today: dt.date, span: tuple[dt.date, dt.date] | None) -> Filters:
+def from_query(
+    params: dict[str, list[str]],
+    teams: list[str],
+    today: dt.date,
+    span: tuple[dt.date, dt.date] | None,
+) -> Filters:
     """Filters from query parameters; anything missing or malformed falls back to a sane default."""
     last = min(today, span[1]) if span else today
     first_default = last - dt.timedelta(weeks=DEFAULT_WEEKS)
@@ -45,7 +50,11 @@ def from_query(params: dict[str, list[str]], teams: list[str], today: dt.date, s
 
 
 def to_query(filters: Filters) -> dict[str, str | list[str]]:
-    query: dict[str, str | list[str]] = {"from": filters.start.isoformat(), "to": filters.end.isoformat(), "grain": filters.grain}
+    query: dict[str, str | list[str]] = {
+        "from": filters.start.isoformat(),
+        "to": filters.end.isoformat(),
+        "grain": filters.grain,
+    }
     if filters.teams:
         query["team"] = list(filters.teams)
     return query
@@ -59,12 +68,26 @@ def sidebar(teams: list[str], today: dt.date, span: tuple[dt.date, dt.date] | No
         st.subheader("Filters")
         low = span[0] if span else current.start
         high = max(span[1] if span else current.end, current.end)
-        picked = st.date_input("Date range", value=(current.start, current.end), min_value=min(low, current.start), max_value=high, format="YYYY-MM-DD")
-        start, end = (picked if isinstance(picked, tuple) and len(picked) == 2 else (current.start, current.end))
-        chosen = st.multiselect("Teams", teams, default=list(current.teams), placeholder="All teams")
+        picked = st.date_input(
+            "Date range",
+            value=(current.start, current.end),
+            min_value=min(low, current.start),
+            max_value=high,
+            format="YYYY-MM-DD",
+        )
+        start, end = (
+            picked
+            if isinstance(picked, tuple) and len(picked) == 2
+            else (current.start, current.end)
+        )
+        chosen = st.multiselect(
+            "Teams", teams, default=list(current.teams), placeholder="All teams"
+        )
         grain = st.segmented_control("Granularity", GRAINS, default=current.grain) or "week"
     filters = Filters(start, end, tuple(chosen), grain)
     wanted = to_query(filters)
-    if {k: st.query_params.get_all(k) for k in st.query_params} != {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}:
+    if {k: st.query_params.get_all(k) for k in st.query_params} != {
+        k: v if isinstance(v, list) else [v] for k, v in wanted.items()
+    }:
         st.query_params.from_dict(wanted)
     return filters

@@ -15,14 +15,21 @@ STALE_AFTER = dt.timedelta(hours=6)
 def render() -> None:
     ctx = data.context()
     st.title("Data health")
-    st.caption("Whether the numbers on the other pages are fresh and complete, and what to do when they are not.")
+    st.caption(
+        "Whether the numbers on the other pages are fresh and complete, and what to do when they are not."
+    )
     health = data.health(ctx.url)
     streams: pd.DataFrame = health["streams"]
     if streams.empty:
-        st.info("No sync has run yet. Run `teamtide sync` (or `teamtide schedule`) to pull the configured sources.")
+        st.info(
+            "No sync has run yet. Run `teamtide sync` (or `teamtide schedule`) to pull the configured sources."
+        )
     else:
         now = dt.datetime.now(dt.UTC)
-        stale = streams[streams["last success"].isna() | (now - pd.to_datetime(streams["last success"], utc=True) > STALE_AFTER)]
+        stale = streams[
+            streams["last success"].isna()
+            | (now - pd.to_datetime(streams["last success"], utc=True) > STALE_AFTER)
+        ]
         failing = streams[streams["last error"].notna()]
         c1, c2, c3 = st.columns(3)
         c1.metric("Streams", len(streams))
