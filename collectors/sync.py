@@ -77,8 +77,11 @@ def sync(
             outcome.error = f"sources.{name} is not configured in the org file"
             continue
         try:
+            # Only the cluster reads the clock: a snapshot is stamped with it and the
+            # Prometheus backfill looks back from it (a sandbox's clock is not the wall's).
+            clock = {"clock": now} if name == "cluster" else {}
             streams: list[Stream] = importlib.import_module(module).streams(
-                config, engine, progress
+                config, engine, progress, **clock
             )
         except Exception as exc:
             outcome.error = redact(f"{type(exc).__name__}: {exc}")

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine
 
 from teamtide import config as configmod
+from teamtide.database import prepare_database
 
 app = typer.Typer(
     help="teamtide: where engineering time goes, how long people wait, and whether load comes in floods and droughts.",
@@ -89,32 +89,6 @@ def check_config() -> None:
     """Validate the org file: every problem at once with its key and line (exit 2), or a summary."""
     cfg = load(require_env=True)
     console.print(configmod.summary_text(cfg), highlight=False, markup=False, soft_wrap=True)
-
-
-def prepare_database(cfg: configmod.Config) -> tuple[Engine, str]:
-    """Migrate the schema and load the org file: idempotent, so every writing command does it."""
-    from collectors.org import load_org
-    from db.migrate import upgrade
-    from db.session import make_engine, session_scope
-
-    engine = make_engine(cfg.database.url)
-    before, after = upgrade(engine)
-    today = dt.datetime.now(cfg.org.tz).date()
-    with session_scope(engine) as session:
-        result = load_org(session, cfg, today)
-    schema = (
-        f"schema upgraded {before or 'empty'} -> {after}"
-        if before != after
-        else f"schema up to date ({after})"
-    )
-    org = "org loaded" if result.changed else "org unchanged"
-    closed = (
-        f", {result.closed_memberships} memberships closed" if result.closed_memberships else ""
-    )
-    return (
-        engine,
-        f"{schema}; {org}: {result.teams} teams, {result.people} people, {result.memberships} memberships{closed}",
-    )
 
 
 @app.command()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pg
 import pytest
+import synced
 from sqlalchemy import Engine
 
 from db.migrate import upgrade
@@ -45,3 +46,11 @@ def engine(db_url: str) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def synced_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[synced.SyncedWorld]:
+    """The tiny sandbox world, served and synced into SQLite once for the whole run."""
+    world = synced.synced_world(tmp_path_factory.mktemp("synced"))
+    yield world
+    world.stack.stop()
