@@ -306,6 +306,38 @@ class Report(Strict):
         return Secret(value) if isinstance(value, str) else value
 
 
+Role = Literal["director", "lead", "member"]
+
+
+class RoleRule(Strict):
+    """Who gets which role: the first rule whose e-mail (or glob) matches the signed-in address."""
+
+    email: str  # an address or a glob such as "*@acme.example"; case-insensitive
+    role: Role
+    teams: list[str] = []  # only for role lead: the teams whose people they may see
+
+
+class Access(Strict):
+    """Who may see what: sign-in, roles, and whether person-level views exist at all."""
+
+    sign_in: bool = False  # st.login (OpenID Connect), provider settings in .streamlit/secrets.toml
+    provider: str | None = None  # the [auth.<provider>] section; None = the [auth] section itself
+    person_level: bool = False  # off: everyone, directors included, sees team aggregates only
+    local_role: Role = "director"  # the viewer's role when sign-in is off (127.0.0.1 only)
+    local_teams: list[str] = []  # the local viewer's teams when local_role is lead
+    roles: list[RoleRule] = []
+
+    @field_validator("provider")
+    @classmethod
+    def _streamlit_provider_name(cls, value: str | None) -> str | None:
+        # Streamlit's st.login rejects provider names with an underscore (its own limitation)
+        if value is not None and (not value or "_" in value):
+            raise ValueError(
+                f"provider {value!r} can't be used: st.login needs a name without underscores"
+            )
+        return value
+
+
 class Config(Strict):
     database: Database = Database()
     org: Org = Org()
@@ -317,6 +349,7 @@ class Config(Strict):
     sources: Sources = Sources()
     schedule: Schedule = Schedule()
     report: Report = Report()
+    access: Access = Access()
 
     path: Path | None = Field(None, exclude=True)  # where it was read from, for messages
 
@@ -345,6 +378,9 @@ _LOADER_NAMES = frozenset(
         "load_config",
         "format_problems",
         "summary_text",
+        "show_secret",
+        "config_for_display",
+        "config_display_text",
         "resolve_config_path",
         "DEFAULT_CONFIG_PATH",
         "CONFIG_ENV_VAR",

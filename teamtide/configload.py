@@ -468,6 +468,8 @@ def _cross_checks(doc: _Document, data: dict[str, Any]) -> None:
         _check_memberships(doc, p, person, team_names)
     _check_identities(doc, people)
 
+    _check_access(doc, _mapping(data.get("access")), team_names, teams)
+
     namespaces = _mapping(_mapping(_mapping(data.get("sources")).get("cluster")).get("namespaces"))
     for glob, team in namespaces.items():
         if isinstance(team, str) and team not in team_names:
@@ -475,6 +477,53 @@ def _cross_checks(doc: _Document, data: dict[str, Any]) -> None:
                 ("sources", "cluster", "namespaces", str(glob)),
                 f"unknown team {team!r}{_known(team_names)}",
             )
+
+
+def _check_access(
+    doc: _Document,
+    access: dict[str, Any],
+    team_names: Mapping[str, int],
+    teams: list[tuple[int, dict[str, Any]]],
+) -> None:
+    """Only a lead names teams, and they exist: a typo must neither widen nor empty a scope."""
+
+    def check_teams(owner: Loc, teams_loc: Loc, role: Any, named: Any) -> None:
+        listed = named if isinstance(named, list) else []
+        teams_key = teams_loc[-1]
+        if role == "lead" and not listed:
+            doc.report(
+                teams_loc if named is not None else owner,
+                f"role lead needs {teams_key}: list the teams whose people this lead may see, "
+                f"e.g. {teams_key}: [Infra]",
+            )
+        elif role in ("director", "member") and listed:
+            sees = "every team" if role == "director" else "team aggregates only"
+            doc.report(
+                teams_loc,
+                f"{teams_key} apply to role lead only (a {role} sees {sees}): remove them or "
+                "make the role lead",
+            )
+        for k, team in enumerate(listed):
+            if isinstance(team, str) and team not in team_names:
+                doc.report((*teams_loc, k), f"unknown team {team!r}{_known(team_names)}")
+
+    for r, rule in _entries(access.get("roles")):
+        loc: Loc = ("access", "roles", r)
+        check_teams(loc, (*loc, "teams"), rule.get("role"), rule.get("teams"))
+    check_teams(
+        ("access", "local_role"),
+        ("access", "local_teams"),
+        access.get("local_role", "director"),
+        access.get("local_teams"),
+    )
+
+    has_leads = any(isinstance(team.get("leads"), list) and team["leads"] for _, team in teams)
+    if access.get("sign_in") is True and not access.get("roles") and not has_leads:
+        doc.report(
+            ("access", "sign_in"),
+            "sign-in is on but no one has a role: add access.roles (or org.teams[].leads), "
+            "or every signed-in user is turned away",
+        )
 
 
 def _known(names: Mapping[str, Any]) -> str:
@@ -582,6 +631,40 @@ def show_secret(secret: Secret | None) -> str:
         return str(secret)
     names = secret.env_vars()
     return "***" + (f" (uses {', '.join('${' + n + '}' for n in names)})" if names else "")
+
+
+def config_for_display(config: Config) -> dict[str, Any]:
+    """The whole config as plain data a page may show: secrets as `show_secret`, no DB password.
+
+    Built from the validated model (not the raw file), so every key appears with its value
+    or default, and a secret reaches the output only through `show_secret`.
+    """
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, Secret):
+            return show_secret(node)
+        if isinstance(node, BaseModel):
+            return {
+                field.alias or name: walk(getattr(node, name))
+                for name, field in type(node).model_fields.items()
+                if not field.exclude
+            }
+        if isinstance(node, dict):
+            return {str(key): walk(value) for key, value in node.items()}
+        if isinstance(node, list | tuple):
+            return [walk(value) for value in node]
+        if isinstance(node, dt.date):
+            return node.isoformat()
+        return node
+
+    shown = walk(config)
+    shown["database"]["url"] = _redact_url(config.database.url)
+    return shown
+
+
+def config_display_text(config: Config) -> str:
+    """`config_for_display` as YAML, in the file's own key order, for a config page."""
+    return yaml.safe_dump(config_for_display(config), sort_keys=False, allow_unicode=True)
 
 
 def summary_text(config: Config, today: dt.date | None = None) -> str:

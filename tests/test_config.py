@@ -229,6 +229,80 @@ CASES = {
         "org.timezone",
         "unknown timezone",
     ),
+    "unknown-role": (
+        ORG + "access:\n  roles:\n    - {email: boss@acme.example, role: boss}  #!\n",
+        "access.roles[0].role",
+        "'boss' is not one of 'director', 'lead' or 'member'",
+    ),
+    "lead-rule-without-teams": (
+        ORG + "access:\n  roles:\n    - {email: lead@acme.example, role: lead}  #!\n",
+        "access.roles[0]",
+        "role lead needs teams",
+    ),
+    "lead-rule-with-an-empty-team-list": (
+        ORG + "access:\n  roles:\n    - email: lead@acme.example\n      role: lead\n"
+        "      teams: []  #!\n",
+        "access.roles[0].teams",
+        "role lead needs teams",
+    ),
+    "unknown-team-in-a-lead-rule": (
+        ORG + "access:\n  roles:\n    - email: lead@acme.example\n      role: lead\n"
+        "      teams:\n        - Infra\n        - Platform  #!\n",
+        "access.roles[0].teams[1]",
+        "unknown team 'Platform' (teams: Research, Infra)",
+    ),
+    "teams-on-a-member-rule": (
+        ORG + "access:\n  roles:\n    - email: '*@acme.example'\n      role: member\n"
+        "      teams: [Infra]  #!\n",
+        "access.roles[0].teams",
+        "teams apply to role lead only (a member sees team aggregates only)",
+    ),
+    "teams-on-a-director-rule": (
+        ORG
+        + "access:\n  roles:\n    - {email: d@acme.example, role: director, teams: [Infra]}  #!\n",
+        "access.roles[0].teams",
+        "teams apply to role lead only (a director sees every team)",
+    ),
+    "local-lead-without-local-teams": (
+        ORG + "access:\n  local_role: lead  #!\n",
+        "access.local_role",
+        "role lead needs local_teams",
+    ),
+    "unknown-team-in-local-teams": (
+        ORG + "access:\n  local_role: lead\n  local_teams: [Infra, Ops]  #!\n",
+        "access.local_teams[1]",
+        "unknown team 'Ops'",
+    ),
+    "local-teams-on-a-local-director": (
+        ORG + "access:\n  local_teams: [Infra]  #!\n",
+        "access.local_teams",
+        "local_teams apply to role lead only (a director sees every team)",
+    ),
+    "unknown-local-role": (
+        ORG + "access:\n  local_role: admin  #!\n",
+        "access.local_role",
+        "'admin' is not one of 'director', 'lead' or 'member'",
+    ),
+    "provider-name-with-an-underscore": (
+        ORG + "access:\n  provider: my_okta  #!\n",
+        "access.provider",
+        "st.login needs a name without underscores",
+    ),
+    "sign-in-with-no-one-given-a-role": (
+        ORG + "access:\n  sign_in: true  #!\n",
+        "access.sign_in",
+        "sign-in is on but no one has a role",
+    ),
+    "misspelt-access-key": (
+        ORG + "access:\n  person_levels: true  #!\n",
+        "access.person_levels",
+        "unknown key 'person_levels' (did you mean 'person_level'?)",
+    ),
+    "role-rule-without-an-email": (
+        ORG + "access:\n  roles:\n    - {role: member}  #!\n",
+        "access.roles[0].email",
+        "required key 'email' is missing",
+    ),
 }
 
 
@@ -239,6 +313,35 @@ def test_each_problem_names_its_key_and_line(
     problem = only(problems_of(tmp_path, text), key)
     assert message in problem.message
     assert problem.line == line_of(text)
+
+
+def test_roles_and_team_leads_make_a_valid_access_section(tmp_path: Path) -> None:
+    text = ORG.replace(
+        "{name: Infra, kind: infra}", "{name: Infra, kind: infra, leads: [Ada Byrne]}"
+    )
+    text += (
+        "access:\n  sign_in: true\n  provider: okta\n  person_level: true\n"
+        "  local_role: lead\n  local_teams: [Research]\n  roles:\n"
+        "    - {email: dir@acme.example, role: director}\n"
+        "    - {email: lead@acme.example, role: lead, teams: [Infra, Research]}\n"
+        '    - {email: "*@acme.example", role: member}\n'
+    )
+    access = load_config(write(tmp_path, text)).access
+    assert access.sign_in and access.provider == "okta" and access.person_level
+    assert [(r.email, r.role, r.teams) for r in access.roles] == [
+        ("dir@acme.example", "director", []),
+        ("lead@acme.example", "lead", ["Infra", "Research"]),
+        ("*@acme.example", "member", []),
+    ]
+    # sign-in with team leads (and no rules) is enough: the leads can sign in
+    leads_only = ORG.replace("{name: Infra, kind: infra}", "{name: Infra, leads: [Ada Byrne]}")
+    assert load_config(write(tmp_path, leads_only + "access: {sign_in: true}\n")).access.sign_in
+
+
+def test_the_default_access_is_local_and_aggregates_only(tmp_path: Path) -> None:
+    access = load_config(write(tmp_path, ORG)).access
+    assert (access.sign_in, access.person_level, access.local_role) == (False, False, "director")
+    assert access.roles == [] and access.provider is None
 
 
 def test_a_yaml_syntax_error_gives_its_line(tmp_path: Path) -> None:
