@@ -54,8 +54,13 @@ from metrics.samples import (
 )
 from metrics.stats import describe, plain
 from metrics.support import breaches, support_requests
-from metrics.weeks import widen
+from metrics.weeks import Window, widen
 from teamtide.config import Config
+
+
+def window_of(start: dt.date, end: dt.date, config: Config) -> Window:
+    """The report's window for `start`..`end`: whole ISO weeks in the org timezone."""
+    return widen(start, end, config.org.timezone)
 
 
 def metrics_report(

@@ -165,3 +165,16 @@ def test_support_flows_count_requests_between_teams_and_their_breaches(world):
     assert ratios[1] == pytest.approx(1 / 120)
     assert ratios[2] == pytest.approx(336 / 120)
     assert pd.isna(ratios[3])
+
+
+def test_the_report_window_is_whole_iso_weeks_in_the_org_timezone():
+    from metrics.summary import window_of
+    from tests.metrics.metrics_world import org_config
+
+    # Wednesday 2025-01-08 .. Tuesday 2025-01-14 -> Monday 6th .. Sunday 19th.
+    window = window_of(dt.date(2025, 1, 8), dt.date(2025, 1, 14), org_config("Europe/Dublin"))
+    assert (window.first_day, window.last_day, window.timezone) == (
+        dt.date(2025, 1, 6),
+        dt.date(2025, 1, 19),
+        "Europe/Dublin",
+    )
