@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+from urllib.request import pathname2url
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -40,21 +43,48 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, *, readonly: bool = False, **kwargs: Any) -> Engine:
+    """An engine for `url`; `readonly` refuses every write in the database itself.
+
+    SQLite is then opened with `mode=ro` (the file can't be written or created) plus
+    `query_only`; PostgreSQL sessions start with `default_transaction_read_only=on`, a
+    guard against accidents that a read-only role (README: "Sign-in and roles") makes a
+    guarantee.
+    """
     from db.upsert import ROWS_PER_STATEMENT
 
     kwargs.setdefault("insertmanyvalues_page_size", ROWS_PER_STATEMENT)
-    url = normalise_url(url)
-    parsed = make_url(url)
+    parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
         if readonly and parsed.database not in (None, "", ":memory:"):
-            url = f"sqlite:///file:{parsed.database}?mode=ro&uri=true"
-        engine = create_engine(url, **kwargs)
+            parsed = _sqlite_readonly_url(parsed)
+        engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_readonly_pragmas if readonly else _sqlite_pragmas)
         return engine
-    connect_args = kwargs.pop("connect_args", {})
+    connect_args = dict(kwargs.pop("connect_args", {}))
     if readonly:
-        connect_args.setdefault("options", "-c default_transaction_read_only=on")
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        # libpq takes one `options` string: keep the URL's (a search_path, say) and add ours;
+        # an explicit `options` also hides $PGOPTIONS, so carry that over too
+        given = connect_args.get("options", parsed.query.get("options"))
+        if given is None:
+            given = os.environ.get("PGOPTIONS", "")
+        if isinstance(given, tuple):
+            given = " ".join(given)
+        connect_args["options"] = f"{given} -c default_transaction_read_only=on".strip()
+    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+
+
+def _sqlite_readonly_url(parsed: URL) -> URL:
+    """The same file as a SQLite URI with `mode=ro`: writing fails, and a missing file isn't made."""
+    database = str(parsed.database)
+    if parsed.query.get("uri") in ("true", "1") and database.startswith("file:"):
+        return parsed.update_query_dict({"mode": "ro"})  # already a URI: just make it read-only
+    path = Path(database).expanduser().resolve()
+    if not path.exists():
+        # mode=ro would only say "unable to open database file"
+        raise FileNotFoundError(f"no database at {path}: `teamtide init` creates it")
+    return parsed.set(database=f"file:{pathname2url(str(path))}").update_query_dict(
+        {"mode": "ro", "uri": "true"}
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -158,13 +158,22 @@ class Load(Strict):
 
 class Database(Strict):
     url: str = "sqlite:///teamtide.db"
+    # what the dashboard and `teamtide metrics` read through, e.g. a read-only PostgreSQL role
+    readonly_url: str | None = None
 
-    @field_validator("url")
+    @property
+    def read_url(self) -> str:
+        """The URL for readers: `readonly_url`, else `url` (opened read-only either way)."""
+        return self.readonly_url or self.url
+
+    @field_validator("url", "readonly_url")
     @classmethod
-    def _parseable(cls, value: str) -> str:
+    def _parseable(cls, value: str | None) -> str | None:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
+        if value is None:
+            return None
         try:
             make_url(value)
         except ArgumentError:

@@ -659,6 +659,8 @@ def config_for_display(config: Config) -> dict[str, Any]:
 
     shown = walk(config)
     shown["database"]["url"] = _redact_url(config.database.url)
+    if config.database.readonly_url:
+        shown["database"]["readonly_url"] = _redact_url(config.database.readonly_url)
     return shown
 
 
@@ -697,6 +699,8 @@ def summary_text(config: Config, today: dt.date | None = None) -> str:
     lines.extend(f"  {line}" for line in _sources(config))
     lines.append(f"schedule: {_schedule(config)}")
     lines.append(f"database: {_redact_url(config.database.url)}")
+    if config.database.readonly_url:
+        lines.append(f"dashboard reads: {_redact_url(config.database.readonly_url)}")
     for reorg in org.reorgs:
         lines.append(f"reorg: {reorg.date} {reorg.name}")
     names = [rule.name for rule in config.categories]
