@@ -236,9 +236,6 @@ def metrics(
         console.print(view)
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
 @app.command()
 def serve(
     host: Annotated[
@@ -254,38 +251,62 @@ def serve(
     ] = False,
 ) -> None:
     """Start the dashboard (Streamlit) on the org file's database, read-only."""
+    from teamtide import serving
+
     cfg = load()
-    signed_in = bool(getattr(cfg, "auth", None) and getattr(cfg.auth, "enabled", False))
-    if host not in LOOPBACK and not signed_in:
-        if not insecure_no_auth:
-            fail(
-                f"refusing to serve on {host} without sign-in: anyone who reaches it would see every team. "
-                "Configure sign-in (README: Sign-in and roles), or pass --insecure-no-auth deliberately.",
-                EXIT_CONFIG,
-            )
-        err.print(
-            f"[bold yellow]warning:[/] serving on {host} WITHOUT sign-in: anyone who can reach it sees everything."
+    try:
+        plan = serving.plan_serve(
+            cfg, host, insecure_no_auth=insecure_no_auth, files=serving.secrets_files(app_file())
         )
-    elif not signed_in:
-        console.print(f"Sign-in is not configured: serving on {host} only (this machine).")
-    run_dashboard(state.config_path, host, port)
+    except serving.ServeRefused as refused:
+        fail(escape(str(refused)), EXIT_CONFIG)
+    for note in plan.notes:
+        console.print(note, highlight=False, markup=False)
+    for warning in plan.warnings:
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+    run_dashboard(state.config_path, plan.host, port)
+
+
+def app_file() -> Path:
+    """The dashboard's Streamlit entrypoint (its folder may hold a .streamlit/secrets.toml)."""
+    import dashboard
+
+    return Path(dashboard.__file__).resolve().parent / "app.py"
 
 
 def run_dashboard(config_path: Path, host: str, port: int) -> None:
-    """Streamlit in the foreground, with the org file passed through the environment."""
+    """Streamlit in the foreground, with the org file passed through the environment.
+
+    A SIGTERM (a service manager stopping teamtide) is passed on to Streamlit, so the
+    server never outlives the command that started it.
+    """
+    import signal
     import subprocess
 
-    import dashboard
-
-    app_file = Path(dashboard.__file__).parent / "app.py"
     env = dict(os.environ, TEAMTIDE_CONFIG=str(config_path.resolve()))
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app_file),
+        sys.executable, "-m", "streamlit", "run", str(app_file()),
         "--server.address", host, "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    console.print(f"Dashboard on http://{host}:{port}", highlight=False)
-    raise typer.Exit(subprocess.call(command, env=env))
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"Dashboard on http://{shown}:{port}", highlight=False)
+    child = subprocess.Popen(command, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        child.send_signal(signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, forward)
+        installed = True
+    except ValueError:  # not the main thread (an embedding caller): nothing to forward
+        previous, installed = None, False
+    try:
+        code = child.wait()
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    raise typer.Exit(code)
 
 
 @app.command()
