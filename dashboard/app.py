@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data, filters
+from dashboard import data, filters, widgets
 
 VIEWS = Path(__file__).parent / "views"
 
@@ -22,6 +22,9 @@ PAGES = [
     st.Page(VIEWS / "reorg.py", title="Reorg impact", icon="🔀"),
     st.Page(VIEWS / "health.py", title="Data health", icon="🩺"),
 ]
+# The weekly report's page is written separately; the app works before it exists.
+if (VIEWS / "reports.py").exists():
+    PAGES.append(st.Page(VIEWS / "reports.py", title="Reports", icon="📰"))
 
 page = st.navigation(PAGES)
 try:
@@ -30,5 +33,11 @@ except Exception as exc:  # a broken org file: say what to do, never a traceback
     st.error(f"teamtide could not read its org file ({data.config_path()}): {exc}")
     st.info("Run `teamtide check-config` to see every problem with its line.")
     st.stop()
-st.session_state["filters"] = filters.sidebar(ctx.teams, ctx.today, data.span(ctx.url))
-page.run()
+viewer = data.viewer(ctx.config)  # may stop the run with a message for an unknown user
+chosen = filters.sidebar(ctx.teams, ctx.today, widgets.span_or_stop(ctx))
+st.session_state[widgets.SHELL] = (chosen, viewer)
+try:
+    page.run()
+finally:
+    # A page run on its own (tests, benchmarks) draws its own filters.
+    st.session_state.pop(widgets.SHELL, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Sequence
 
 import pandas as pd
@@ -30,6 +31,13 @@ LAYOUT = {
     "legend": {"orientation": "h", "y": -0.15},
     "template": "plotly_white",
 }
+
+
+def safe_text(values: Sequence[object] | pd.Series | None) -> list[str] | None:
+    """Source text (Jira keys, Kubernetes messages) escaped: plotly reads tags in hover text."""
+    if values is None:
+        return None
+    return [html.escape(str(v)) if v is not None and v == v else "" for v in values]
 
 
 def _reorg_lines(fig: go.Figure, reorgs: Sequence[tuple[dt.date, str]]) -> go.Figure:
@@ -197,17 +205,33 @@ def reorg_intervals(comparisons: pd.DataFrame, title: str) -> go.Figure:
 
 
 def scatter_with_percentiles(
-    samples: pd.DataFrame, title: str, reorgs: Sequence[tuple[dt.date, str]] = ()
+    samples: pd.DataFrame,
+    title: str,
+    reorgs: Sequence[tuple[dt.date, str]] = (),
+    percentiles: pd.DataFrame | None = None,
 ) -> go.Figure:
-    """Each finished item's duration over time, with rolling p50/p85. Columns: at, hours, key."""
+    """Each finished item's duration over time, with p50/p85 lines. Columns: at, hours, key.
+
+    `percentiles` (columns period, p50, p85, in hours, e.g. `drilldown.period_percentiles`)
+    draws the lines per period; without it, a 4-week rolling p50/p85 of the samples.
+    """
     fig = go.Figure(
         go.Scatter(
-            x=samples["at"], y=samples["hours"] / 24, mode="markers", name="items", text=samples.get("key"),
+            x=samples["at"], y=samples["hours"] / 24, mode="markers", name="items", text=safe_text(samples.get("key")),
             marker={"size": 5, "opacity": 0.5, "color": "#1f77b4"},
             hovertemplate="%{text}: %{y:.1f} days, done %{x|%d %b %Y}<extra></extra>",
         )
     )  # fmt: skip
-    if len(samples) >= 5:
+    if percentiles is not None:
+        for q, dash in (("p50", "solid"), ("p85", "dash")):
+            fig.add_trace(
+                go.Scatter(
+                    x=pd.to_datetime(percentiles["period"]), y=percentiles[q] / 24, mode="lines+markers",
+                    name=q, line={"dash": dash, "shape": "hv"}, marker={"size": 4},
+                    hovertemplate="%{x|%d %b %Y}: " + q + " %{y:.1f} days<extra></extra>",
+                )
+            )  # fmt: skip
+    elif len(samples) >= 5:
         ordered = samples.sort_values("at").set_index("at")["hours"] / 24
         for q, dash in ((0.5, "solid"), (0.85, "dash")):
             line = ordered.rolling("28D").quantile(q)
@@ -231,10 +255,105 @@ def histogram(hours: pd.Series, title: str) -> go.Figure:
 
 
 def stacked_bars(
-    frame: pd.DataFrame, x: str, parts: Sequence[str], title: str, unit: str = "hours"
+    frame: pd.DataFrame,
+    x: str,
+    parts: Sequence[str],
+    title: str,
+    unit: str = "hours",
+    colours: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+    reorgs: Sequence[tuple[dt.date, str]] = (),
 ) -> go.Figure:
-    fig = go.Figure([go.Bar(name=p, x=frame[x], y=frame[p]) for p in parts])
+    """Bars of `parts` stacked per `x`; `names` relabels the parts in the legend."""
+    fig = go.Figure(
+        [
+            go.Bar(
+                name=(names or {}).get(p, p),
+                x=frame[x],
+                y=frame[p],
+                marker_color=(colours or {}).get(p),
+            )
+            for p in parts
+        ]
+    )
     fig.update_layout(barmode="stack", title=title, yaxis_title=unit, **LAYOUT)
+    return _reorg_lines(fig, reorgs)
+
+
+def share_bars(shares: pd.DataFrame, categories: Sequence[str], title: str) -> go.Figure:
+    """Each team's time as one 100% bar split by category. Columns: team, category, share."""
+    colours = category_colour(categories)
+    fig = go.Figure()
+    for category in categories:
+        rows = shares[shares["category"] == category]
+        fig.add_trace(
+            go.Bar(
+                y=rows["team"], x=rows["share"] * 100, name=category, orientation="h",
+                marker_color=colours[category],
+                hovertemplate="%{y}: %{x:.0f}%<extra>" + html.escape(category) + "</extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        barmode="stack",
+        title=title,
+        xaxis={"title": "share of FTE (%)", "range": [0, 100]},
+        yaxis={"autorange": "reversed"},
+        height=140 + 40 * shares["team"].nunique(),
+        **LAYOUT,
+    )
+    return fig
+
+
+def sla_scatter(
+    requests: pd.DataFrame, ratio: str, title: str, reorgs: Sequence[tuple[dt.date, str]] = ()
+) -> go.Figure:
+    """Each request's time as a multiple of its SLA target (log scale; above 1 = breach).
+
+    Columns: created_at, `ratio`, key, serving_team.
+    """
+    fig = go.Figure()
+    rows = requests[requests[ratio].notna() & (requests[ratio] > 0)]
+    for i, (team, group) in enumerate(rows.groupby("serving_team", sort=True)):
+        fig.add_trace(
+            go.Scatter(
+                x=group["created_at"], y=group[ratio], mode="markers", name=str(team), text=safe_text(group["key"]),
+                marker={"size": 6, "opacity": 0.65, "color": CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]},
+                hovertemplate="%{text}: %{y:.2f}x target, created %{x|%d %b %Y}<extra>" + html.escape(str(team)) + "</extra>",
+            )
+        )  # fmt: skip
+    fig.add_hline(
+        y=1,
+        line_color=STATE_COLOURS["flood"],
+        line_dash="dash",
+        annotation_text="target",
+        annotation_position="top left",
+    )
+    fig.update_layout(title=title, yaxis={"title": "x SLA target", "type": "log"}, **LAYOUT)
+    return _reorg_lines(fig, reorgs)
+
+
+def lag_chart(coupling: pd.DataFrame, title: str) -> go.Figure:
+    """Pearson r of demand with the serving team's load k weeks later, per pair.
+
+    Columns: requesting_team, serving_team, r_by_lag (list of r for k = 0..4, None = undefined).
+    """
+    fig = go.Figure()
+    for _, row in coupling.iterrows():
+        r = [v if v is not None else None for v in row["r_by_lag"]]
+        name = f"{row['requesting_team']} → {row['serving_team']}"
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(len(r))), y=r, mode="lines+markers", name=html.escape(name),
+                hovertemplate="lag %{x} weeks: r = %{y:.2f}<extra>" + html.escape(name) + "</extra>",
+            )
+        )  # fmt: skip
+    fig.add_hline(y=0, line_color="#999")
+    fig.update_layout(
+        title=title,
+        xaxis={"title": "weeks between the requests and the serving team's load", "dtick": 1},
+        yaxis={"title": "Pearson r", "range": [-1, 1]},
+        **LAYOUT,
+    )
     return fig
 
 
@@ -254,13 +373,17 @@ def lines(
     return _reorg_lines(fig, reorgs)
 
 
-def timeline(events: pd.DataFrame, title: str) -> go.Figure:
+def timeline(
+    events: pd.DataFrame, title: str, reorgs: Sequence[tuple[dt.date, str]] = ()
+) -> go.Figure:
     """Events as points on a timeline by reason. Columns: at, reason, message."""
     fig = go.Figure(
         go.Scatter(
-            x=events["at"], y=events["reason"], mode="markers", text=events.get("message"),
+            x=events["at"], y=events["reason"], mode="markers", text=safe_text(events.get("message")),
             marker={"size": 7, "opacity": 0.6}, hovertemplate="%{y} %{x|%d %b %Y %H:%M}<br>%{text}<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_layout(title=title, height=160 + 28 * events["reason"].nunique(), **LAYOUT)
-    return fig
+    fig.update_layout(
+        title=title, height=160 + 28 * events["reason"].nunique(), showlegend=False, **LAYOUT
+    )
+    return _reorg_lines(fig, reorgs)

@@ -1,12 +1,20 @@
 """Cached loading for the dashboard: every figure comes from `metrics/`, read through here.
 
-The engine is a cached resource; frames for a window are cached for a few minutes (as
-resources: they are large and read-only, so copying them per rerun would cost more than
-the metrics); metric results are cached as data. Pages never compute a metric.
+The engine is a cached resource. Facts, reports and derived frames of a window are
+cached as resources for a few minutes: they are large and read-only, so copying them
+per rerun (as `st.cache_data` would) would cost more than the metrics; pages must not
+mutate what they get. Pages never compute a metric.
+
+Person-level data (names, per-person figures, item lists naming people) comes only
+from the `people_*` loaders, which take the viewer's `people_teams` (part of the cache
+key) and return rows of those teams alone, membership judged at the moment in
+question. Everything else a page receives is team aggregates: `report()` strips the
+names the metrics report carries.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -17,12 +25,23 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from db import queries
+from db import cluster_queries, queries
 from db.session import make_engine, session_scope
+from metrics import drilldown
+from metrics.allocation import team_days as _team_days
+from metrics.cluster import cluster_weekly
+from metrics.facts import Facts
+from metrics.samples import item_samples, pr_samples
+from metrics.summary import report_from_facts
+from metrics.support import breaches, support_requests
+from metrics.tables import report_tables
+from metrics.weeks import Window, widen
+from teamtide import compute
 from teamtide.config import Config
 from teamtide.configload import load_config
 
 TTL = dt.timedelta(minutes=5)
+ENTRIES = 8  # windows kept per loader: this period, the previous one, a few explored
 
 
 def config_path() -> Path:
@@ -40,9 +59,36 @@ def engine(url: str) -> Engine:
     return make_engine(url, readonly=True)
 
 
+# --- who is looking ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StandInViewer:
+    """Used until dashboard/access.py exists: team aggregates only, for everyone."""
+
+    email: str | None = None
+    role: str = "member"
+    people_teams: frozenset[str] = frozenset()
+
+    def sees_people(self, team: str) -> bool:
+        return team in self.people_teams
+
+
+def viewer(config: Config) -> Any:
+    """The signed-in (or local) viewer, from dashboard/access.py once it exists."""
+    try:
+        from dashboard import access
+    except ImportError:
+        return StandInViewer()
+    return access.current_viewer(config)
+
+
+# --- the window and the clock -------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Context:
-    """What every page needs: the org file, the database and the shared filters."""
+    """What every page needs: the org file, the database, and the moment the data describes."""
 
     config: Config
     config_file: str
@@ -55,6 +101,13 @@ class Context:
     @property
     def teams(self) -> list[str]:
         return self.config.team_names()
+
+    @property
+    def reorgs(self) -> list[tuple[dt.date, str]]:
+        return [(r.date, r.name) for r in self.config.org.reorgs]
+
+    def window(self, start: dt.date, end: dt.date) -> Window:
+        return widen(start, end, self.config.org.timezone)
 
 
 def context() -> Context:
@@ -70,12 +123,289 @@ def span(url: str) -> tuple[dt.date, dt.date] | None:
     return (found[0].date(), found[1].date()) if found else None
 
 
-@st.cache_resource(ttl=TTL, max_entries=6, show_spinner="Reading the database…")
-def frames(url: str, start: dt.date, end: dt.date) -> dict[str, pd.DataFrame]:
-    lo = dt.datetime.combine(start, dt.time.min, dt.UTC) - dt.timedelta(days=1)
-    hi = dt.datetime.combine(end, dt.time.max, dt.UTC) + dt.timedelta(days=1)
+@st.cache_data(ttl=TTL, show_spinner=False)
+def as_of(url: str) -> dt.datetime:
+    """The moment the stored data describes: the last successful sync (never later than now).
+
+    Figures are "as of" this instant, so an open item's age or an open request's wait is
+    what it was when the sources were last read, not something stretched to today; and
+    the caches stay warm between syncs. Rounded down to the minute.
+    """
+    now = dt.datetime.now(dt.UTC)
+    with session_scope(engine(url)) as session:
+        moments = [s.last_success for s in queries.sync_states(session) if s.last_success]
+    if moments:
+        latest = max(m if m.tzinfo else m.replace(tzinfo=dt.UTC) for m in moments)
+        now = min(now, latest)
+    return now.replace(second=0, microsecond=0)
+
+
+def previous(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the same length just before `start`..`end`."""
+    days = (end - start).days + 1
+    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner="Reading the database…")
+def facts(url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime) -> Facts:
     with engine(url).connect() as conn:
-        return queries.metric_frames(conn, lo, hi)
+        return compute.facts(conn, settings(config_file), start, end, now)
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner="Computing the metrics…")
+def _full_report(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> dict[str, Any]:
+    # Every team at once: one computation serves every team filter of the window.
+    return report_from_facts(facts(url, config_file, start, end, now), start, end, None)
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def report(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> dict[str, Any]:
+    """The `teamtide metrics` report of the window for every team, without person names."""
+    out = copy.deepcopy(_full_report(url, config_file, start, end, now))
+    for team in out["teams"]:
+        team["people"] = []
+        team["concentration"]["top1_person"] = None
+    return out
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def tables(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> dict[str, pd.DataFrame]:
+    """`metrics.tables.report_tables` of the aggregate report (person rows are empty)."""
+    return report_tables(report(url, config_file, start, end, now))
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def team_days(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> pd.DataFrame:
+    found = facts(url, config_file, start, end, now)
+    return _team_days(found, widen(start, end, found.timezone))
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def turnaround_samples(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> dict[str, pd.DataFrame]:
+    """Done items (team at done, cycle and lead hours, key) and PRs of the window, by team."""
+    found = facts(url, config_file, start, end, now)
+    window = widen(start, end, found.timezone)
+    items = item_samples(found)
+    items = items[_inside(items["at"], window)]
+    keys = found.items.set_index("item_id")["key"]
+    items = items.assign(key=items["item_id"].map(keys).astype(object))
+    pulls = pr_samples(found)
+    pulls = pulls[_inside(pulls["at"], window)]
+    names = found.frames.pulls.set_index("pr_id")
+    label = names["repo"].astype(str) + "#" + names["number"].astype(str)
+    pulls = pulls.assign(key=pulls["pr_id"].map(label).astype(object))
+    return {"items": items.reset_index(drop=True), "pulls": pulls.reset_index(drop=True)}
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES * 2, show_spinner=False)
+def turnaround_trend(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime, grain: str
+) -> pd.DataFrame:
+    """p50/p85/p95 of cycle and lead time per team and week or month (columns: team,
+    metric, period, n, p50, p85, p95)."""
+    samples = turnaround_samples(url, config_file, start, end, now)["items"]
+    tz = settings(config_file).org.timezone
+    parts = []
+    for (team, metric), rows in (
+        samples.melt(["team", "at"], ["cycle_hours", "lead_hours"], "metric", "value")
+        .dropna(subset=["team"])
+        .groupby(["team", "metric"], sort=True)
+    ):
+        trend = drilldown.period_percentiles(rows, grain, tz)
+        parts.append(trend.assign(team=team, metric=metric))
+    if not parts:
+        columns = ["team", "metric", *drilldown.PERIOD_PERCENTILES]
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    return pd.concat(parts, ignore_index=True)
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def support(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> dict[str, pd.DataFrame]:
+    """Support requests created in the window (no person names) and the team-to-team flows.
+
+    `requests` columns: key, summary, url, priority, created_at, done_at, requesting_team,
+    serving_team, first response / resolution hours, targets, ratios and breach flags
+    (judged at the window's end, or now if earlier, as the report does).
+    """
+    found = facts(url, config_file, start, end, now)
+    window = widen(start, end, found.timezone)
+    as_of_ = pd.Timestamp(min(window.end_ns, found.now_ns), tz="UTC")
+    requests = breaches(support_requests(found), as_of_)
+    requests = requests[_inside(requests["created_at"], window)]
+    requests = drilldown.against_target(requests)
+    text = found.frames.items.set_index("item_id")[["summary", "url"]]
+    requests = requests.join(text, on="item_id")
+    flows = drilldown.support_flows(requests)
+    requests = requests.drop(columns=["reporter", "serving_person"])
+    return {"requests": requests.reset_index(drop=True), "flows": flows}
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner="Reading the cluster…")
+def cluster(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> dict[str, pd.DataFrame]:
+    """`metrics.cluster.cluster_weekly` of the window, plus the raw events for the timeline."""
+    cfg = settings(config_file)
+    window = widen(start, end, cfg.org.timezone)
+    with engine(url).connect() as conn:
+        frames = cluster_queries.cluster_frames(conn, window.start, window.end)
+    out = cluster_weekly(frames, window, now, cfg.team_names())
+    return {**out, "raw_events": frames["cluster_events"]}
+
+
+def _inside(instants: pd.Series, window: Window) -> pd.Series:
+    values = pd.to_datetime(instants, utc=True)
+    return (values >= window.start) & (values < window.end)
+
+
+# --- person-level: only the viewer's teams ---------------------------------------------------
+
+
+def _visible(frame: pd.DataFrame, people_teams: frozenset[str]) -> pd.DataFrame:
+    return frame[frame["team"].isin(people_teams)].reset_index(drop=True)
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def people_allocation(
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    people_teams: frozenset[str],
+) -> pd.DataFrame:
+    """FTE per team, person, week and category (`drilldown.person_weekly_fte`) for
+    `people_teams` only; a person counts in a team on the days they were its member."""
+    if not people_teams:
+        return _visible(drilldown.person_weekly_fte(pd.DataFrame(), []), people_teams)
+    days = team_days(url, config_file, start, end, now)
+    days = days[days["team"].isin(people_teams)]
+    window = widen(start, end, settings(config_file).org.timezone)
+    return drilldown.person_weekly_fte(days, window.weeks)
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES * 4, show_spinner=False)
+def people_items(
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    people_teams: frozenset[str],
+    team: str,
+    category: str | None = None,
+    weeks: tuple[dt.date, ...] | None = None,
+) -> pd.DataFrame:
+    """The items and PRs behind `team`'s FTE (optionally one category, some weeks), with the
+    person who worked on each, their key, title and link; empty unless `team` is in
+    `people_teams` (the rows name people)."""
+    columns = ["category", "key", "title", "person", "fte", "link", "kind"]
+    if team not in people_teams:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    days = team_days(url, config_file, start, end, now)
+    days = days[days["team"] == team]
+    if category is not None:
+        days = days[days["category"] == category]
+    found = facts(url, config_file, start, end, now)
+    window = widen(start, end, found.timezone)
+    things = drilldown.thing_fte(days, window.weeks, list(weeks) if weeks else None)
+    items = found.frames.items.set_index("item_id")
+    pulls = found.frames.pulls.set_index("pr_id")
+    is_pr = things["thing"] == "pr"
+    ids = things["thing_id"]
+    key = ids.where(is_pr).map(pulls["repo"].astype(str) + "#" + pulls["number"].astype(str))
+    key = key.where(is_pr, ids.map(items["key"]))
+    title = ids.map(items["summary"]).where(~is_pr, "")
+    link = ids.where(is_pr).map(pulls["url"]).where(is_pr, ids.map(items["url"]))
+    return pd.DataFrame(
+        {
+            "category": things["category"],
+            "key": key.astype(object),
+            "title": title.astype(object),
+            "person": things["person"],
+            "fte": things["fte"],
+            "link": link.astype(object),
+            "kind": is_pr.map({True: "pull request", False: "work item"}),
+        }
+    )[columns]
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def people_load(
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    people_teams: frozenset[str],
+) -> pd.DataFrame:
+    """Each member's own weekly load and state (columns: team, person, week, load, state),
+    for `people_teams` only and only for the weeks the person was a member of that team."""
+    columns = ["team", "person", "week", "load", "state"]
+    full = report_tables(_full_report(url, config_file, start, end, now))["load_weekly"]
+    rows = full[full["person"].notna() & full["team"].isin(people_teams)]
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    days = team_days(url, config_file, start, end, now)
+    window = widen(start, end, settings(config_file).org.timezone)
+    member_weeks = days[["team", "person", "week"]].drop_duplicates()
+    member_weeks = member_weeks.assign(week=[window.weeks[w] for w in member_weeks["week"]])
+    rows = rows.assign(week=pd.to_datetime(rows["week"]).dt.date)
+    return rows.merge(member_weeks, on=["team", "person", "week"], how="inner")[columns]
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def people_concentration(
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    people_teams: frozenset[str],
+) -> dict[str, str | None]:
+    """Team -> the member who carried most of its support and unplanned work, for
+    `people_teams` only."""
+    full = _full_report(url, config_file, start, end, now)
+    return {
+        t["team"]: t["concentration"]["top1_person"]
+        for t in full["teams"]
+        if t["team"] in people_teams
+    }
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def people_ageing(
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    people_teams: frozenset[str],
+) -> pd.DataFrame:
+    """Work in progress oldest first (`drilldown.ageing_wip`) with title, status and link,
+    for items whose current assignee is now in one of `people_teams`."""
+    found = facts(url, config_file, start, end, now)
+    wip = _visible(drilldown.ageing_wip(found), people_teams)
+    text = found.frames.items.set_index("item_id")[["summary", "status", "url"]]
+    return wip.join(text, on="item_id")
+
+
+# --- data health ---------------------------------------------------------------------------
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -101,7 +431,18 @@ def health(url: str) -> dict[str, Any]:
                     "rejects kept": kept.get((s.source, s.stream), 0),
                 }
                 for s in states
-            ]
+            ],
+            columns=[
+                "source",
+                "stream",
+                "partition",
+                "last success",
+                "last error",
+                "next run",
+                "rows (last run)",
+                "rejects (last run)",
+                "rejects kept",
+            ],
         ),
         "rejects": pd.DataFrame(
             [
@@ -123,3 +464,27 @@ def health(url: str) -> dict[str, Any]:
             ]
         ),
     }
+
+
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def uncategorized(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> pd.DataFrame:
+    """Work items alive in the window that no category rule matched (no person names)."""
+    found = facts(url, config_file, start, end, now)
+    items = found.items[found.items["category"] == "uncategorized"]
+    text = found.frames.items.set_index("item_id")[["summary", "url", "labels", "components"]]
+    items = items[["item_id", "key", "project", "issue_type"]].join(text, on="item_id")
+    return items.drop(columns="item_id").reset_index(drop=True)
+
+
+def freshness(url: str) -> dict[str, dt.datetime | None]:
+    """Source -> its oldest last success over its streams (None: a stream never succeeded)."""
+    streams = health(url)["streams"]
+    out: dict[str, dt.datetime | None] = {}
+    for source, rows in streams.groupby("source"):
+        values = rows["last success"]
+        out[str(source)] = (
+            None if values.isna().any() else pd.Timestamp(values.min()).to_pydatetime()
+        )
+    return out

@@ -1,33 +1,199 @@
-"""Small pieces every page uses: tables with a CSV download, definitions one click away."""
+"""Small pieces every page uses: tables with a CSV download, definitions, number formats, guards."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import data, filters
 from dashboard.definitions import DEFINITIONS
 
+DASH = "–"
+SHELL = "teamtide-shell"  # (filters, viewer) set by app.py for the page it runs
 
-def table(frame: pd.DataFrame, name: str, title: str | None, **kwargs: object) -> None:
+
+def table(frame: pd.DataFrame, name: str, title: str | None, **kwargs: Any) -> None:
     """A table (text shown as text, never HTML) with its CSV download."""
     if title:
         st.markdown(f"**{title}**")
-    st.dataframe(frame, hide_index=True, width="stretch", **kwargs)  # type: ignore[arg-type]
+    st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
     st.download_button(
         "Download CSV",
         frame.to_csv(index=False).encode(),
         file_name=f"teamtide-{name}.csv",
         mime="text/csv",
         key=f"csv-{name}",
+        icon=":material/download:",
     )
 
 
 def definition(*keys: str) -> None:
-    """The plain-words definitions behind a page's numbers, folded away until asked for."""
-    with st.expander("How these numbers are defined"):
+    """The plain-words definitions behind a page's numbers, one click away."""
+    with st.popover("How these numbers are defined", icon=":material/help:"):
         for key in keys:
             st.markdown(DEFINITIONS[key])
 
 
 def empty(message: str) -> None:
-    st.info(message)
+    st.info(message, icon=":material/info:")
+
+
+def chart(fig: go.Figure, key: str) -> None:
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+def missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def duration(hours: float | None) -> str:
+    """Hours as a reader wants them: minutes, hours, or days once past two days."""
+    if missing(hours):
+        return DASH
+    assert hours is not None
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} d"
+
+
+def percent(share: float | None, digits: int = 0) -> str:
+    return DASH if missing(share) else f"{share * 100:.{digits}f}%"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    return DASH if missing(value) else f"{value:,.{digits}f}"
+
+
+def change(now: float | None, before: float | None) -> str | None:
+    """Relative change for st.metric's delta ("+12%"), None when it can't be said."""
+    if missing(now) or missing(before) or not before:
+        return None
+    assert now is not None and before is not None
+    return f"{(now - before) / before * 100:+.0f}%"
+
+
+def points(now: float | None, before: float | None) -> str | None:
+    """Change of a share in percentage points, for st.metric's delta."""
+    if missing(now) or missing(before):
+        return None
+    assert now is not None and before is not None
+    return f"{(now - before) * 100:+.0f} pts"
+
+
+def days_column(frame: pd.DataFrame, hours: list[str]) -> pd.DataFrame:
+    """Hour columns shown in days (1 decimal) for tables: long waits read better in days."""
+    out = frame.copy()
+    for column in hours:
+        out[column.replace("_hours", "_days")] = (out.pop(column) / 24).round(1)
+    return out
+
+
+def link_column(label: str = "open") -> Any:
+    return st.column_config.LinkColumn(label, display_text="open ↗")
+
+
+def no_people(team: str | None = None) -> None:
+    where = f" for {team}" if team else ""
+    empty(
+        f"Person-level detail{where} is not shown for your role: these figures are team aggregates. "
+        "Ask a director to grant it (org file, `access`)."
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a page works with: the org file, the filters, the viewer and the data's moment."""
+
+    ctx: data.Context
+    filters: filters.Filters
+    viewer: Any
+    now: dt.datetime
+
+    @property
+    def teams(self) -> list[str]:
+        return self.filters.selected(self.ctx.teams)
+
+    @property
+    def people_teams(self) -> frozenset[str]:
+        return frozenset(self.viewer.people_teams)
+
+    @property
+    def window(self) -> tuple[str, str, dt.date, dt.date, dt.datetime]:
+        """The arguments every cached loader takes: url, org file, start, end, now."""
+        return (self.ctx.url, self.ctx.config_file, self.filters.start, self.filters.end, self.now)
+
+    @property
+    def previous_window(self) -> tuple[str, str, dt.date, dt.date, dt.datetime]:
+        start, end = data.previous(self.filters.start, self.filters.end)
+        return (self.ctx.url, self.ctx.config_file, start, end, self.now)
+
+    @property
+    def reorgs(self) -> list[tuple[dt.date, str]]:
+        """The reorgs inside the window, to mark on time charts."""
+        window = self.ctx.window(self.filters.start, self.filters.end)
+        return [(d, n) for d, n in self.ctx.reorgs if window.first_day <= d <= window.last_day]
+
+    def period(self) -> str:
+        window = self.ctx.window(self.filters.start, self.filters.end)
+        return (
+            f"{window.first_day:%d %b %Y} – {window.last_day:%d %b %Y} "
+            f"({window.n_weeks} weeks, {self.ctx.config.org.timezone}); data as of {self.now:%d %b %Y %H:%M} UTC"
+        )
+
+
+def start_page(title: str, caption: str, needs_data: bool = True) -> Page:
+    """Title, filters and viewer of a page; stops with a helpful message when there is no data.
+
+    Inside the app, app.py has drawn the filters already; a page run on its own (tests,
+    benchmarks) draws them itself.
+    """
+    ctx = data.context()
+    shell = st.session_state.get(SHELL)
+    if shell is not None:
+        chosen, who = shell
+    else:
+        chosen = filters.sidebar(ctx.teams, ctx.today, span_or_stop(ctx))
+        who = data.viewer(ctx.config)
+    st.title(title)
+    st.caption(caption)
+    span = span_or_stop(ctx)
+    page = Page(ctx, chosen, who, data.as_of(ctx.url))
+    if needs_data and span is None:
+        empty(
+            "There is no data yet: the database has no work items or pull requests. "
+            "Run `teamtide sync` to pull the sources named in the org file "
+            f"({ctx.config_file}), then reload this page. The Data health page shows what each sync did."
+        )
+        st.stop()
+    if needs_data:
+        st.caption(page.period())
+    return page
+
+
+def span_or_stop(ctx: data.Context) -> tuple[dt.date, dt.date] | None:
+    try:
+        return data.span(ctx.url)
+    except Exception as exc:  # no database or no schema: say what to do, never a traceback
+        st.error(
+            f"teamtide cannot read its database ({ctx.url}): {type(exc).__name__}. "
+            "Run `teamtide init` to create it, then `teamtide sync` to fill it.",
+            icon=":material/database:",
+        )
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
+def no_team_data(team: str) -> None:
+    empty(
+        f"{team} has no data in this period: no members in the org file for these dates, or "
+        "no work items, pull requests or support requests. Widen the date range, or check the "
+        "team's memberships in the org file."
+    )

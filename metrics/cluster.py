@@ -356,3 +356,15 @@ def cluster_weekly(
         "node_changes": node_group_changes(frames.get("cluster_nodes"), window),
         "events": weekly_events(frames.get("cluster_events"), window, teams),
     }
+
+
+def usage_totals(usage: pd.DataFrame) -> dict[str, float]:
+    """The window's totals of `team_usage` output over every team and week given.
+
+    Output keys: cpu_hours, memory_gib_hours, gpu_hours, pending_pod_hours,
+    gpu_pending_pod_hours (0.0 for an empty input).
+    """
+    columns = [c for c in USAGE if c not in ("team", "week")]
+    if usage.empty:
+        return dict.fromkeys(columns, 0.0)
+    return {c: float(pd.to_numeric(usage[c], errors="coerce").fillna(0.0).sum()) for c in columns}

@@ -13,11 +13,12 @@ STALE_AFTER = dt.timedelta(hours=6)
 
 
 def render() -> None:
-    ctx = data.context()
-    st.title("Data health")
-    st.caption(
-        "Whether the numbers on the other pages are fresh and complete, and what to do when they are not."
+    page = widgets.start_page(
+        "Data health",
+        "Whether the numbers on the other pages are fresh and complete, and what to do when they are not.",
+        needs_data=False,
     )
+    ctx = page.ctx
     health = data.health(ctx.url)
     streams: pd.DataFrame = health["streams"]
     if streams.empty:
@@ -61,6 +62,26 @@ def render() -> None:
             "Add each to a person (`jira:`, `github:`, `emails:` or `aliases:`) and run `teamtide init`."
         )
         widgets.table(unmapped, "unmapped-identities", None)
+    st.subheader("Uncategorized work")
+    if data.span(ctx.url) is None:
+        widgets.empty("No work items yet: nothing to categorize.")
+        return
+    loose = data.uncategorized(*page.window)
+    if loose.empty:
+        st.success("Every work item of the period matches a category rule of the org file.")
+    else:
+        st.warning(
+            f"{len(loose)} work items of the period match no category rule, so their time shows as "
+            "*uncategorized* on the Allocation page. Add a rule under `categories:` in the org file "
+            "(by project, issue type, label, component or epic) that covers them and restart "
+            "`teamtide serve`; no sync is needed."
+        )
+        widgets.table(
+            loose,
+            "uncategorized",
+            None,
+            column_config={"url": widgets.link_column(), "summary": "title"},
+        )
 
 
 render()

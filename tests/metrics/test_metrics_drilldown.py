@@ -178,3 +178,27 @@ def test_the_report_window_is_whole_iso_weeks_in_the_org_timezone():
         dt.date(2025, 1, 19),
         "Europe/Dublin",
     )
+
+
+def test_cluster_usage_totals_add_every_team_and_week():
+    from metrics.cluster import usage_totals
+
+    usage = pd.DataFrame(
+        {
+            "team": ["A", "A", "B"],
+            "week": [dt.date(2025, 1, 6), dt.date(2025, 1, 13), dt.date(2025, 1, 6)],
+            "cpu_hours": [10.0, 5.0, 1.5],
+            "memory_gib_hours": [0.0, 0.0, 0.0],
+            "gpu_hours": [2.0, 0.0, 1.0],
+            "pending_pod_hours": [0.0, 0.0, 0.0],
+            "gpu_pending_pod_hours": [0.5, 0.25, 0.0],
+        }
+    )
+    totals = usage_totals(usage)
+    # 10 + 5 + 1.5 CPU-hours; 2 + 1 GPU-hours; 0.5 + 0.25 pending GPU pod-hours.
+    assert (totals["cpu_hours"], totals["gpu_hours"], totals["gpu_pending_pod_hours"]) == (
+        16.5,
+        3.0,
+        0.75,
+    )
+    assert usage_totals(usage.iloc[:0])["cpu_hours"] == 0.0

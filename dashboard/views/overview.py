@@ -1,0 +1,119 @@
+"""Overview: every team's health on one screen, for the director's wall."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, widgets
+from metrics.rules import NO_TRACKED_WORK
+
+TOP_CATEGORIES = 3
+PER_ROW = 3
+
+
+def render() -> None:
+    page = widgets.start_page(
+        "Overview",
+        "Where each team's time goes, how long people wait, and whether the load is steady.",
+    )
+    report = data.report(*page.window)
+    before = data.report(*page.previous_window)
+    freshness(page)
+    teams = {t["team"]: t for t in report["teams"]}
+    earlier = {t["team"]: t for t in before["teams"]}
+    shares = data.tables(*page.window)["allocation_share"]
+    shares = shares[shares["team"].isin(page.teams) & shares["share"].notna()]
+    if not shares.empty:
+        widgets.chart(
+            charts.share_bars(shares, report["categories"], "Where the time went (share of FTE)"),
+            "overview-shares",
+        )
+    for row in range(0, len(page.teams), PER_ROW):
+        columns = st.columns(PER_ROW)
+        for column, team in zip(columns, page.teams[row : row + PER_ROW], strict=False):
+            with column, st.container(border=True):
+                card(team, teams[team], earlier.get(team), report["categories"], page)
+    widgets.definition("allocation", "cycle_time", "support", "load")
+
+
+def freshness(page: widgets.Page) -> None:
+    sources = data.freshness(page.ctx.url)
+    if not sources:
+        return
+    parts = [
+        f"{source}: {'never synced' if at is None else f'{at:%d %b %H:%M} UTC'}"
+        for source, at in sources.items()
+    ]
+    st.caption("Last successful sync — " + " · ".join(parts))
+
+
+def _top(team: dict[str, Any]) -> list[tuple[str, float]]:
+    shares = [(c, s) for c, s in team["allocation"]["share"].items() if s and c != NO_TRACKED_WORK]
+    return sorted(shares, key=lambda cs: -cs[1])[:TOP_CATEGORIES]
+
+
+def card(
+    name: str,
+    team: dict[str, Any],
+    before: dict[str, Any] | None,
+    categories: list[str],
+    page: widgets.Page,
+) -> None:
+    weekly = pd.DataFrame(team["load"]["weekly"])
+    staffed = weekly[weekly["members"] > 0] if len(weekly) else weekly
+    # The last week with members: a week that has barely begun has none yet.
+    members = staffed["members"].iloc[-1] if len(staffed) else 0.0
+    st.subheader(name)
+    if not members and not team["turnaround"]["done_items"] and not team["support"]["n"]:
+        widgets.no_team_data(name)
+        return
+    state = next((w["state"] for w in reversed(team["load"]["weekly"]) if w["state"]), None)
+    c1, c2 = st.columns(2)
+    c1.metric("Headcount (last week)", widgets.number(members, 0))
+    c2.metric(
+        "Load state (last week)",
+        (state or "no data").capitalize(),
+        help="Work in progress per person against the team's own median: flood, normal or drought.",
+    )
+    if len(weekly) and weekly["load"].notna().any():
+        widgets.chart(charts.sparkline(weekly["load"], weekly["state"]), f"spark-{name}")
+    cycle, old = team["turnaround"]["cycle_time_hours"], (before or {}).get("turnaround", {})
+    old_cycle = old.get("cycle_time_hours", {})
+    c1, c2 = st.columns(2)
+    c1.metric(
+        "Cycle time p50",
+        widgets.duration(cycle["p50"]),
+        widgets.change(cycle["p50"], old_cycle.get("p50")),
+        delta_color="inverse",
+        help="Change against the previous period of the same length.",
+    )
+    c2.metric(
+        "Cycle time p85",
+        widgets.duration(cycle["p85"]),
+        widgets.change(cycle["p85"], old_cycle.get("p85")),
+        delta_color="inverse",
+    )
+    support, old_support = team["support"], (before or {}).get("support", {})
+    st.metric(
+        f"Support SLA breach rate ({support['n']} requests served)",
+        widgets.percent(support["sla_breach_rate"]),
+        widgets.points(support["sla_breach_rate"], old_support.get("sla_breach_rate")),
+        delta_color="inverse",
+    )
+    top = _top(team)
+    if top:
+        old_share = (before or {}).get("allocation", {}).get("share", {})
+        st.markdown("**Top categories** (change against the previous period)")
+        for column, (category, share) in zip(st.columns(len(top)), top, strict=True):
+            column.metric(
+                category,
+                widgets.percent(share),
+                widgets.points(share, old_share.get(category)),
+                delta_color="off",
+            )
+
+
+render()

@@ -1,0 +1,103 @@
+"""Reorg impact: did turnaround change after each reorg, and can we tell?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, widgets
+from metrics.samples import ALL_TEAMS
+
+LABELS = {
+    "cycle_time_hours": "cycle time",
+    "lead_time_hours": "lead time",
+    "pr_first_review_hours": "PR time to first review",
+    "pr_merge_hours": "PR time to merge",
+    "support_first_response_hours": "support first response",
+    "support_resolution_hours": "support resolution",
+    "requested_support_first_response_hours": "first response to its requests",
+    "requested_support_resolution_hours": "resolution of its requests",
+}
+
+
+def sentence(row: dict[str, Any]) -> str:
+    """One honest sentence about a comparison: a change only when its 95% CI excludes zero."""
+    label = LABELS.get(row["metric"], row["metric"])
+    n = f"n = {row['n_before']} before, {row['n_after']} after"
+    if not row["n_before"] or not row["n_after"]:
+        side = "before" if not row["n_before"] else "after"
+        return f"{label}: nothing to compare, no samples {side} the reorg ({n})."
+    if row["change"] is None or row["ci95"] is None:
+        return f"{label}: too few samples to compare ({n})."
+    low, high = row["ci95"]
+    p = ""
+    if row["p_value"] is not None:
+        p = ", p < 0.001" if row["p_value"] < 0.001 else f", p = {row['p_value']:.3f}"
+    if low <= 0 <= high:
+        return (
+            f"{label} p50: no detectable change ({row['change']:+.0%}, 95% CI "
+            f"{low:+.0%} to {high:+.0%}{p}; {n})."
+        )
+    verb = "fell" if row["change"] < 0 else "rose"
+    bounds = sorted((abs(low), abs(high)))
+    return (
+        f"**{label} p50 {verb} {abs(row['change']):.0%} (95% CI {bounds[0]:.0%} to {bounds[1]:.0%})"
+        f"{p}**: {widgets.duration(row['before_median'])} → {widgets.duration(row['after_median'])} ({n})."
+    )
+
+
+def render() -> None:
+    page = widgets.start_page(
+        "Reorg impact",
+        "Each turnaround metric before and after each reorg of the org file: medians, the 95% "
+        "confidence interval of the change, and whether it is distinguishable from noise.",
+    )
+    widgets.definition("reorg")
+    report = data.report(*page.window)
+    if not report["reorgs"]:
+        widgets.empty(
+            "The org file lists no reorg (`org.reorgs`), so there is nothing to compare. "
+            "Add one with its date and name to see turnaround before and after it."
+        )
+        return
+    options = [f"{r['date']}: {r['name']}" for r in report["reorgs"]]
+    chosen = st.selectbox("Reorg", options, index=len(options) - 1)
+    reorg = report["reorgs"][options.index(chosen)]
+    st.caption(
+        f"Before: {reorg['before_from'][:10]} to {reorg['date']}; after: {reorg['date']} to "
+        f"{reorg['after_to'][:10]} (equal lengths, so a recent reorg is compared fairly)."
+    )
+    rows = pd.DataFrame(reorg["comparisons"])
+    scopes = [ALL_TEAMS, *page.teams] if not page.filters.teams else page.teams
+    for scope in scopes:
+        mine = rows[rows["team"] == scope]
+        if mine.empty:
+            continue
+        title = "The whole organisation" if scope == ALL_TEAMS else scope
+        st.subheader(title)
+        known = mine[mine["n_before"] + mine["n_after"] > 0]
+        if known.empty:
+            widgets.no_team_data(title)
+            continue
+        for row in known.to_dict("records"):
+            st.markdown("- " + sentence(row))
+        plot = known.assign(
+            label=[LABELS.get(m, m) for m in known["metric"]],
+            ci_low=[c[0] if c else None for c in known["ci95"]],
+            ci_high=[c[1] if c else None for c in known["ci95"]],
+        ).dropna(subset=["change", "ci_low"])
+        if not plot.empty:
+            widgets.chart(
+                charts.reorg_intervals(
+                    plot, f"{title}: change of the median after the reorg (95% CI)"
+                ),
+                f"reorg-{scope}",
+            )
+    table = data.tables(*page.window)["reorgs"]
+    table = table[(table["date"] == reorg["date"]) & table["team"].isin(scopes)]
+    widgets.table(table, "reorg", "Every comparison (hours; change and CI as fractions)")
+
+
+render()
