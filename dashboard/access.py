@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,11 +107,28 @@ def config_for_viewer(config: Config, viewer: Viewer) -> dict[str, Any]:
         if not viewer.sees_people(team["name"]):
             team["leads"] = f"{len(team['leads'])} (not shown)" if team["leads"] else []
     if viewer.role != "director":
+        # other people's addresses: who is a director, who gets the report
         shown["access"]["roles"] = f"{len(config.access.roles)} rule(s) (shown to directors)"
+        recipients = config.report.recipients
+        shown["report"]["recipients"] = (
+            f"{len(recipients)} (shown to directors)" if recipients else []
+        )
     return shown
 
 
+def scope_text(viewer: Viewer) -> str:
+    """The viewer's scope in a few words, e.g. "lead; people of Infra, Research"."""
+    if viewer.people_teams:
+        return f"{viewer.role}; people of {', '.join(sorted(viewer.people_teams))}"
+    return f"{viewer.role}; team aggregates only"
+
+
 # --- the Streamlit part -----------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    """`text` as literal Markdown: an address like a_b_c@x must not turn into italics or a link."""
+    return re.sub(r"([\\`*_{}\[\]<>#|~$])", r"\\\1", text)
 
 
 def current_viewer(config: Config) -> Viewer:
@@ -137,7 +155,7 @@ def current_viewer(config: Config) -> Viewer:
     unverified = user.get("email_verified") is False
     viewer = None if unverified else viewer_for(config, email if isinstance(email, str) else None)
     if viewer is None:
-        who = f"{email}" if isinstance(email, str) and email else "your account (no e-mail address)"
+        who = _plain(email) if isinstance(email, str) and email else "an account without an e-mail"
         reason = (
             "your identity provider has not verified that address"
             if unverified
@@ -151,3 +169,13 @@ def current_viewer(config: Config) -> Viewer:
             st.logout()
         st.stop()
     return viewer
+
+
+def show_viewer(config: Config, viewer: Viewer) -> None:
+    """Who the page is for, in the sidebar, with a sign-out button when signed in."""
+    import streamlit as st
+
+    who = viewer.email or "this machine (sign-in off)"
+    st.sidebar.caption(f"Viewing as {_plain(who)}: {_plain(scope_text(viewer))}")
+    if config.access.sign_in and st.sidebar.button("Sign out", key="teamtide-sign-out"):
+        st.logout()

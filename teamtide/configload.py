@@ -708,7 +708,23 @@ def summary_text(config: Config, today: dt.date | None = None) -> str:
         f"categories (first match wins): {', '.join(names) if names else 'none'}; else uncategorized"
     )
     lines.append(f"report: {_report(config)}")
+    lines.append(f"access: {_access(config)}")
     return "\n".join(lines)
+
+
+def _access(config: Config) -> str:
+    access = config.access
+    if access.sign_in:
+        via = f"provider {access.provider}" if access.provider else "the [auth] provider"
+        who = f"sign-in with {via}"
+    else:
+        scope = f" of {', '.join(access.local_teams)}" if access.local_teams else ""
+        who = f"no sign-in (127.0.0.1 only; the local viewer is {access.local_role}{scope})"
+    people = "person-level views on" if access.person_level else "team aggregates only"
+    leads = sum(len(team.leads) for team in config.org.teams)
+    return (
+        f"{who}; {people}; {_count(len(access.roles), 'role rule')}, {_count(leads, 'team lead')}"
+    )
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

@@ -204,6 +204,7 @@ def test_the_config_a_viewer_sees_names_only_the_people_in_their_scope() -> None
     assert "literal-jira-token-value" not in text
 
     member = config_for_viewer(cfg, viewer_for(cfg, "ada@acme.example"))  # type: ignore[arg-type]
+    assert member["access"]["roles"] == "5 rule(s) (shown to directors)"
     text = yaml.safe_dump(member)
     for name in ("Ada", "Cai", "Dee", "@acme.example"):
         assert name not in text, name
@@ -215,21 +216,41 @@ def test_the_config_a_viewer_sees_names_only_the_people_in_their_scope() -> None
 PROBE = """\
 import streamlit as st
 
-from dashboard.access import current_viewer
+from dashboard.access import current_viewer, show_viewer
 from teamtide.configload import load_config
 
-viewer = current_viewer(load_config({path!r}))
+config = load_config({path!r})
+viewer = current_viewer(config)
+show_viewer(config, viewer)
 st.markdown(f"viewer: {{viewer.role}} {{viewer.email}} {{sorted(viewer.people_teams)}}")
 """
 
 
-@pytest.fixture
-def probe(tmp_path: Path) -> AppTest:
+def make_probe(tmp_path: Path, access: str) -> AppTest:
     org = tmp_path / "teamtide.yaml"
-    org.write_text(ORG + "access:\n  sign_in: true\n  person_level: true\n" + ROLES)
+    org.write_text(ORG + access + ROLES)
     script = tmp_path / "probe.py"
     script.write_text(PROBE.format(path=str(org)))
     return AppTest.from_file(str(script), default_timeout=30)
+
+
+@pytest.fixture
+def probe(tmp_path: Path) -> AppTest:
+    return make_probe(tmp_path, "access:\n  sign_in: true\n  person_level: true\n")
+
+
+def test_with_sign_in_off_the_local_viewer_is_used_whatever_st_user_claims(
+    tmp_path: Path,
+) -> None:
+    local = make_probe(tmp_path, "access:\n  person_level: true\n  local_role: member\n")
+    local.user = {"is_logged_in": True, "email": "dir@acme.example"}
+    local.run()
+    assert not local.exception and not local.error
+    assert [m.value for m in local.markdown] == ["viewer: member None []"]
+    assert [c.value for c in local.sidebar.caption] == [
+        "Viewing as this machine (sign-in off): member; team aggregates only"
+    ]
+    assert not local.button  # nothing to sign out of
 
 
 def test_a_signed_in_lead_resolves_to_their_teams(probe: AppTest) -> None:
@@ -239,6 +260,10 @@ def test_a_signed_in_lead_resolves_to_their_teams(probe: AppTest) -> None:
     assert [m.value for m in probe.markdown] == [
         "viewer: lead dee@acme.example ['Enablement', 'Infra']"
     ]
+    assert [c.value for c in probe.sidebar.caption] == [
+        "Viewing as dee@acme.example: lead; people of Enablement, Infra"
+    ]
+    assert [b.label for b in probe.sidebar.button] == ["Sign out"]
 
 
 def test_an_unknown_address_sees_only_the_message(probe: AppTest) -> None:
@@ -249,6 +274,13 @@ def test_an_unknown_address_sees_only_the_message(probe: AppTest) -> None:
     assert "mallory@elsewhere.example" in error.value and "access.roles" in error.value
     assert not [m for m in probe.markdown if "viewer:" in m.value]  # the page stopped
     assert [b.label for b in probe.button] == ["Sign out"]
+
+
+def test_an_unknown_address_is_shown_as_text_not_markup(probe: AppTest) -> None:
+    probe.user = {"is_logged_in": True, "email": "<b>x_y</b>@elsewhere.example"}
+    probe.run()
+    (error,) = probe.error
+    assert r"\<b\>x\_y\</b\>@elsewhere.example" in error.value
 
 
 def test_an_unverified_address_is_turned_away_even_if_a_rule_matches(probe: AppTest) -> None:

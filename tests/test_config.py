@@ -342,6 +342,11 @@ def test_the_default_access_is_local_and_aggregates_only(tmp_path: Path) -> None
     access = load_config(write(tmp_path, ORG)).access
     assert (access.sign_in, access.person_level, access.local_role) == (False, False, "director")
     assert access.roles == [] and access.provider is None
+    summary = summary_text(load_config(write(tmp_path, ORG)), dt.date(2025, 6, 30))
+    assert summary.splitlines()[-1] == (
+        "access: no sign-in (127.0.0.1 only; the local viewer is director); "
+        "team aggregates only; 0 role rules, 0 team leads"
+    )
 
 
 def test_a_yaml_syntax_error_gives_its_line(tmp_path: Path) -> None:
