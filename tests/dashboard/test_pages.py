@@ -1,0 +1,231 @@
+"""Every dashboard page through AppTest on the synced sandbox world: it renders, and shows the
+numbers `teamtide.compute` gives for the same window (formatted the way the page formats them)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard import charts, widgets
+from metrics.cluster import NO_TEAM, cluster_weekly, usage_totals
+from metrics.weeks import widen
+from tests.dashboard.conftest import DASHBOARD, END, QUERY, START
+from tests.dashboard.helpers import metric, texts
+
+PAGES = ("overview", "allocation", "turnaround", "support", "flood", "cluster", "reorg", "health")
+
+
+def no_exception(at) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_an_exception(run_page, synced_world, page):
+    at = run_page(synced_world.config_path, page, **QUERY)
+    no_exception(at)
+    assert at.title[0].value  # the page drew its own content, not just the filters
+
+
+def test_the_app_registers_every_page_and_opens_on_the_overview(run_page, synced_world):
+    at = run_page(synced_world.config_path, "app", **QUERY)
+    no_exception(at)
+    assert at.title[0].value == "Overview"
+    for page, title in (("allocation", "Allocation"), ("health", "Data health")):
+        at.switch_page(f"views/{page}.py").run()
+        no_exception(at)
+        assert at.title[0].value == title
+
+
+def test_the_filters_come_from_the_url(run_page, synced_world):
+    at = run_page(synced_world.config_path, "overview", team="Infra", grain="month", **QUERY)
+    teams = at.sidebar.multiselect[0]
+    assert teams.value == ["Infra"]
+    start, end = at.sidebar.date_input[0].value
+    assert (start, end) == (START, END)
+    assert at.query_params["grain"] in ("month", ["month"])
+
+
+def test_overview_shows_each_figure_of_the_report(run_page, synced_world, expected):
+    team = expected.team("Infra")
+    at = run_page(synced_world.config_path, "overview", team="Infra", **QUERY)
+    no_exception(at)
+    cycle = team["turnaround"]["cycle_time_hours"]
+    assert metric(at, "Cycle time p50") == widgets.duration(cycle["p50"])
+    assert metric(at, "Cycle time p85") == widgets.duration(cycle["p85"])
+    served = team["support"]
+    label = f"Support SLA breach rate ({served['n']} requests served)"
+    assert metric(at, label) == widgets.percent(served["sla_breach_rate"])
+    state = next(w["state"] for w in reversed(team["load"]["weekly"]) if w["state"])
+    assert metric(at, "Load state (last week)") == state.capitalize()
+
+
+def test_allocation_shows_the_unplanned_share_and_items_add_up_to_tracked_fte(
+    run_page, people_config, expected
+):
+    team = expected.team("Infra")["allocation"]
+    at = run_page(people_config, "allocation", team="Infra", **QUERY)
+    no_exception(at)
+    assert metric(at, "Unplanned share") == widgets.percent(team["unplanned_share"])
+    items = next(d.value for d in at.dataframe if "fte" in d.value.columns and "key" in d.value)
+    tracked = sum(w["planned_fte"] + w["unplanned_fte"] for w in team["weekly"])
+    # Every FTE-week of tracked work is some item's or pull request's (and someone's).
+    assert items["fte"].sum() == pytest.approx(tracked)
+    assert items["person"].notna().all()
+
+
+def test_person_level_detail_stays_hidden_when_the_org_file_does_not_allow_it(
+    run_page, synced_world
+):
+    for page in ("allocation", "turnaround", "flood"):
+        at = run_page(synced_world.config_path, page, **QUERY)
+        no_exception(at)
+        for frame in at.dataframe:
+            assert not {"person", "assignee"} & set(frame.value.columns), page
+    at = run_page(synced_world.config_path, "allocation", **QUERY)
+    assert any("Person-level detail" in t for t in texts(at.info))
+
+
+def test_turnaround_shows_the_report_percentiles(run_page, synced_world, expected):
+    team = expected.team("Research")["turnaround"]
+    at = run_page(synced_world.config_path, "turnaround", team="Research", **QUERY)
+    no_exception(at)
+    assert metric(at, "Cycle time p50") == widgets.duration(team["cycle_time_hours"]["p50"])
+    assert metric(at, "Lead time p50") == widgets.duration(team["lead_time_hours"]["p50"])
+    assert metric(at, "PR first review p50") == widgets.duration(
+        team["pr_first_review_hours"]["p50"]
+    )
+    assert len(at.get("plotly_chart")) >= 3  # scatter, histogram, PR breakdown
+
+
+def test_turnaround_lists_the_oldest_work_in_progress_for_a_director(
+    run_page, people_config, expected
+):
+    at = run_page(people_config, "turnaround", **QUERY)
+    no_exception(at)
+    wip = next(d.value for d in at.dataframe if "age_days" in d.value.columns)
+    assert not wip.empty
+    assert wip["age_days"].is_monotonic_decreasing
+
+
+def test_support_shows_requests_served_and_breach_rate(run_page, synced_world, expected):
+    served = expected.team("Infra")["support"]
+    at = run_page(synced_world.config_path, "support", team="Infra", **QUERY)
+    no_exception(at)
+    assert metric(at, "Requests served") == str(served["n"])
+    assert metric(at, "Resolution SLA breached") == widgets.percent(served["sla_breach_rate"])
+    assert metric(at, "Resolution p50") == widgets.duration(served["resolution_hours"]["p50"])
+    breaches = next(d.value for d in at.dataframe if "resolution_breach" in d.value.columns)
+    assert len(breaches) > 0
+
+
+def test_flood_shows_baseline_and_variability(run_page, synced_world, expected):
+    load = expected.team("Research")["load"]
+    at = run_page(synced_world.config_path, "flood", team="Research", **QUERY)
+    no_exception(at)
+    assert metric(at, "Baseline (median load)") == widgets.number(load["baseline"], 2)
+    assert metric(at, "Variability (CV)") == widgets.number(load["cv"], 2)
+    assert metric(at, "Weeks in flood").startswith(str(load["flood_weeks"]))
+
+
+def test_flood_shows_each_persons_load_to_a_director(run_page, people_config):
+    at = run_page(people_config, "flood", team="Research", **QUERY)
+    no_exception(at)
+    people = [d.value for d in at.dataframe if "person" in d.value.columns]
+    assert people and set(people[0]["team"]) == {"Research"}
+
+
+def test_cluster_shows_the_requested_hours(run_page, synced_world, expected):
+    from db.cluster_queries import cluster_frames
+    from db.session import make_engine
+
+    window = widen(START, END, expected.config.org.timezone)
+    engine = make_engine(synced_world.db_url, readonly=True)
+    with engine.connect() as conn:
+        frames = cluster_frames(conn, window.start, window.end)
+    engine.dispose()
+    usage = cluster_weekly(frames, window, expected.now, expected.config.team_names())["usage"]
+    totals = usage_totals(usage[usage["team"].isin([*expected.config.team_names(), NO_TEAM])])
+    at = run_page(synced_world.config_path, "cluster", **QUERY)
+    no_exception(at)
+    assert metric(at, "CPU-hours requested") == widgets.number(totals["cpu_hours"], 0)
+    assert metric(at, "GPU-hours requested") == widgets.number(totals["gpu_hours"], 0)
+
+
+def test_reorg_says_what_changed_in_plain_words(run_page, synced_world, expected):
+    reorg = expected.report["reorgs"][0]
+    row = next(
+        r
+        for r in reorg["comparisons"]
+        if r["team"] == "(all)" and r["metric"] == "support_resolution_hours"
+    )
+    at = run_page(synced_world.config_path, "reorg", **QUERY)
+    no_exception(at)
+    line = next(t for t in texts(at.markdown) if "support resolution p50" in t)
+    low, high = row["ci95"]
+    if low <= 0 <= high:
+        assert "no detectable change" in line
+    else:
+        verb = "fell" if row["change"] < 0 else "rose"
+        assert f"{verb} {abs(row['change']):.0%}" in line
+
+
+def test_health_counts_the_streams(run_page, synced_world):
+    from db import queries
+    from db.session import make_engine, session_scope
+
+    engine = make_engine(synced_world.db_url, readonly=True)
+    with session_scope(engine) as session:
+        streams = len(queries.sync_states(session))
+    engine.dispose()
+    at = run_page(synced_world.config_path, "health", **QUERY)
+    no_exception(at)
+    assert metric(at, "Streams") == str(streams)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_empty_database_gives_a_helpful_message(run_page, empty_config, page):
+    at = run_page(empty_config, page)
+    no_exception(at)
+    shown = " ".join(texts(at.info))
+    assert "teamtide sync" in shown, shown
+
+
+@pytest.mark.parametrize("page", ["overview", "allocation", "turnaround", "support", "flood"])
+def test_a_team_with_no_data_says_so(run_page, ghost_config, page):
+    at = run_page(ghost_config, page, team="Ghost", **QUERY)
+    no_exception(at)
+    assert any("Ghost has no data" in t for t in texts(at.info)), texts(at.info)
+
+
+def test_reorg_for_a_team_with_no_data_says_so(run_page, ghost_config):
+    at = run_page(ghost_config, "reorg", team="Ghost", **QUERY)
+    no_exception(at)
+    assert any("has no data" in t for t in texts(at.info))
+
+
+def test_every_table_has_a_csv_download(run_page, people_config):
+    for page in PAGES:
+        at = run_page(people_config, page, **QUERY)
+        downloads = [b for b in at.get("download_button")]
+        assert len(downloads) >= len(at.dataframe), page
+
+
+def test_source_text_is_never_rendered_as_html(run_page, people_config):
+    # Tables show Jira and GitHub text as text; no markdown block carries it.
+    at = run_page(people_config, "support", **QUERY)
+    summaries = next(d.value for d in at.dataframe if "summary" in d.value.columns)["summary"]
+    assert isinstance(summaries, pd.Series) and summaries.notna().any()
+    rendered = " ".join(texts(at.markdown))
+    assert not any(isinstance(s, str) and s and s in rendered for s in summaries)
+    for path in (DASHBOARD / "views").glob("*.py"):
+        if path.name != "reports.py":
+            assert "unsafe_allow_html" not in path.read_text(), path
+    assert "unsafe_allow_html" not in (DASHBOARD / "widgets.py").read_text()
+
+
+def test_chart_hover_text_from_the_sources_is_escaped():
+    assert charts.safe_text(["<img src=x onerror=alert(1)>", None]) == [
+        "&lt;img src=x onerror=alert(1)&gt;",
+        "",
+    ]
