@@ -10,8 +10,6 @@ from typing import Any
 from teamtide.config import Config, Role
 from teamtide.configload import config_for_display
 
-ROLES: tuple[Role, ...] = ("director", "lead", "member")
-
 
 @dataclass(frozen=True)
 class Viewer:
@@ -19,9 +17,8 @@ class Viewer:
 
     email: str | None
     role: str  # "director" | "lead" | "member"
-    people_teams: frozenset[
-        str
-    ]  # teams whose person-level data this viewer may see; empty = aggregates only
+    # teams whose person-level data this viewer may see; empty = aggregates only
+    people_teams: frozenset[str]
 
     def sees_people(self, team: str) -> bool:
         return team in self.people_teams
