@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -37,14 +38,17 @@ org:
 SIGNED_IN = ORG + "access: {sign_in: true}\n"
 NAMED = ORG + "access: {sign_in: true, provider: okta}\n"
 
-COMPLETE = """\
+SHARED = """\
 [auth]
 redirect_uri = "https://teamtide.acme.example/oauth2callback"
 cookie_secret = "a-long-random-cookie-secret-value"
+"""
+PROVIDER = """\
 client_id = "teamtide"
 client_secret = "client-secret-value"
 server_metadata_url = "https://idp.acme.example/.well-known/openid-configuration"
 """
+COMPLETE = SHARED + PROVIDER
 
 
 def write_org(tmp_path: Path, text: str = ORG) -> Path:
@@ -151,13 +155,12 @@ def test_each_missing_key_is_named_with_its_file(
 
 
 def test_a_named_provider_needs_its_own_section(tmp_path: Path) -> None:
-    shared = COMPLETE.split("client_id")[0]
-    path = secrets(tmp_path, shared + '[auth.google]\nclient_id = "x"\n')
+    path = secrets(tmp_path, SHARED + '[auth.google]\nclient_id = "x"\n')
     (problem,) = sign_in_problems(parse_config(NAMED), [path])
     assert "no [auth.okta] section for access.provider 'okta'" in problem
     assert "[auth.google]" in problem
 
-    path = secrets(tmp_path, shared + '[auth.okta]\nclient_id = "x"\n')
+    path = secrets(tmp_path, SHARED + '[auth.okta]\nclient_id = "x"\n')
     (problem,) = sign_in_problems(parse_config(NAMED), [path])
     assert problem == f"{path}: [auth.okta] is missing client_secret, server_metadata_url"
 
@@ -211,6 +214,59 @@ def test_sign_in_that_is_ready_may_bind_any_address(tmp_path: Path) -> None:
     plan = plan_serve(cfg, "0.0.0.0", insecure_no_auth=True, files=[secrets(tmp_path, COMPLETE)])
     assert plan.sign_in and not plan.warnings
     assert plan.notes[1] == "--insecure-no-auth changes nothing: sign-in is on."
+
+
+STREAMLIT_CHECK = """\
+import json, sys
+from streamlit import config
+from streamlit.auth_util import validate_auth_credentials
+from streamlit.errors import StreamlitAuthError
+from streamlit.runtime.secrets import secrets_singleton
+
+verdicts = []
+for path, provider in json.loads(sys.argv[1]):
+    config.set_option("secrets.files", [path])
+    secrets_singleton._reset()
+    try:
+        validate_auth_credentials(provider or "default")
+        verdicts.append(True)
+    except StreamlitAuthError:
+        verdicts.append(False)
+print(json.dumps(verdicts))
+"""
+
+
+def test_the_secrets_check_agrees_with_streamlits_own(tmp_path: Path) -> None:
+    # Streamlit validates these keys only when a viewer presses "Sign in"; serve checks
+    # them first, and must neither pass what Streamlit rejects nor reject what it accepts
+    variants = {
+        "complete": (COMPLETE, None),
+        "no-auth": ("[connections]\nx = 1\n", None),
+        "no-cookie-secret": (COMPLETE.replace("cookie_secret", "cookie_sekret"), None),
+        "no-redirect": (COMPLETE.replace("redirect_uri", "redirect_url"), None),
+        "no-client-secret": (COMPLETE.replace("client_secret", "client_sekret"), None),
+        "named-complete": (SHARED + "[auth.okta]\n" + PROVIDER, "okta"),
+        "named-missing": (SHARED + "[auth.google]\nclient_id = 'x'\n", "okta"),
+        "named-partial": (SHARED + "[auth.okta]\nclient_id = 'x'\n", "okta"),
+    }
+    cases = []
+    ours = []
+    for name, (text, provider) in variants.items():
+        path = secrets(tmp_path, text, f"{name}.toml")
+        cases.append((str(path), provider))
+        org = NAMED if provider else SIGNED_IN
+        ours.append(sign_in_problems(parse_config(org), [path]) == [])
+    result = subprocess.run(
+        [sys.executable, "-c", STREAMLIT_CHECK, json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, HOME=str(tmp_path)),
+    )
+    assert result.returncode == 0, result.stderr
+    theirs = json.loads(result.stdout.strip().splitlines()[-1])
+    assert dict(zip(variants, ours, strict=True)) == dict(zip(variants, theirs, strict=True))
+    assert ours == [True, False, False, False, False, True, False, False]
 
 
 def test_authlib_is_reported_exactly_when_streamlit_cannot_use_it() -> None:
