@@ -149,7 +149,9 @@ def current_viewer(config: Config) -> Viewer:
 
     email = user.get("email")
     # An address the provider has not verified could be anyone's: never match it to a role
-    unverified = user.get("email_verified") is False
+    # (some providers, Cognito for one, send the claim as the text "false")
+    verified = user.get("email_verified", True)
+    unverified = verified is False or str(verified).strip().lower() == "false"
     viewer = None if unverified else viewer_for(config, email if isinstance(email, str) else None)
     if viewer is None:
         who = _plain(email) if isinstance(email, str) and email else "an account without an e-mail"

@@ -283,12 +283,24 @@ def test_an_unknown_address_is_shown_as_text_not_markup(probe: AppTest) -> None:
     assert r"\<b\>x\_y\</b\>@elsewhere.example" in error.value
 
 
-def test_an_unverified_address_is_turned_away_even_if_a_rule_matches(probe: AppTest) -> None:
-    probe.user = {"is_logged_in": True, "email": "dir@acme.example", "email_verified": False}
+@pytest.mark.parametrize("claim", [False, "false", "False"])
+def test_an_unverified_address_is_turned_away_even_if_a_rule_matches(
+    probe: AppTest, claim: object
+) -> None:
+    probe.user = {"is_logged_in": True, "email": "dir@acme.example", "email_verified": claim}
     probe.run()
     (error,) = probe.error
     assert "not verified" in error.value
     assert not [m for m in probe.markdown if "viewer:" in m.value]
+
+
+def test_a_verified_address_claim_lets_the_rule_apply(probe: AppTest) -> None:
+    probe.user = {"is_logged_in": True, "email": "dir@acme.example", "email_verified": "true"}
+    probe.run()
+    assert not probe.error
+    assert [m.value for m in probe.markdown] == [
+        "viewer: director dir@acme.example ['Enablement', 'Infra', 'Research']"
+    ]
 
 
 def test_a_visitor_who_has_not_signed_in_gets_only_the_sign_in_button(probe: AppTest) -> None:
