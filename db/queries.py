@@ -279,3 +279,37 @@ def _aware(value: Any) -> dt.datetime:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# --- weekly reports ----------------------------------------------------------------------
+
+
+def stored_report(conn: Connection, period: str) -> models.Report | None:
+    """The report stored for an ISO week (`2025-W26`), if any."""
+    with Session(bind=conn) as session:
+        report = session.scalars(
+            select(models.Report).where(models.Report.period == period)
+        ).one_or_none()
+        if report is not None:
+            session.expunge(report)
+        return report
+
+
+def report_list(conn: Connection) -> list[dict[str, Any]]:
+    """Every stored report, newest week first: period, generated_at, delivered_to."""
+    r = models.Report
+    rows = conn.execute(
+        select(r.period, r.generated_at, r.delivered_to).order_by(r.period.desc())
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def report_deliveries(conn: Connection, period: str) -> list[dict[str, Any]]:
+    """The delivery ledger of a week: one row per recipient with its status and attempts."""
+    d = models.ReportDelivery
+    rows = conn.execute(
+        select(d.recipient, d.status, d.attempts, d.sent_at, d.last_error)
+        .where(d.period == period)
+        .order_by(d.id)
+    ).mappings()
+    return [dict(row) for row in rows]

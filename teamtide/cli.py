@@ -344,12 +344,66 @@ def schedule() -> None:
 @app.command()
 def report(
     week: Annotated[
-        str | None, typer.Option(help="ISO week, e.g. 2025-W10. Default: last week.")
+        str | None,
+        typer.Option(help="ISO week, e.g. 2025-W10 (org timezone). Default: last complete week."),
     ] = None,
-    send: Annotated[bool, typer.Option("--send", help="Deliver it.")] = False,
+    send: Annotated[
+        bool,
+        typer.Option("--send", help="Deliver it to every recipient that does not have it yet."),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Compute it afresh and, with --send, resend to everyone."),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write it here as Markdown, HTML (with its PNG charts) and text."),
+    ] = None,
 ) -> None:
-    """Generate (and send) the weekly report."""
-    not_yet("report")
+    """Generate the weekly report, store it (the dashboard's Reports page), and optionally send it."""
+    import contextlib
+
+    from dashboard import delivery
+    from dashboard import report as weekly
+
+    cfg = load(require_env=send)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        monday = weekly.parse_week(week) if week else weekly.last_complete_week(now, cfg)
+    except ValueError as exc:
+        fail(f"--week {exc}", EXIT_CONFIG)
+    if send and not delivery.recipients(cfg):
+        fail(
+            f"nothing to send to: set report.recipients or report.webhook_url in {state.config_path}",
+            EXIT_CONFIG,
+        )
+    engine, _ = prepare_database(cfg)
+    with contextlib.ExitStack() as stack:
+        if send and not stack.enter_context(delivery.leased(engine)):
+            fail(
+                "another teamtide (the scheduler?) is delivering the report right now; "
+                "run this again in a few minutes: nothing will be sent twice"
+            )
+        with err.status(f"Building the report for {weekly.week_label(monday)}…"):
+            result = delivery.run(engine, cfg, monday, now, send=send, force=force)
+    rendered = result.rendered
+    console.print(
+        f"[bold]{escape(weekly.title(rendered.figures))}[/] "
+        f"({'computed now' if result.regenerated else 'as stored when first sent'}; "
+        f"{len(rendered.images.png)} charts rendered in {rendered.images.seconds:.1f} s)",
+        highlight=False,
+    )
+    for line in rendered.headlines:
+        console.print(f"  • {escape(line)}", highlight=False)
+    if out:
+        written = rendered.write(out, cfg.report.dashboard_url)
+        console.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)
+    for outcome in result.outcomes:
+        colour = {"sent": "green", "already sent": "dim", "taken": "dim"}.get(outcome.status, "red")
+        detail = f": {escape(outcome.error)}" if outcome.error else ""
+        console.print(f"  {escape(outcome.recipient)}: [{colour}]{outcome.status}[/]{detail}")
+    if send and not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

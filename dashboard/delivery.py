@@ -1,0 +1,551 @@
+"""Delivering the weekly report by SMTP and webhook: once per week and recipient, retried with backoff, recorded.
+
+Every recipient of a week has a row in `report_deliveries` (unique on period and
+recipient). A sender claims a row by moving it to `sending` in one conditional UPDATE
+and commits before it talks to the server, then records `sent` or `failed`; so a
+retry, a restart or a second scheduler never sends a row that was sent, and two
+senders never claim the same row. Deliveries run under the `report` lease (the
+scheduler's job lease, or `leased()` for the command line), so a row still `sending`
+when a sender starts was left by a process that died mid-send: it is *in doubt*
+(the server may have it) and is reported, not resent; `force` resends on purpose.
+
+Once a week's report has been sent to anyone it is frozen: later runs render the
+stored figures again, so every recipient gets the same numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import smtplib
+import socket
+import ssl
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Literal
+
+from sqlalchemy import Engine, and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dashboard import report
+from db import locks, models, queries
+from teamtide.config import Config, Smtp
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "report"  # the scheduler's job lease of the same name: one sender at a time
+LEASE = dt.timedelta(minutes=2)
+WEBHOOK = "webhook"  # the ledger's name for the webhook: its URL is a secret, never stored
+TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Attempts per run and the waits between them: first_wait, then x factor, capped."""
+
+    attempts: int = 4
+    first_wait: float = 30.0
+    factor: float = 2.0
+    max_wait: float = 600.0
+
+    def wait(self, attempt: int, hint: float | None = None) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        planned = self.first_wait * self.factor ** (attempt - 1)
+        return min(max(planned, hint or 0.0), self.max_wait)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str  # report_deliveries.recipient: an e-mail address, or WEBHOOK
+    kind: Literal["email", "webhook"]
+    first_team: str | None = None  # a team lead's own team, shown first
+
+
+@dataclass(frozen=True)
+class Outcome:
+    recipient: str
+    status: Literal["sent", "already sent", "in doubt", "failed", "taken"]
+    attempts: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Result:
+    period: str
+    rendered: report.Rendered
+    regenerated: bool
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status in ("sent", "already sent", "taken") for o in self.outcomes)
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for o in self.outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        said = ", ".join(f"{n} {status}" for status, n in counts.items()) or "not sent"
+        problems = "; ".join(
+            f"{o.recipient}: {o.status}{f' ({o.error})' if o.error else ''}"
+            for o in self.outcomes
+            if o.status in ("failed", "in doubt")
+        )
+        return f"{self.period}: {said}" + (f"; {problems}" if problems else "")
+
+
+class SendError(Exception):
+    """A delivery that did not go through; `transient` ones are worth another attempt."""
+
+    def __init__(self, message: str, transient: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+# --- who gets it --------------------------------------------------------------------------
+
+
+def recipients(config: Config) -> list[Recipient]:
+    """Team leads first (their team on top, with `per_team_lead`), then the recipients, then the webhook."""
+    out: list[Recipient] = []
+    seen: set[str] = set()
+    if config.report.per_team_lead:
+        people = {p.name: p for p in config.org.people}
+        for team in config.org.teams:
+            for lead in team.leads:
+                person = people.get(lead)
+                address = (
+                    lead
+                    if "@" in lead
+                    else (person.emails[0] if person and person.emails else None)
+                )
+                if address is None:
+                    log.warning("team %s: lead %r has no e-mail in the org file", team.name, lead)
+                    continue
+                if address.lower() not in seen:
+                    seen.add(address.lower())
+                    out.append(Recipient(address, "email", team.name))
+    for address in config.report.recipients:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            out.append(Recipient(address, "email"))
+    if config.report.webhook_url:
+        out.append(Recipient(WEBHOOK, "webhook"))
+    return out
+
+
+# --- the ledger ---------------------------------------------------------------------------
+
+
+def _insert(engine: Engine) -> Any:
+    table = models.ReportDelivery.__table__
+    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def ensure_rows(engine: Engine, period: str, keys: list[str]) -> None:
+    """A `pending` row per recipient that has none yet (existing rows are left alone)."""
+    if not keys:
+        return
+    stmt = _insert(engine).on_conflict_do_nothing(index_elements=["period", "recipient"])
+    with engine.begin() as conn:
+        conn.execute(
+            stmt,
+            [{"period": period, "recipient": k, "status": "pending", "attempts": 0} for k in keys],
+        )
+
+
+def statuses(engine: Engine, period: str) -> dict[str, str]:
+    with engine.connect() as conn:
+        return {row["recipient"]: row["status"] for row in queries.report_deliveries(conn, period)}
+
+
+def claim(engine: Engine, period: str, key: str, force: bool = False) -> int | None:
+    """Move a row to `sending` if nobody else has it; the attempt number, or None if not ours.
+
+    One conditional UPDATE: of two senders racing for a row, exactly one sees rowcount 1.
+    """
+    d = models.ReportDelivery
+    claimable = ("pending", "failed", "sent", "sending") if force else ("pending", "failed")
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(d)
+            .where(and_(d.period == period, d.recipient == key, d.status.in_(claimable)))
+            .values(status="sending", attempts=d.attempts + 1)
+        )
+        if done.rowcount != 1:
+            return None
+        return conn.execute(
+            select(d.attempts).where(d.period == period, d.recipient == key)
+        ).scalar_one()
+
+
+def settle(engine: Engine, period: str, key: str, error: str | None) -> None:
+    """Record the end of an attempt: `sent` (and add to the report's delivered_to) or `failed`."""
+    d, r = models.ReportDelivery, models.Report
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        if error is None:
+            conn.execute(
+                update(d)
+                .where(d.period == period, d.recipient == key)
+                .values(status="sent", sent_at=now, last_error=None)
+            )
+            delivered = conn.execute(select(r.delivered_to).where(r.period == period)).scalar()
+            if delivered is not None and key not in delivered:
+                conn.execute(
+                    update(r).where(r.period == period).values(delivered_to=[*delivered, key])
+                )
+        else:
+            conn.execute(
+                update(d)
+                .where(d.period == period, d.recipient == key)
+                .values(status="failed", last_error=error[:2000])
+            )
+
+
+@contextlib.contextmanager
+def leased(engine: Engine, holder: str | None = None) -> Iterator[bool]:
+    """Hold the `report` lease (renewed while inside); yields False if another sender has it."""
+    holder = holder or f"cli:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    if not locks.acquire(engine, LEASE_NAME, holder, LEASE, dt.datetime.now(dt.UTC)):
+        yield False
+        return
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(LEASE.total_seconds() / 3):
+            locks.renew(engine, LEASE_NAME, holder, LEASE, dt.datetime.now(dt.UTC))
+
+    thread = threading.Thread(target=renew, daemon=True)
+    thread.start()
+    try:
+        yield True
+    finally:
+        done.set()
+        thread.join()
+        locks.release(engine, LEASE_NAME, holder)
+
+
+# --- storing ------------------------------------------------------------------------------
+
+
+def store(engine: Engine, rendered: report.Rendered) -> None:
+    """Insert or replace the week's row in `reports` (its delivered_to is kept)."""
+    values = {
+        "period": rendered.period,
+        "generated_at": dt.datetime.now(dt.UTC),
+        "body": rendered.markdown,
+        "html": rendered.html(lambda name: f"cid:{name}"),
+        "summary": rendered.figures,
+    }
+    stmt = _insert_report(engine).values(**values, delivered_to=[])
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["period"], set_={k: stmt.excluded[k] for k in values if k != "period"}
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt)
+
+
+def _insert_report(engine: Engine) -> Any:
+    table = models.Report.__table__
+    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def publish(
+    engine: Engine,
+    config: Config,
+    monday: dt.date,
+    now: dt.datetime,
+    *,
+    force: bool = False,
+    images: bool = True,
+) -> tuple[report.Rendered, bool]:
+    """The week's report, rendered and stored; (rendered, whether figures were computed anew).
+
+    A report already sent to anyone is frozen: its stored figures are rendered again,
+    unless `force`.
+    """
+    period = report.week_label(monday)
+    with engine.connect() as conn:
+        stored = queries.stored_report(conn, period)
+        ledger = queries.report_deliveries(conn, period)
+    frozen = (
+        stored is not None
+        and stored.summary is not None
+        and any(row["status"] != "pending" for row in ledger)
+    )
+    if frozen and not force:
+        assert stored is not None and stored.summary is not None
+        return report.render(stored.summary, images=images), False
+    with engine.connect() as conn:
+        figs = report.build(conn, config, monday, now)
+    rendered = report.render(figs, images=images)
+    store(engine, rendered)
+    return rendered, True
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+def email_message(
+    rendered: report.Rendered, to: Recipient, sender: str, dashboard_url: str | None, force: bool
+) -> EmailMessage:
+    """multipart/alternative: the plain text, then the HTML with its charts as inline (CID) PNGs."""
+    message = EmailMessage()
+    domain = sender.rpartition("@")[2] or "teamtide.invalid"
+    message["Subject"] = rendered.subject
+    message["From"] = sender
+    message["To"] = to.key
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    digest = hashlib.sha256(f"{rendered.period}\0{to.key.lower()}".encode()).hexdigest()[:16]
+    # The same id on every retry of a week and recipient lets a mail system drop a
+    # duplicate; a deliberate resend gets a new one.
+    suffix = f".{uuid.uuid4().hex[:8]}" if force else ""
+    message["Message-ID"] = f"<teamtide.{rendered.period}.{digest}{suffix}@{domain}>"
+    message["X-Teamtide-Period"] = rendered.period
+    message.set_content(rendered.text(to.first_team))
+    cids = {name: f"{name}.{digest}@teamtide" for name in rendered.images.png}
+    message.add_alternative(
+        rendered.html(lambda name: f"cid:{cids[name]}", to.first_team, dashboard_url),
+        subtype="html",
+    )
+    html_part = message.get_payload()[1]  # type: ignore[index]
+    for name, png in rendered.images.png.items():
+        html_part.add_related(
+            png, "image", "png", cid=f"<{cids[name]}>", filename=f"{name}.png", disposition="inline"
+        )
+    return message
+
+
+def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECONDS) -> None:
+    """One message over SMTP (STARTTLS, SSL or plain), logging in when a user is configured."""
+    where = f"{smtp.host}:{smtp.port}"
+    try:
+        user = smtp.user.reveal() if smtp.user else None
+        password = smtp.password.reveal() if smtp.password else ""
+    except KeyError as exc:
+        raise SendError(f"report.smtp: {exc.args[0]}", transient=False) from None
+    try:
+        context = ssl.create_default_context()
+        client: smtplib.SMTP
+        if smtp.security == "ssl":
+            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+        with client:
+            if smtp.security == "starttls":
+                client.starttls(context=context)
+            if user:
+                client.login(user, password)
+            client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        raise SendError(
+            f"the SMTP server {where} refused the recipient (codes {codes})",
+            transient=all(400 <= c < 500 for c in codes),
+        ) from None
+    except smtplib.SMTPResponseException as exc:
+        reply = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        raise SendError(
+            f"the SMTP server {where} answered {exc.smtp_code} {reply[:200]}",
+            transient=400 <= exc.smtp_code < 500,
+        ) from None
+    except ssl.SSLError as exc:
+        raise SendError(
+            f"TLS with the SMTP server {where} failed ({exc.reason or type(exc).__name__}): "
+            "check report.smtp.security and the server's certificate",
+            transient=False,
+        ) from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SendError(
+            f"could not talk to the SMTP server {where} ({type(exc).__name__})", transient=True
+        ) from None
+
+
+def post_webhook(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_SECONDS) -> None:
+    """POST the JSON summary; errors never quote the URL (it is the webhook's secret)."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "teamtide"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        hint = exc.headers.get("Retry-After") if exc.headers else None
+        raise SendError(
+            f"the webhook answered HTTP {exc.code}",
+            transient=exc.code >= 500 or exc.code in (408, 429),
+            retry_after=float(hint) if hint and hint.isdigit() else None,
+        ) from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SendError(
+            f"could not reach the webhook ({type(reason).__name__})", transient=True
+        ) from None
+
+
+def scrub(text: str, config: Config) -> str:
+    """`text` with every secret of the org file's that it might contain replaced by ***."""
+    for _, secret in config.secrets():
+        try:
+            value = secret.reveal()
+        except KeyError:
+            continue
+        if len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
+Sender = Callable[[Recipient], None]
+
+
+def deliver(
+    engine: Engine,
+    config: Config,
+    rendered: report.Rendered,
+    *,
+    force: bool = False,
+    retry: Retry = Retry(),
+    sleep: Callable[[float], None] = time.sleep,
+    send: Sender | None = None,
+) -> list[Outcome]:
+    """Send the week's report to every recipient that does not have it yet (all, with `force`).
+
+    The caller holds the `report` lease. `send` replaces the real SMTP/webhook sender
+    (the default) for a caller with its own transport.
+    """
+    period = rendered.period
+    targets = recipients(config)
+    ensure_rows(engine, period, [t.key for t in targets])
+    status = statuses(engine, period)
+    send = send or _sender(config, rendered, force)
+    outcomes = []
+    for target in targets:
+        state = status.get(target.key)
+        if not force and state == "sent":
+            outcomes.append(Outcome(target.key, "already sent"))
+        elif not force and state == "sending":
+            outcomes.append(
+                Outcome(
+                    target.key,
+                    "in doubt",
+                    error="a sender stopped while sending it: check whether it arrived, "
+                    "and resend with --force if not",
+                )
+            )
+        else:
+            outcomes.append(_attempts(engine, config, period, target, send, force, retry, sleep))
+    return outcomes
+
+
+def _attempts(
+    engine: Engine,
+    config: Config,
+    period: str,
+    target: Recipient,
+    send: Sender,
+    force: bool,
+    retry: Retry,
+    sleep: Callable[[float], None],
+) -> Outcome:
+    for attempt in range(1, retry.attempts + 1):
+        number = claim(engine, period, target.key, force=force and attempt == 1)
+        if number is None:
+            return Outcome(target.key, "taken", error="another sender has it")
+        try:
+            send(target)
+        except Exception as exc:
+            failure = exc if isinstance(exc, SendError) else SendError(type(exc).__name__, True)
+            error = scrub(str(failure), config)
+            settle(engine, period, target.key, error)
+            log.warning(
+                "report %s to %s: attempt %d failed: %s", period, target.key, attempt, error
+            )
+            if not failure.transient or attempt == retry.attempts:
+                return Outcome(target.key, "failed", number, error)
+            sleep(retry.wait(attempt, failure.retry_after))
+            continue
+        settle(engine, period, target.key, None)
+        log.info("report %s sent to %s", period, target.key)
+        return Outcome(target.key, "sent", number)
+    raise AssertionError("unreachable: the loop returns on its last attempt")
+
+
+def _sender(config: Config, rendered: report.Rendered, force: bool) -> Sender:
+    settings = config.report
+
+    def send(target: Recipient) -> None:
+        if target.kind == "webhook":
+            assert settings.webhook_url is not None
+            try:
+                url = settings.webhook_url.reveal()
+            except KeyError as exc:
+                raise SendError(f"report.webhook_url: {exc.args[0]}", transient=False) from None
+            post_webhook(
+                url,
+                report.webhook_payload(
+                    rendered.figures, rendered.headlines, url, settings.dashboard_url
+                ),
+            )
+            return
+        if settings.smtp is None:
+            raise SendError("report.smtp is not configured in the org file", transient=False)
+        message = email_message(
+            rendered, target, settings.smtp.sender, settings.dashboard_url, force
+        )
+        send_email(settings.smtp, message)
+
+    return send
+
+
+# --- one run ------------------------------------------------------------------------------
+
+
+def run(
+    engine: Engine,
+    config: Config,
+    monday: dt.date,
+    now: dt.datetime,
+    *,
+    send: bool,
+    force: bool = False,
+    retry: Retry = Retry(),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Result:
+    """Generate and store the week's report, and deliver it with `send` (lease held by the caller)."""
+    rendered, regenerated = publish(engine, config, monday, now, force=force)
+    log.info(
+        "report %s: %d charts rendered in %.2f s (one browser session)",
+        rendered.period,
+        len(rendered.images.png),
+        rendered.images.seconds,
+    )
+    result = Result(rendered.period, rendered, regenerated)
+    if send:
+        result.outcomes = deliver(engine, config, rendered, force=force, retry=retry, sleep=sleep)
+    return result
+
+
+def run_weekly(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
+    """The scheduler's job: last week's report to everyone who does not have it yet."""
+    monday = report.last_complete_week(now, config)
+    result = run(engine, config, monday, now, send=True)
+    return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]

@@ -1,0 +1,100 @@
+"""Reports: every stored weekly report by week, and one of them as it was sent (charts redrawn live)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, report, widgets
+from db import queries
+
+TTL = data.TTL
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _reports(url: str) -> pd.DataFrame:
+    with data.engine(url).connect() as conn:
+        rows = queries.report_list(conn)
+    return pd.DataFrame(
+        [
+            {
+                "week": r["period"],
+                "generated": r["generated_at"],
+                "delivered to": len(r["delivered_to"] or []),
+            }
+            for r in rows
+        ],
+        columns=["week", "generated", "delivered to"],
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _report(url: str, period: str) -> dict[str, Any] | None:
+    with data.engine(url).connect() as conn:
+        stored = queries.stored_report(conn, period)
+        ledger = queries.report_deliveries(conn, period)
+    if stored is None:
+        return None
+    return {"body": stored.body, "html": stored.html, "summary": stored.summary, "ledger": ledger}
+
+
+def render() -> None:
+    page = widgets.start_page(
+        "Weekly reports",
+        "Every weekly report teamtide generated, as it was delivered. "
+        "`teamtide report --week YYYY-Www` makes one; `--send` delivers it.",
+        needs_data=False,
+    )
+    ctx = page.ctx
+    listing = _reports(ctx.url)
+    if listing.empty:
+        st.info(
+            "No report has been generated yet. Run `teamtide report` (last week), or let "
+            "`teamtide schedule` send it every Monday."
+        )
+        return
+    weeks = list(listing["week"])
+    chosen = st.selectbox("Week", weeks, index=0)
+    stored = _report(ctx.url, chosen)
+    if stored is None:
+        st.warning(f"The report for {chosen} is no longer stored.")
+        return
+    figs = stored["summary"] or {}
+    # Markdown without unsafe HTML: every source text in it was escaped when it was made,
+    # and Streamlit would show any HTML left in it as text anyway.
+    st.markdown(stored["body"])
+    if figs:
+        charts = report.figure_charts(figs)
+        for name, fig in charts.items():
+            fig.update_layout(width=None)  # the page is wider than an e-mail
+            st.plotly_chart(fig, key=f"report-{chosen}-{name}", width="stretch")
+    ledger = pd.DataFrame(stored["ledger"])
+    st.subheader("Delivery")
+    if ledger.empty:
+        st.info("Not sent: `teamtide report --week " + chosen + " --send` delivers it.")
+    else:
+        doubtful = ledger[ledger["status"] == "sending"]
+        failed = ledger[ledger["status"] == "failed"]
+        if not failed.empty:
+            st.error(
+                f"{len(failed)} deliveries failed (see last error). Fix the cause, then "
+                f"`teamtide report --week {chosen} --send` retries only those."
+            )
+        if not doubtful.empty:
+            st.warning(
+                f"{len(doubtful)} deliveries are in doubt: a sender stopped while sending. "
+                "Check whether they arrived; `--send --force` resends to everyone."
+            )
+        widgets.table(ledger, f"report-deliveries-{chosen}", None)
+    st.download_button(
+        "Download Markdown",
+        stored["body"].encode(),
+        file_name=f"teamtide-report-{chosen}.md",
+        mime="text/markdown",
+        key=f"md-{chosen}",
+    )
+
+
+render()

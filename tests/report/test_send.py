@@ -1,0 +1,196 @@
+"""`teamtide report --send`: a real SMTP server and webhook receive it, once; `--force` resends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from dashboard import report
+from db import models
+from db.session import make_engine
+from teamtide import compute
+from teamtide.cli import app
+from tests.report.helpers import WEBHOOK_PATH, WEEK, html_part, text_part
+
+pytestmark = pytest.mark.slow
+
+
+def _cli(config_path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["--config", str(config_path), "report", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def _stored(db_url: str, period: str) -> models.Report:
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            return session.scalars(
+                select(models.Report).where(models.Report.period == period)
+            ).one()
+    finally:
+        engine.dispose()
+
+
+def _expected(config, figs: dict) -> dict:
+    """`teamtide metrics` for the report's week, as of the moment the report was computed."""
+    monday = report.parse_week(figs["period"])
+    engine = make_engine(config.database.url, readonly=True)
+    try:
+        with engine.connect() as conn:
+            return compute.report(
+                conn,
+                config,
+                monday,
+                monday + dt.timedelta(days=6),
+                None,
+                dt.datetime.fromisoformat(figs["now"]),
+            )
+    finally:
+        engine.dispose()
+
+
+def _section(text: str, team: str) -> str:
+    """The plain-text section of one team (its heading is the name in capitals)."""
+    found = re.search(
+        rf"^{re.escape(team.upper())}\n-+\n(.*?)(?=^[A-Z][A-Z ]+\n-+\n|\Z)", text, re.S | re.M
+    )
+    assert found, f"no section for {team} in the text part"
+    return found.group(1)
+
+
+def test_send_mails_every_recipient_a_report_whose_numbers_are_the_metrics(
+    report_world, smtp, webhook, monkeypatch
+) -> None:
+    monkeypatch.setenv("TT_WEBHOOK_URL", webhook.url)
+    path, config = report_world.write_config(smtp, webhook)
+
+    code, output = _cli(path, "--week", WEEK, "--send")
+    assert code == 0, output
+
+    # one message per recipient, and one webhook post
+    assert sorted(a for r in smtp.box.messages for a in r.envelope_to) == sorted(
+        config.report.recipients
+    )
+    assert len(webhook.posts) == 1 and webhook.paths == [WEBHOOK_PATH]
+    stored = _stored(report_world.db_url, WEEK)
+    figs = stored.summary
+    expected = _expected(config, figs)
+
+    message = smtp.box.messages[0].message
+    assert message["Subject"].startswith(f"teamtide {WEEK}: ")
+    assert message["Subject"].endswith(figs["headlines"][0].rstrip("."))
+    assert message.get_content_type() == "multipart/alternative"
+    kinds = [part.get_content_type() for part in message.iter_parts()]
+    assert kinds == ["text/plain", "multipart/related"]
+
+    # every inline image is a real PNG, referenced by its Content-ID from the HTML
+    html = html_part(message).get_content()
+    related = list(message.iter_parts())[1]
+    images = [p for p in related.iter_parts() if p.get_content_type() == "image/png"]
+    assert len(images) >= 3  # the state strip plus two charts per active team
+    for part in images:
+        cid = part["Content-ID"].strip("<>")
+        assert f'src="cid:{cid}"' in html
+        picture = Image.open(io.BytesIO(part.get_content()))
+        assert picture.format == "PNG" and picture.width >= 600
+    assert len(re.findall(r'src="cid:', html)) == len(images)
+
+    # the figures are `teamtide metrics` for that week, team by team, and the text says them
+    text = text_part(message)
+    shown = [t for t in figs["teams"] if report.active(t)]
+    assert shown
+    for team in shown:
+        metrics = next(t for t in expected["teams"] if t["team"] == team["team"])
+        cycle = metrics["turnaround"]["cycle_time_hours"]
+        review = metrics["turnaround"]["pr_first_review_hours"]
+        support = metrics["support"]
+        assert team["turnaround"]["cycle_time_hours"]["this"] == {
+            k: cycle[k] for k in ("n", "p50", "p85")
+        }
+        assert team["turnaround"]["pr_first_review_hours"]["this"]["p85"] == review["p85"]
+        assert team["support"]["opened"] == support["n"]
+        assert team["support"]["sla_breach_rate"] == support["sla_breach_rate"]
+        assert [r["fte"] for r in team["allocation"]] == [
+            metrics["allocation"]["fte"][c] for c in expected["categories"]
+        ]
+        section = _section(text, team["team"])
+        assert report.hours(cycle["p50"]) in section and report.hours(cycle["p85"]) in section
+        assert report.hours(review["p85"]) in section
+        assert f"{support['n']} requests opened" in section
+        assert f"{report.percent(support['sla_breach_rate'])} breached" in section
+        assert team["team"] in html
+    # the org table is in both parts; the text opens with the headlines
+    for line in figs["headlines"]:
+        assert f"* {line}" in text
+    assert 3 <= len(figs["headlines"]) <= 5
+
+    # the webhook got the headlines, and no secret is stored anywhere
+    post = webhook.posts[0]
+    assert post["text"].startswith(report.title(figs))
+    assert all(line.split(" ")[0] in post["text"] for line in figs["headlines"])
+    assert stored.delivered_to == [*config.report.recipients, "webhook"]
+    assert WEBHOOK_PATH not in str(stored.summary) + stored.body + (stored.html or "")
+
+
+def test_a_second_send_sends_nothing_and_force_resends_to_everyone(
+    report_world, smtp, webhook, monkeypatch
+) -> None:
+    monkeypatch.setenv("TT_WEBHOOK_URL", webhook.url)
+    path, config = report_world.write_config(smtp, webhook)
+    assert _cli(path, "--week", WEEK, "--send")[0] == 0
+    first = _stored(report_world.db_url, WEEK)
+    assert len(smtp.box.messages) == 2 and len(webhook.posts) == 1
+
+    code, output = _cli(path, "--week", WEEK, "--send")
+    assert code == 0, output
+    assert "already sent" in output
+    assert len(smtp.box.messages) == 2 and len(webhook.posts) == 1
+    # frozen once sent: the same figures, not recomputed
+    assert _stored(report_world.db_url, WEEK).summary == first.summary
+
+    code, output = _cli(path, "--week", WEEK, "--send", "--force")
+    assert code == 0, output
+    assert len(smtp.box.messages) == 4 and len(webhook.posts) == 2
+    for address in config.report.recipients:
+        ids = {m["Message-ID"] for m in smtp.box.to(address)}
+        assert len(ids) == 2  # a deliberate resend is a new message, not a retry
+
+
+def test_starttls_with_login_from_the_environment_delivers(
+    report_world, smtp_starttls, monkeypatch
+) -> None:
+    path, _ = report_world.write_config(
+        smtp_starttls, security="starttls", recipients=["cto@acme.example"]
+    )
+    code, output = _cli(path, "--week", WEEK, "--send")
+    assert code == 0, output
+    assert [r.envelope_to for r in smtp_starttls.box.messages] == [["cto@acme.example"]]
+    assert "s3cret-smtp-pass" not in output
+
+
+def test_each_team_lead_gets_one_message_with_their_team_first(report_world, smtp) -> None:
+    path, config = report_world.write_config(
+        smtp,
+        recipients=["director@acme.example"],
+        per_team_lead=True,
+        leads={"Infra": ["Petra Moreau"], "Enablement": ["Kai Ivanova"]},
+    )
+    assert _cli(path, "--week", WEEK, "--send")[0] == 0
+    people = {p.name: p.emails[0] for p in config.org.people}
+    assert sorted(a for r in smtp.box.messages for a in r.envelope_to) == sorted(
+        ["director@acme.example", people["Petra Moreau"], people["Kai Ivanova"]]
+    )
+    for lead, team in (("Petra Moreau", "Infra"), ("Kai Ivanova", "Enablement")):
+        (message,) = smtp.box.to(people[lead])
+        text = text_part(message)
+        sections = re.findall(r"^([A-Z][A-Z ]+)\n-+\n", text, re.M)
+        assert sections[0] == team.upper()
