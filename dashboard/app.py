@@ -13,18 +13,18 @@ VIEWS = Path(__file__).parent / "views"
 st.set_page_config(page_title="teamtide", page_icon="🌊", layout="wide")
 
 PAGES = [
-    st.Page(VIEWS / "overview.py", title="Overview", icon="🧭", default=True),
-    st.Page(VIEWS / "allocation.py", title="Allocation", icon="🧩"),
-    st.Page(VIEWS / "turnaround.py", title="Turnaround", icon="⏱️"),
-    st.Page(VIEWS / "support.py", title="Support", icon="🛟"),
-    st.Page(VIEWS / "flood.py", title="Flood & drought", icon="🌊"),
-    st.Page(VIEWS / "cluster.py", title="Cluster", icon="🖥️"),
-    st.Page(VIEWS / "reorg.py", title="Reorg impact", icon="🔀"),
-    st.Page(VIEWS / "health.py", title="Data health", icon="🩺"),
+    st.Page(VIEWS / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page(VIEWS / "allocation.py", title="Allocation", icon=":material/donut_large:"),
+    st.Page(VIEWS / "turnaround.py", title="Turnaround", icon=":material/timer:"),
+    st.Page(VIEWS / "support.py", title="Support", icon=":material/support:"),
+    st.Page(VIEWS / "flood.py", title="Flood & drought", icon=":material/waves:"),
+    st.Page(VIEWS / "cluster.py", title="Cluster", icon=":material/dns:"),
+    st.Page(VIEWS / "reorg.py", title="Reorg impact", icon=":material/call_split:"),
+    st.Page(VIEWS / "health.py", title="Data health", icon=":material/monitor_heart:"),
 ]
 # The weekly report's page is written separately; the app works before it exists.
 if (VIEWS / "reports.py").exists():
-    PAGES.append(st.Page(VIEWS / "reports.py", title="Reports", icon="📰"))
+    PAGES.append(st.Page(VIEWS / "reports.py", title="Reports", icon=":material/newspaper:"))
 
 page = st.navigation(PAGES)
 try:
@@ -35,6 +35,7 @@ except Exception as exc:  # a broken org file: say what to do, never a traceback
     st.stop()
 viewer = data.viewer(ctx.config)  # may stop the run with a message for an unknown user
 chosen = filters.sidebar(ctx.teams, ctx.today, widgets.span_or_stop(ctx))
+st.sidebar.caption(widgets.scope(viewer))
 st.session_state[widgets.SHELL] = (chosen, viewer)
 try:
     page.run()

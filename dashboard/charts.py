@@ -25,6 +25,18 @@ CATEGORY_COLOURS = [
     "#17becf",
     "#bcbd22",
 ]
+# Teams get their own palette (not the categories'), the same on every page.
+TEAM_COLOURS = [
+    "#264653",
+    "#e76f51",
+    "#2a9d8f",
+    "#e9c46a",
+    "#8d5a97",
+    "#6c757d",
+    "#3d5a80",
+    "#bc4749",
+]
+OTHER_TEAM_COLOURS = {"unassigned": "#b0b0b0", "(no team)": "#c8c8c8"}
 SPECIAL_COLOURS = {"uncategorized": "#b0b0b0", "no tracked work": "#e8e8e8"}
 LAYOUT = {
     "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
@@ -59,6 +71,12 @@ def category_colour(categories: Sequence[str]) -> dict[str, str]:
     plain = [c for c in categories if c not in SPECIAL_COLOURS]
     colours = {c: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, c in enumerate(plain)}
     return colours | {c: SPECIAL_COLOURS[c] for c in categories if c in SPECIAL_COLOURS}
+
+
+def team_colour(teams: Sequence[str]) -> dict[str, str]:
+    """A colour per team in the org file's order (pass every team, so colours never shift)."""
+    colours = {t: TEAM_COLOURS[i % len(TEAM_COLOURS)] for i, t in enumerate(teams)}
+    return colours | OTHER_TEAM_COLOURS
 
 
 def allocation_area(
@@ -171,14 +189,22 @@ def sparkline(values: pd.Series, states: pd.Series | None = None) -> go.Figure:
 
 
 def heatmap(
-    frame: pd.DataFrame, index: str, columns: str, values: str, title: str, colour: str = "Blues"
+    frame: pd.DataFrame,
+    index: str,
+    columns: str,
+    values: str,
+    title: str,
+    colour: str = "Blues",
+    labels: str | None = None,
 ) -> go.Figure:
+    """A pivot of `values` by `index` x `columns`; `labels` (e.g. "%{z}") writes each cell's value."""
     z = frame.pivot_table(index=index, columns=columns, values=values, aggfunc="sum")
     fig = go.Figure(
         go.Heatmap(
-            z=z.values, x=list(z.columns), y=list(z.index), colorscale=colour, xgap=1, ygap=1
+            z=z.values, x=list(z.columns), y=list(z.index), colorscale=colour, xgap=1, ygap=1,
+            texttemplate=labels, hoverongaps=False,
         )
-    )
+    )  # fmt: skip
     fig.update_layout(title=title, height=120 + 24 * len(z.index), **LAYOUT)
     return fig
 
@@ -296,7 +322,7 @@ def share_bars(shares: pd.DataFrame, categories: Sequence[str], title: str) -> g
     fig.update_layout(
         barmode="stack",
         title=title,
-        xaxis={"title": "share of FTE (%)", "range": [0, 100]},
+        xaxis={"range": [0, 100], "ticksuffix": "%"},
         yaxis={"autorange": "reversed"},
         height=140 + 40 * shares["team"].nunique(),
         **LAYOUT,
@@ -305,7 +331,11 @@ def share_bars(shares: pd.DataFrame, categories: Sequence[str], title: str) -> g
 
 
 def sla_scatter(
-    requests: pd.DataFrame, ratio: str, title: str, reorgs: Sequence[tuple[dt.date, str]] = ()
+    requests: pd.DataFrame,
+    ratio: str,
+    title: str,
+    reorgs: Sequence[tuple[dt.date, str]] = (),
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
     """Each request's time as a multiple of its SLA target (log scale; above 1 = breach).
 
@@ -313,11 +343,12 @@ def sla_scatter(
     """
     fig = go.Figure()
     rows = requests[requests[ratio].notna() & (requests[ratio] > 0)]
-    for i, (team, group) in enumerate(rows.groupby("serving_team", sort=True)):
+    colours = colours or team_colour(sorted(set(rows["serving_team"].dropna())))
+    for team, group in rows.groupby("serving_team", sort=True):
         fig.add_trace(
             go.Scatter(
                 x=group["created_at"], y=group[ratio], mode="markers", name=str(team), text=safe_text(group["key"]),
-                marker={"size": 6, "opacity": 0.65, "color": CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]},
+                marker={"size": 6, "opacity": 0.7, "color": colours.get(str(team), "#999")},
                 hovertemplate="%{text}: %{y:.2f}x target, created %{x|%d %b %Y}<extra>" + html.escape(str(team)) + "</extra>",
             )
         )  # fmt: skip
@@ -328,7 +359,17 @@ def sla_scatter(
         annotation_text="target",
         annotation_position="top left",
     )
-    fig.update_layout(title=title, yaxis={"title": "x SLA target", "type": "log"}, **LAYOUT)
+    ticks = [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30]
+    fig.update_layout(
+        title=title,
+        yaxis={
+            "title": "time / SLA target",
+            "type": "log",
+            "tickvals": ticks,
+            "ticktext": [f"{t:g}x" for t in ticks],
+        },
+        **LAYOUT,
+    )
     return _reorg_lines(fig, reorgs)
 
 
@@ -352,7 +393,7 @@ def lag_chart(coupling: pd.DataFrame, title: str) -> go.Figure:
         title=title,
         xaxis={"title": "weeks between the requests and the serving team's load", "dtick": 1},
         yaxis={"title": "Pearson r", "range": [-1, 1]},
-        **LAYOUT,
+        **(LAYOUT | {"legend": {"orientation": "v", "x": 1.02, "y": 1}}),
     )
     return fig
 
@@ -365,10 +406,21 @@ def lines(
     title: str,
     unit: str,
     reorgs: Sequence[tuple[dt.date, str]] = (),
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
+    """One line per value of `colour`; `colours` maps those values to colours."""
     fig = go.Figure()
     for name, rows in frame.groupby(colour, sort=True):
-        fig.add_trace(go.Scatter(x=rows[x], y=rows[y], mode="lines+markers", name=str(name)))
+        fig.add_trace(
+            go.Scatter(
+                x=rows[x],
+                y=rows[y],
+                mode="lines+markers",
+                name=html.escape(str(name)),
+                line={"color": (colours or {}).get(str(name))},
+                marker={"size": 5},
+            )
+        )
     fig.update_layout(title=title, yaxis_title=unit, **LAYOUT)
     return _reorg_lines(fig, reorgs)
 

@@ -232,6 +232,25 @@ def turnaround_trend(
     return pd.concat(parts, ignore_index=True)
 
 
+@st.cache_resource(ttl=TTL, max_entries=ENTRIES * 4, show_spinner=False)
+def turnaround_lines(
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    grain: str,
+    teams: tuple[str, ...],
+    metric: str,
+) -> pd.DataFrame:
+    """p50/p85/p95 per week or month of `metric` (cycle_hours or lead_hours) over the items
+    of `teams` together (an item done by two of them counts once)."""
+    samples = turnaround_samples(url, config_file, start, end, now)["items"]
+    rows = samples[samples["team"].isin(teams)].drop_duplicates("item_id")
+    rows = rows.rename(columns={metric: "value"})[["at", "value"]]
+    return drilldown.period_percentiles(rows, grain, settings(config_file).org.timezone)
+
+
 @st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
 def support(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime

@@ -100,6 +100,16 @@ def link_column(label: str = "open") -> Any:
     return st.column_config.LinkColumn(label, display_text="open ↗")
 
 
+def scope(viewer: Any) -> str:
+    """Who the dashboard is showing figures to, in a few words, for the sidebar."""
+    who = viewer.email or "this machine"
+    if viewer.people_teams:
+        return (
+            f"Viewing as {who} ({viewer.role}): people of {', '.join(sorted(viewer.people_teams))}."
+        )
+    return f"Viewing as {who} ({viewer.role}): team aggregates only."
+
+
 def no_people(team: str | None = None) -> None:
     where = f" for {team}" if team else ""
     empty(
@@ -134,6 +144,13 @@ class Page:
     def previous_window(self) -> tuple[str, str, dt.date, dt.date, dt.datetime]:
         start, end = data.previous(self.filters.start, self.filters.end)
         return (self.ctx.url, self.ctx.config_file, start, end, self.now)
+
+    @property
+    def team_colours(self) -> dict[str, str]:
+        # from every team of the org file, so a team keeps its colour whatever is selected
+        from dashboard.charts import team_colour
+
+        return team_colour(self.ctx.teams)
 
     @property
     def reorgs(self) -> list[tuple[dt.date, str]]:

@@ -81,7 +81,10 @@ def render() -> None:
         shares[shares["team"].isin(page.teams)].assign(share=lambda f: (f["share"] * 100).round(1)),
         "allocation-share",
         "Share of each category over the period (%; fte = average FTE per week)",
-        column_config={"share": st.column_config.NumberColumn("share (%)", format="%.1f")},
+        column_config={
+            "share": st.column_config.NumberColumn("share (%)", format="%.1f"),
+            "fte": st.column_config.NumberColumn("average FTE", format="%.2f"),
+        },
     )
     drill_down(page, report["categories"])
 

@@ -41,7 +41,7 @@ def render() -> None:
             widgets.chart(
                 charts.lines(
                     usage, "week", "cpu_hours", "team", "CPU-hours requested per week",
-                    "CPU-hours", page.reorgs,
+                    "CPU-hours", page.reorgs, page.team_colours,
                 ),
                 "cpu",
             )  # fmt: skip
@@ -49,7 +49,7 @@ def render() -> None:
             widgets.chart(
                 charts.lines(
                     usage, "week", "gpu_hours", "team", "GPU-hours requested per week",
-                    "GPU-hours", page.reorgs,
+                    "GPU-hours", page.reorgs, page.team_colours,
                 ),
                 "gpu",
             )  # fmt: skip
@@ -57,6 +57,7 @@ def render() -> None:
             charts.lines(
                 usage, "week", "gpu_pending_pod_hours", "team",
                 "GPU pod-hours pending (waiting for capacity) per week", "pod-hours", page.reorgs,
+                page.team_colours,
             ),
             "pending",
         )  # fmt: skip

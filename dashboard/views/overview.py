@@ -19,6 +19,7 @@ def render() -> None:
         "Overview",
         "Where each team's time goes, how long people wait, and whether the load is steady.",
     )
+    widgets.definition("allocation", "cycle_time", "support", "load")
     report = data.report(*page.window)
     before = data.report(*page.previous_window)
     freshness(page)
@@ -36,7 +37,6 @@ def render() -> None:
         for column, team in zip(columns, page.teams[row : row + PER_ROW], strict=False):
             with column, st.container(border=True):
                 card(team, teams[team], earlier.get(team), report["categories"], page)
-    widgets.definition("allocation", "cycle_time", "support", "load")
 
 
 def freshness(page: widgets.Page) -> None:
@@ -70,13 +70,19 @@ def card(
     if not members and not team["turnaround"]["done_items"] and not team["support"]["n"]:
         widgets.no_team_data(name)
         return
-    state = next((w["state"] for w in reversed(team["load"]["weekly"]) if w["state"]), None)
+    known = [w for w in team["load"]["weekly"] if w["state"]]
+    state = known[-1]["state"] if known else None
+    when = f"week of {pd.Timestamp(known[-1]['week']):%d %b}" if known else "last week"
+    headcount_week = (
+        f"week of {pd.Timestamp(staffed['week'].iloc[-1]):%d %b}" if len(staffed) else "last week"
+    )
     c1, c2 = st.columns(2)
-    c1.metric("Headcount (last week)", widgets.number(members, 0))
+    c1.metric("Headcount", widgets.number(members, 0), help=f"Average members, {headcount_week}.")
     c2.metric(
-        "Load state (last week)",
+        "Load state",
         (state or "no data").capitalize(),
-        help="Work in progress per person against the team's own median: flood, normal or drought.",
+        help=f"{when}: work in progress per person against the team's own median "
+        "(flood, normal or drought).",
     )
     if len(weekly) and weekly["load"].notna().any():
         widgets.chart(charts.sparkline(weekly["load"], weekly["state"]), f"spark-{name}")
@@ -106,14 +112,13 @@ def card(
     top = _top(team)
     if top:
         old_share = (before or {}).get("allocation", {}).get("share", {})
-        st.markdown("**Top categories** (change against the previous period)")
-        for column, (category, share) in zip(st.columns(len(top)), top, strict=True):
-            column.metric(
-                category,
-                widgets.percent(share),
-                widgets.points(share, old_share.get(category)),
-                delta_color="off",
+        rows = []
+        for category, share in top:
+            delta = widgets.points(share, old_share.get(category))
+            rows.append(
+                f"- {category}: **{widgets.percent(share)}**" + (f" ({delta})" if delta else "")
             )
+        st.markdown("**Top categories** (change against the previous period)\n" + "\n".join(rows))
 
 
 render()

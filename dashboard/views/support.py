@@ -19,7 +19,7 @@ def render() -> None:
     for team in page.teams:
         s = teams[team]["support"]
         with st.container(border=True):
-            st.markdown(f"**{team}** serves")
+            st.markdown(f"**{team}**: the requests it served")
             if not s["n"] and not s["requested"]["n"]:
                 widgets.no_team_data(team)
                 continue
@@ -58,6 +58,7 @@ def render() -> None:
                 "requests",
                 "Requests: requesting team (rows) → serving team (columns)",
                 colour="Blues",
+                labels="%{z}",
             ),
             "flows",
         )
@@ -69,13 +70,23 @@ def render() -> None:
     with left:
         widgets.chart(
             charts.sla_scatter(
-                unique, "first_response_ratio", "First response (x target)", page.reorgs
+                unique,
+                "first_response_ratio",
+                "First response against its target (above the line: breached)",
+                page.reorgs,
+                page.team_colours,
             ),
             "sla-first",
         )
     with right:
         widgets.chart(
-            charts.sla_scatter(unique, "resolution_ratio", "Resolution (x target)", page.reorgs),
+            charts.sla_scatter(
+                unique,
+                "resolution_ratio",
+                "Resolution against its target (above the line: breached)",
+                page.reorgs,
+                page.team_colours,
+            ),
             "sla-resolution",
         )
     broken = unique[unique["resolution_breach"] | unique["first_response_breach"]]

@@ -32,15 +32,14 @@ def render() -> None:
         for metric, label in (("cycle_hours", "Cycle time"), ("lead_hours", "Lead time")):
             left, right = st.columns([3, 1])
             shown = items.rename(columns={metric: "hours"})[["at", "hours", "key"]].dropna()
-            lines = None
-            if len(page.teams) == 1:
-                lines = trend[(trend["team"] == page.teams[0]) & (trend["metric"] == metric)]
+            lines = data.turnaround_lines(
+                *page.window, page.filters.grain, tuple(page.teams), metric
+            )
             with left:
                 widgets.chart(
                     charts.scatter_with_percentiles(
                         shown,
-                        f"{label} of finished items (days), p50/p85 "
-                        + (f"per {page.filters.grain}" if lines is not None else "4-week rolling"),
+                        f"{label} of finished items (days), p50 and p85 per {page.filters.grain}",
                         page.reorgs,
                         percentiles=lines,
                     ),
@@ -50,8 +49,6 @@ def render() -> None:
                 widgets.chart(
                     charts.histogram(shown["hours"], f"{label}: distribution"), f"hist-{metric}"
                 )
-        if len(page.teams) > 1:
-            st.caption("Pick a single team in the sidebar for its p50/p85 per week or month.")
         mine = trend[trend["team"].isin(page.teams)]
         widgets.table(
             widgets.days_column(
@@ -67,9 +64,15 @@ def render() -> None:
     ageing(page)
     table = data.tables(*page.window)["turnaround"]
     table = table[table["team"].isin(page.teams)].copy()
+    durations = table["metric"].str.endswith("_hours")
     for column in ("p50", "p85", "p95"):
-        table[column] = (table[column] / 24).round(2)
-    widgets.table(table, "turnaround", "Every turnaround figure of the period (days)")
+        table[column] = table[column].where(~durations, table[column] / 24).round(2)
+    table["metric"] = table["metric"].str.replace("_hours", "_days", regex=False)
+    widgets.table(
+        table,
+        "turnaround",
+        "Every turnaround figure of the period (durations in days; flow efficiency a ratio)",
+    )
 
 
 def cards(page: widgets.Page, teams: dict) -> None:

@@ -1,0 +1,107 @@
+"""Dashboard warm render time per page on a `medium` sandbox world synced into SQLite.
+
+Each page is rendered twice with Streamlit's AppTest (the first run fills the caches,
+as the first visitor of the morning would); the second run is the figure reported.
+The synced database is built once and kept under `.bench/` (it takes minutes), keyed by
+scale and seed; `--rebuild` builds it again.
+
+Run: `.venv/bin/python benchmarks/bench_dashboard.py` (`--scale small` for a quick look).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+PAGES = (
+    "overview",
+    "allocation",
+    "turnaround",
+    "support",
+    "flood",
+    "cluster",
+    "reorg",
+    "health",
+)
+TARGET_SECONDS = 1.0
+
+
+def build(scale: str, seed: int, rebuild: bool) -> Path:
+    """The org file of a synced world under .bench/ (building it first when missing)."""
+    directory = ROOT / ".bench" / f"{scale}-{seed}"
+    config = directory / "teamtide.yaml"
+    done = directory / "synced.ok"
+    if done.exists() and not rebuild:
+        return config
+    import synced  # tests/synced.py: the same build the test fixture uses
+
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    (ROOT / ".bench" / ".gitignore").write_text("*\n")
+    started = time.perf_counter()
+    print(f"building the {scale} world (seed {seed}) and syncing it into SQLite…", flush=True)
+    world = synced.synced_world(directory, scale=scale, seed=seed)
+    world.stack.stop()
+    done.write_text(f"{time.perf_counter() - started:.0f} s\n")
+    print(f"built in {time.perf_counter() - started:.0f} s: {directory}", flush=True)
+    return config
+
+
+def page_script(page: str) -> str:
+    """A script that renders one page the way the app does (filters first, then the page)."""
+    return f"from dashboard import app_shell\napp_shell.standalone({page!r})\n"
+
+
+def time_page(page: str, runs: int) -> tuple[float, float, list[float]]:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboard" / "views" / f"{page}.py"), default_timeout=600)
+    started = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(f"{page}: {at.exception[0].message}")
+    warm = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        at.run()
+        warm.append(time.perf_counter() - started)
+    return cold, statistics.median(warm), warm
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="medium")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3, help="warm runs per page (median shown)")
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("pages", nargs="*", default=list(PAGES))
+    args = parser.parse_args()
+    config = build(args.scale, args.seed, args.rebuild)
+    if args.build_only:
+        return
+    os.environ["TEAMTIDE_CONFIG"] = str(config)
+    print(f"\n{args.scale} world, warm = median of {args.runs} reruns after a first run\n")
+    print(f"{'page':<12} {'cold s':>8} {'warm s':>8}  {'target':>6}")
+    slow = []
+    for page in args.pages:
+        cold, warm, _ = time_page(page, args.runs)
+        ok = warm < TARGET_SECONDS
+        slow += [] if ok else [page]
+        print(f"{page:<12} {cold:>8.2f} {warm:>8.2f}  {'ok' if ok else 'SLOW':>6}", flush=True)
+    if slow:
+        print(f"\nover {TARGET_SECONDS:.0f} s warm: {', '.join(slow)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The dashboard in a real browser: every page opens in headless Debian Chromium without an error.
+
+Starts `streamlit run dashboard/app.py` on the synced sandbox world (person-level views
+on, so every section draws), opens each page, waits for the page's own title and its
+charts (Streamlit draws after the load event), and saves a screenshot of each page in
+test-artifacts/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dashboard.conftest import END, START
+
+pytestmark = pytest.mark.browser
+
+PROBE = re.compile(r"/[a-z]+/_stcore/(health|host-config)$")
+NOT_FOUND = "Failed to load resource: the server responded with a status of 404"
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# url path, the page's title, charts it draws at least
+PAGES = [
+    ("", "Overview", 2),
+    ("allocation", "Allocation", 2),
+    ("turnaround", "Turnaround", 3),
+    ("support", "Support", 2),
+    ("flood", "Flood & drought", 2),
+    ("cluster", "Cluster", 2),
+    ("reorg", "Reorg impact", 1),
+    ("health", "Data health", 0),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package on CI")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def server(people_config: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "TEAMTIDE_CONFIG": str(people_config)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard" / "app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+            "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read().decode() if process.stdout else ""
+                    pytest.fail(f"streamlit did not start:\n{output}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_every_page_opens_in_chromium_without_an_error(chromium: Path, server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    query = f"?from={START.isoformat()}&to={END.isoformat()}"
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        console: list[str] = []
+        probes: list[str] = []
+
+        def on_response(response: Any) -> None:
+            if response.status < 400:
+                return
+            # On a deep link Streamlit first looks for its server under the page's path (in
+            # case it is served below a prefix), gets a 404, and falls back to the root.
+            if PROBE.search(response.url) and response.status == 404:
+                probes.append(response.url)
+            else:
+                console.append(f"HTTP {response.status} {response.url}")
+
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console.append(f"page error: {e}"))
+        page.on("response", on_response)
+        for path, title, charts in PAGES:
+            console.clear()
+            probes.clear()
+            page.goto(f"{server}/{path}{query}", wait_until="load")
+            page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
+            if charts:
+                page.wait_for_function(
+                    "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+                    arg=charts,
+                    timeout=60_000,
+                )
+            # Streamlit reruns while its status widget shows; wait until it is idle.
+            page.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                timeout=60_000,
+            )
+            page.wait_for_timeout(800)  # plotly's transitions settle
+            # The app scrolls inside its main block, so grow the window to show all of it.
+            height = page.evaluate(
+                "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+            )
+            page.set_viewport_size({"width": 1600, "height": min(max(height, 1000), 12000)})
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / f"page-{path or 'overview'}.png"), full_page=True)
+            page.set_viewport_size({"width": 1600, "height": 1000})
+            errors = page.locator('[data-testid="stException"]').count()
+            alerts = page.locator('[data-testid="stAlertContentError"]').count()
+            if errors or alerts:
+                problems.append(f"{title}: {errors} exceptions, {alerts} error alerts")
+            # each probe's 404 also shows as one console error; those, and only those, are fine
+            unexplained = [t for t in console if not t.startswith(NOT_FOUND)]
+            unexplained += [t for t in console if t.startswith(NOT_FOUND)][len(probes) :]
+            problems += [f"{title}: console: {text}" for text in unexplained]
+        browser.close()
+    assert not problems, "\n".join(problems)
