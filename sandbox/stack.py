@@ -27,6 +27,8 @@ class SandboxStack:
     `prometheus`: True needs Debian's prometheus package, False never starts it, None
     starts it when it is installed. `prometheus_days` of kube-state-metrics history before
     the clock are backfilled (the cluster collector's only view of the past).
+    `github_rate_limit` replaces GitHub's real 5,000 requests an hour: a first sync of a
+    generated year of pull requests needs more than that, as it would on the real service.
     """
 
     def __init__(
@@ -37,10 +39,13 @@ class SandboxStack:
         jira_cloud: bool = True,
         prometheus: bool | None = None,
         prometheus_days: float = 90,
+        github_rate_limit: int | None = None,
     ) -> None:
         self.world = world
         self.http = Sandbox(world, port=port, jira_cloud=jira_cloud)
         self.state = self.http.state
+        if github_rate_limit is not None:
+            self.state.set_rate_budget("github", limit=github_rate_limit)
         self.kube: KubeSandbox | None = None
         self.prometheus: PrometheusSandbox | None = None
         self._want_prometheus = prometheus

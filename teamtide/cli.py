@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -15,6 +17,12 @@ from rich.table import Table
 
 from teamtide import config as configmod
 from teamtide.database import prepare_database
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from collectors.sync import SourceOutcome
+    from sandbox.stack import SandboxStack
 
 app = typer.Typer(
     help="teamtide: where engineering time goes, how long people wait, and whether load comes in floods and droughts.",
@@ -32,7 +40,6 @@ console = Console()
 err = Console(stderr=True)
 
 EXIT_CONFIG = 2
-EXIT_UNAVAILABLE = 3
 
 
 class State:
@@ -80,10 +87,6 @@ def load(require_env: bool = False) -> configmod.Config:
         raise typer.Exit(EXIT_CONFIG) from None
 
 
-def not_yet(what: str) -> NoReturn:
-    fail(f"`teamtide {what}` is not available yet in this version of teamtide.", EXIT_UNAVAILABLE)
-
-
 @app.command("check-config")
 def check_config() -> None:
     """Validate the org file: every problem at once with its key and line (exit 2), or a summary."""
@@ -113,8 +116,6 @@ def sync(
 ) -> None:
     """Pull new and changed records from the configured sources; exits 1 if any source failed."""
     from collectors.sync import SOURCES, configured_sources
-    from collectors.sync import sync as run_sync
-    from teamtide.progress import RichProgress
 
     known = [name for name, _ in SOURCES]
     for name in source or []:
@@ -127,8 +128,26 @@ def sync(
             EXIT_CONFIG,
         )
     engine, _ = prepare_database(cfg)
+    outcomes = sync_and_summarise(engine, cfg, only=source, full=full)
+    if any(o.failed for o in outcomes):
+        raise typer.Exit(1)
+
+
+def sync_and_summarise(
+    engine: Engine,
+    cfg: configmod.Config,
+    *,
+    only: list[str] | None = None,
+    full: bool = False,
+    now: Callable[[], dt.datetime] | None = None,
+) -> list[SourceOutcome]:
+    """Run the sync with a progress bar, then print a table of what each stream did."""
+    from collectors.sync import sync as run_sync
+    from teamtide.progress import RichProgress
+
+    clock = {"now": now} if now else {}
     with RichProgress(err) as progress:
-        outcomes = run_sync(engine, cfg, only=source, full=full, progress=progress)
+        outcomes = run_sync(engine, cfg, only=only, full=full, progress=progress, **clock)
     table = Table(title="sync")
     for column in (
         "source",
@@ -162,8 +181,7 @@ def sync(
                 status,
             )
     console.print(table)
-    if any(o.failed for o in outcomes):
-        raise typer.Exit(1)
+    return outcomes
 
 
 def parse_day(value: str, option: str) -> dt.date:
@@ -463,10 +481,110 @@ def _when(moment: dt.datetime | None, cfg: configmod.Config, otherwise: str = "n
     return moment.astimezone(cfg.org.tz).strftime("%Y-%m-%d %H:%M %Z") if moment else otherwise
 
 
+DEMO_DIR = Path(".demo")
+DEMO_GITHUB_RATE_LIMIT = 1_000_000
+
+
 @app.command()
-def demo() -> None:
-    """Start the sandbox, sync it into SQLite and open the dashboard."""
-    not_yet("demo")
+def demo(
+    scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 1,
+    port: Annotated[int, typer.Option(help="Dashboard port on 127.0.0.1.")] = 8501,
+    directory: Annotated[
+        Path, typer.Option(help="Where the demo's org file and SQLite database go.")
+    ] = DEMO_DIR,
+) -> None:
+    """Start the sandbox, sync it into SQLite and open the dashboard (Ctrl-C stops both)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    database = directory / "teamtide.db"
+    for stale in directory.glob("teamtide.db*"):  # a new world each time: no stale cursors
+        stale.unlink()
+    # The demo wants the dashboard in minutes, not after GitHub's hourly reset.
+    with started_sandbox(
+        seed,
+        scale,
+        end=None,
+        port=0,
+        jira_server=False,
+        prometheus=None,
+        github_rate_limit=DEMO_GITHUB_RATE_LIMIT,
+    ) as stack:
+        path = stack.write_config(directory / "teamtide.yaml", f"sqlite:///{database.resolve()}")
+        state.config_path = path
+        cfg = load(require_env=True)
+        engine, said = prepare_database(cfg)
+        console.print(said, highlight=False)
+        outcomes = sync_and_summarise(engine, cfg, now=lambda: stack.world.clock)
+        engine.dispose()
+        if any(o.failed for o in outcomes):
+            fail("the demo sync failed (see the table above)")
+        console.print(
+            f"Org file: {path} (try `teamtide --config {path} metrics --from ... --to ...`)",
+            highlight=False,
+        )
+        run_dashboard(path, "127.0.0.1", port)
+
+
+@contextlib.contextmanager
+def started_sandbox(
+    seed: int,
+    scale: str,
+    *,
+    end: dt.date | None,
+    port: int,
+    jira_server: bool,
+    prometheus: bool | None,
+    github_rate_limit: int | None = None,
+) -> Iterator[SandboxStack]:
+    """Generate a world and start the whole sandbox stack, saying what is where."""
+    from sandbox.generator import SCALES, generate
+    from sandbox.stack import SandboxStack
+
+    if scale not in SCALES:
+        fail(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}", EXIT_CONFIG)
+    with err.status(f"Generating the {scale} world (seed {seed})…"):
+        world = generate(seed, scale, end)
+    stack = SandboxStack(
+        world,
+        port=port,
+        jira_cloud=not jira_server,
+        prometheus=prometheus,
+        github_rate_limit=github_rate_limit,
+    )
+    with err.status("Starting Jira, GitHub, Kubernetes and Prometheus on 127.0.0.1…"):
+        try:
+            stack.start()
+        except (OSError, RuntimeError) as exc:
+            fail(f"the sandbox could not start: {exc}")
+    deployment = "Server" if jira_server else "Cloud"
+    err.print(
+        f"sandbox {scale} world, clock {world.clock:%Y-%m-%d %H:%M} UTC\n"
+        f"  jira       {stack.http.jira_url} ({deployment})\n"
+        f"  github     {stack.http.github_url}\n"
+        f"  kubernetes {stack.kube.api_url if stack.kube else '-'}\n"
+        f"  prometheus {stack.prometheus_url or 'not installed (apt-get install prometheus)'}\n"
+        f"  admin      {stack.http.url}/_sandbox/clock | faults | stats",
+        highlight=False,
+    )
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def _faults(values: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """`jira:rate_limit_every=5,retry_after_seconds=2` -> ("jira", {...}); exit 2 on a bad one."""
+    found = []
+    for value in values:
+        service, _, settings = value.partition(":")
+        pairs = [p.partition("=") for p in settings.split(",") if p]
+        if not service or not pairs or any(not k or not sep for k, sep, _ in pairs):
+            fail(
+                f"--fault {value!r}: write SERVICE:KEY=VALUE[,KEY=VALUE], e.g. jira:error_burst=3",
+                EXIT_CONFIG,
+            )
+        found.append((service, {k: v for k, _, v in pairs}))
+    return found
 
 
 @sandbox_app.command("serve")
@@ -474,18 +592,95 @@ def sandbox_serve(
     seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 1,
     scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8600,
+    end: Annotated[
+        str | None, typer.Option(help="The world's last day, YYYY-MM-DD. Default: today.")
+    ] = None,
+    jira_server: Annotated[
+        bool,
+        typer.Option("--jira-server", help="Report Jira Server/Data Center instead of Cloud."),
+    ] = False,
+    prometheus: Annotated[
+        bool | None,
+        typer.Option(
+            "--prometheus/--no-prometheus",
+            help="Serve the cluster's history from Prometheus. Default: when installed.",
+        ),
+    ] = None,
+    write_config: Annotated[
+        Path | None,
+        typer.Option(help="Also write an org file for this world, every source pointing here."),
+    ] = None,
+    database_url: Annotated[
+        str, typer.Option(help="The database URL written into that org file.")
+    ] = "sqlite:///teamtide.db",
+    github_rate_limit: Annotated[
+        int, typer.Option(help="GitHub's primary rate limit, requests an hour (the real one).")
+    ] = 5000,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Misbehave: SERVICE:KEY=VALUE[,...], e.g. jira:rate_limit_every=5 or "
+            "github:malformed=true (repeatable; see sandbox/http.py Faults)."
+        ),
+    ] = None,
 ) -> None:
     """Serve a generated organisation as Jira, GitHub and Kubernetes APIs on 127.0.0.1."""
-    not_yet("sandbox serve")
+    import signal
+    import threading
+
+    faults = _faults(fault or [])
+    last_day = parse_day(end, "--end") if end else None
+    with started_sandbox(
+        seed,
+        scale,
+        end=last_day,
+        port=port,
+        jira_server=jira_server,
+        prometheus=prometheus,
+        github_rate_limit=github_rate_limit,
+    ) as stack:
+        for service, settings in faults:
+            try:
+                stack.state.set_faults(service, **settings)
+            except (ValueError, TypeError) as exc:
+                fail(f"--fault {service}: {exc}", EXIT_CONFIG)
+        if write_config:
+            written = stack.write_config(write_config, database_url)
+            err.print(f"org file for this world: {written}", highlight=False)
+        stopped = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopped.set())
+        err.print("Serving; stop with Ctrl-C.")
+        stopped.wait()
 
 
 @sandbox_app.command("truth")
 def sandbox_truth(
     seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 1,
     scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
+    end: Annotated[
+        str | None, typer.Option(help="The world's last day, YYYY-MM-DD. Default: today.")
+    ] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="First day, YYYY-MM-DD. Default: the world's first."),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Last day, YYYY-MM-DD. Default: the world's last.")
+    ] = None,
 ) -> None:
     """Print the ground truth the generator planted, in the shape of `teamtide metrics` JSON."""
-    not_yet("sandbox truth")
+    import json
+
+    from sandbox.generator import SCALES, generate
+    from sandbox.truth import truth_report
+
+    if scale not in SCALES:
+        fail(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}", EXIT_CONFIG)
+    world = generate(seed, scale, parse_day(end, "--end") if end else None)
+    start = parse_day(from_, "--from") if from_ else None
+    stop = parse_day(to, "--to") if to else None
+    print(json.dumps(truth_report(world, start, stop), indent=2, default=str))
 
 
 def run() -> None:
