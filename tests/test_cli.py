@@ -75,3 +75,19 @@ def test_a_missing_org_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_the_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "teamtide"
     assert script.exists(), "pip install -e . should install the `teamtide` console script"
+
+
+def test_every_command_is_in_the_readme_command_table() -> None:
+    import typer.main
+
+    from teamtide.cli import app
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    group = typer.main.get_group(app)
+    names = []
+    for name, command in group.commands.items():
+        subcommands = getattr(command, "commands", None)
+        names += [f"{name} {sub}" for sub in subcommands] if subcommands else [name]
+    assert len(names) >= 11
+    missing = [n for n in names if f"| `teamtide {n}" not in readme]
+    assert not missing, f"commands missing from the README's command table: {missing}"
