@@ -357,12 +357,26 @@ def headlines(figs: dict[str, Any], limit: int = 5, least: int = 3) -> list[str]
     for team in teams:
         found.extend(_team_headlines(team))
     found.sort(key=lambda pair: -pair[0])
-    lines = [_sentence(sentence) for _, sentence in found[:limit]]
+    lines = [_sentence(sentence) for sentence in _varied(found, limit)]
     for sentence in _steady_lines(figs, teams):
         if len(lines) >= least:
             break
         lines.append(sentence)
     return lines
+
+
+def _varied(found: list[tuple[float, str]], limit: int) -> list[str]:
+    """The best sentence of each kind first (a kind: its score's tens), then the rest by score.
+
+    Four turnaround changes should not crowd out the one allocation move.
+    """
+    seen: set[int] = set()
+    first, rest = [], []
+    for score, sentence in found:
+        kind = int(score // 10)
+        (rest if kind in seen else first).append(sentence)
+        seen.add(kind)
+    return (first + rest)[:limit]
 
 
 def _team_headlines(team: dict[str, Any]) -> list[tuple[float, str]]:
@@ -373,11 +387,16 @@ def _team_headlines(team: dict[str, Any]) -> list[tuple[float, str]]:
         verb = "went into" if streak == 1 else "is in"
         out.append(
             (
-                60 + 5 * streak,
+                60 + min(streak, 9),
                 f"{name} {verb} a {load['state']} {when} "
                 f"(load {load['load']:.2f} per person against a baseline of {load['baseline']:.2f}).",
             )
         )
+    states = [w["state"] for w in load["weekly"]]
+    if len(states) >= 2 and states[-1] == "normal" and states[-2] in ("flood", "drought"):
+        ended = _streak(states[:-1])
+        weeks = "week" if ended == 1 else f"{ended} weeks"
+        out.append((50, f"{name}'s {states[-2]} ended this week, after {weeks}."))
     blocks = [(team["turnaround"][k], label) for k, label in TURNAROUND]
     blocks += [(team["support"][k], label) for k, label in SUPPORT]
     for block, label in blocks:
@@ -388,7 +407,7 @@ def _team_headlines(team: dict[str, Any]) -> list[tuple[float, str]]:
         verb = "rose" if rel > 0 else "fell"
         out.append(
             (
-                30 + min(abs(rel) * 20, 25),
+                30 + min(abs(rel) * 5, 9.9),
                 f"{name}'s {IN_A_SENTENCE[label]} p85 {verb} {abs(rel) * 100:.0f}% "
                 f"({hours(now['p85'])}, against {hours(before['p85'])} over the four weeks before).",
             )
@@ -400,7 +419,7 @@ def _team_headlines(team: dict[str, Any]) -> list[tuple[float, str]]:
         if abs(points) >= HEADLINE_SHARE_POINTS:
             out.append(
                 (
-                    25 + min(abs(points) / 2, 20),
+                    20 + min(abs(points) / 10, 9.9),
                     f"{name} spent {percent(row['share'])} of its time on {row['category']}, "
                     f"{'up' if points > 0 else 'down'} {abs(points):.0f} points on the four weeks before.",
                 )
@@ -410,7 +429,7 @@ def _team_headlines(team: dict[str, Any]) -> list[tuple[float, str]]:
     if rate is not None and rate >= 0.25 and support["opened"] >= 2:
         out.append(
             (
-                35 + rate * 10,
+                40 + rate * 9.9,
                 f"{round(rate * support['opened'])} of the {support['opened']} support requests "
                 f"{name} took on this week breached their SLA.",
             )
@@ -419,7 +438,7 @@ def _team_headlines(team: dict[str, Any]) -> list[tuple[float, str]]:
     if gpu >= 10 and gpu >= 2 * usual:
         out.append(
             (
-                28,
+                15,
                 f"{name}'s GPU pods waited {gpu:.0f} pod-hours for capacity, "
                 f"against {usual:.0f} a week before.",
             )
@@ -693,9 +712,16 @@ def team_facts(team: dict[str, Any]) -> list[str]:
     now_load = "–" if load["load"] is None else f"{load['load']:.2f}"
     return [
         f"Load: {state_words(team)}, {now_load} items in progress per person (baseline {baseline}).",
-        f"Support: {s['opened']} requests opened, {s['opened'] - s['open']} of them resolved, "
-        f"{s['open']} still open; {percent(s['sla_breach_rate'])} breached the resolution SLA "
-        f"(four weeks before: {percent(s['sla_breach_rate_before'])}).",
+        (
+            f"Support: {s['opened']} requests opened, {s['opened'] - s['open']} of them resolved, "
+            f"{s['open']} still open; {percent(s['sla_breach_rate'])} breached the resolution SLA "
+            f"(four weeks before: {percent(s['sla_breach_rate_before'])})."
+            if s["opened"]
+            else "Support: no requests opened this week "
+            f"(four weeks before, {percent(s['sla_breach_rate_before'])} breached the resolution SLA)."
+            if s["sla_breach_rate_before"] is not None
+            else "Support: no requests opened this week or in the four weeks before."
+        ),
         f"Unplanned work: {percent(team['unplanned_share'])} of tracked time "
         f"(four weeks before: {percent(team['unplanned_share_before'])}).",
         f"GPU pods pending: {team['gpu_pending_hours']:.0f} pod-hours "
@@ -709,7 +735,8 @@ def stale_lines(figs: dict[str, Any]) -> list[str]:
 
 # Markdown ---------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~>])")
+# Inline markup only: with [ escaped no link can form, and our own text decides line starts.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
 
 def md(value: Any) -> str:
