@@ -184,6 +184,13 @@ def sync_and_summarise(
     return outcomes
 
 
+def _cell(value: object) -> str:
+    """A table cell: blank where there is no figure (None, or NaN from a team without members)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
 def parse_day(value: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -248,9 +255,7 @@ def metrics(
         for column in frame.columns:
             view.add_column(str(column))
         for row in frame.itertuples(index=False):
-            view.add_row(
-                *("" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v) for v in row)
-            )
+            view.add_row(*(_cell(v) for v in row))
         console.print(view)
 
 
