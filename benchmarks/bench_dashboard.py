@@ -11,6 +11,7 @@ Run: `.venv/bin/python benchmarks/bench_dashboard.py` (`--scale small` for a qui
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shutil
 import statistics
@@ -20,7 +21,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 PAGES = (
     "overview",
@@ -33,24 +33,41 @@ PAGES = (
     "health",
 )
 TARGET_SECONDS = 1.0
+END = dt.date(2025, 6, 30)  # the sandbox worlds' clock, as in tests/synced.py
 
 
 def build(scale: str, seed: int, rebuild: bool) -> Path:
-    """The org file of a synced world under .bench/ (building it first when missing)."""
+    """The org file of a synced world under .bench/ (building it first when missing).
+
+    The same steps as the tests' synced world (tests/synced.py), with GitHub's hourly
+    request budget lifted: a first sync of three years of pull requests would otherwise
+    wait for the next hour, as it would against the real service.
+    """
     directory = ROOT / ".bench" / f"{scale}-{seed}"
     config = directory / "teamtide.yaml"
     done = directory / "synced.ok"
     if done.exists() and not rebuild:
         return config
-    import synced  # tests/synced.py: the same build the test fixture uses
+    from collectors.sync import sync
+    from sandbox.generator import generate
+    from sandbox.stack import SandboxStack
+    from teamtide.config import load_config
+    from teamtide.database import prepare_database
 
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     (ROOT / ".bench" / ".gitignore").write_text("*\n")
     started = time.perf_counter()
     print(f"building the {scale} world (seed {seed}) and syncing it into SQLite…", flush=True)
-    world = synced.synced_world(directory, scale=scale, seed=seed)
-    world.stack.stop()
+    world = generate(seed, scale, end=END)
+    with SandboxStack(world, github_rate_limit=10_000_000) as stack:
+        stack.write_config(config, f"sqlite:///{directory / 'teamtide.db'}")
+        engine, _ = prepare_database(load_config(config))
+        outcomes = sync(engine, load_config(config), now=lambda: world.clock)
+        engine.dispose()
+    failed = [o for o in outcomes if o.failed]
+    if failed:
+        raise SystemExit(f"the sandbox sync failed: {failed}")
     done.write_text(f"{time.perf_counter() - started:.0f} s\n")
     print(f"built in {time.perf_counter() - started:.0f} s: {directory}", flush=True)
     return config
@@ -81,7 +98,8 @@ def time_page(page: str, runs: int) -> tuple[float, float, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="medium")
-    parser.add_argument("--seed", type=int, default=1)
+    # seed 2: the medium world of seed 1 writes an org file with one e-mail on two people
+    parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3, help="warm runs per page (median shown)")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--build-only", action="store_true")

@@ -209,6 +209,15 @@ def heatmap(
     return fig
 
 
+def _interval_colours(rows: pd.DataFrame) -> list[str]:
+    """Green when the whole interval is a fall (durations: better), red when a rise, grey
+    when it includes zero (no detectable change)."""
+    return [
+        "#2ca02c" if high < 0 else "#d62728" if low > 0 else "#9e9e9e"
+        for low, high in zip(rows["ci_low"], rows["ci_high"], strict=True)
+    ]
+
+
 def reorg_intervals(comparisons: pd.DataFrame, title: str) -> go.Figure:
     """Relative change of medians with its 95% CI per metric. Columns: label, change, ci_low, ci_high."""
     rows = comparisons.dropna(subset=["change"])
@@ -216,7 +225,7 @@ def reorg_intervals(comparisons: pd.DataFrame, title: str) -> go.Figure:
         go.Scatter(
             x=rows["change"] * 100, y=rows["label"], mode="markers",
             error_x={"type": "data", "symmetric": False, "array": (rows["ci_high"] - rows["change"]) * 100, "arrayminus": (rows["change"] - rows["ci_low"]) * 100},
-            marker={"size": 10, "color": ["#2ca02c" if c < 0 else "#d62728" for c in rows["change"]]},
+            marker={"size": 10, "color": _interval_colours(rows)},
             hovertemplate="%{y}: %{x:.0f}%<extra></extra>",
         )
     )  # fmt: skip

@@ -25,7 +25,8 @@ def table(frame: pd.DataFrame, name: str, title: str | None, **kwargs: Any) -> N
     st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
     st.download_button(
         "Download CSV",
-        frame.to_csv(index=False).encode(),
+        # Written when clicked, not on every rerun: large tables would slow every page.
+        lambda: frame.to_csv(index=False).encode(),
         file_name=f"teamtide-{name}.csv",
         mime="text/csv",
         key=f"csv-{name}",

@@ -26,6 +26,7 @@ def render() -> None:
             "file) may not be configured, or `teamtide sync --source cluster` has not run yet."
         )
     else:
+        listed = usage
         usage = usage.assign(week=pd.to_datetime(usage["week"]))
         totals = usage_totals(usage)
         c = st.columns(3)
@@ -61,7 +62,7 @@ def render() -> None:
             ),
             "pending",
         )  # fmt: skip
-        widgets.table(usage, "cluster-usage", "Usage per team and week")
+        widgets.table(listed, "cluster-usage", "Usage per team and week")
     events = found["raw_events"]
     st.header("Infrastructure events")
     if events.empty:

@@ -26,6 +26,7 @@ def render() -> None:
     )
     if strip["load"].notna().any():
         widgets.chart(charts.state_strip(strip, "Weekly state per team"), "state-strip")
+        st.caption("Red: flood · blue: normal · orange: drought · blank: no members that week.")
     carriers = data.people_concentration(*page.window, page.people_teams)
     for team in page.teams:
         st.subheader(team)

@@ -51,7 +51,10 @@ def render() -> None:
             f"{len(rejects)} recent source records could not be read and were set aside (nothing else was lost). "
             "Each row says why; fix the record at the source, then `teamtide sync --full --source …` reloads it."
         )
-        widgets.table(rejects, "rejects", None)
+        if page.viewer.role == "director":
+            widgets.table(rejects, "rejects", None)
+        else:
+            widgets.empty("The records themselves (they may name people) are shown to directors.")
     st.subheader("Unmapped identities")
     unmapped: pd.DataFrame = health["unmapped"]
     if unmapped.empty:
@@ -61,7 +64,12 @@ def render() -> None:
             f"{len(unmapped)} accounts belong to nobody in the org file, so their work counts for no team. "
             "Add each to a person (`jira:`, `github:`, `emails:` or `aliases:`) and run `teamtide init`."
         )
-        widgets.table(unmapped, "unmapped-identities", None)
+        if page.viewer.role == "director":
+            widgets.table(unmapped, "unmapped-identities", None)
+        else:
+            widgets.empty(
+                "The accounts themselves (names, e-mail addresses) are shown to directors."
+            )
     st.subheader("Uncategorized work")
     if data.span(ctx.url) is None:
         widgets.empty("No work items yet: nothing to categorize.")

@@ -81,6 +81,13 @@ def render() -> None:
         if known.empty:
             widgets.no_team_data(title)
             continue
+        if not known["n_after"].any() or not known["n_before"].any():
+            side = "after" if not known["n_after"].any() else "before"
+            widgets.empty(
+                f"{title} has no finished work, pull requests or support requests {side} the "
+                f"reorg (a team it {'ended' if side == 'after' else 'created'}?): nothing to compare."
+            )
+            continue
         for row in known.to_dict("records"):
             st.markdown("- " + sentence(row))
         plot = known.assign(
