@@ -465,6 +465,12 @@ def _steady_lines(figs: dict[str, Any], teams: list[dict[str, Any]]) -> list[str
         )
     if not teams:
         lines.append("No team had members or tracked work this week.")
+    if not figs["freshness"]:
+        lines.append("No source is configured in the org file, so these figures cover nothing yet.")
+    elif not any(s["problem"] for s in figs["freshness"]):
+        lines.append(
+            f"Every source synced within the last {FRESH_FOR.total_seconds() / 3600:.0f} hours."
+        )
     return lines
 
 

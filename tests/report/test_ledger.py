@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from sqlalchemy import Engine
 
 from dashboard import delivery
+from db import queries
 
 
 def test_only_one_of_many_racing_senders_claims_a_recipient(engine: Engine) -> None:
@@ -49,3 +51,30 @@ def test_a_failed_row_can_be_claimed_again_and_counts_its_attempts(engine: Engin
     assert delivery.claim(engine, "2025-W26", "a@x.example") == 2
     # a row left `sending` (its sender died) is not claimable without force
     assert delivery.claim(engine, "2025-W26", "a@x.example") is None
+
+
+def test_a_report_is_stored_once_per_week_and_records_who_has_it(engine: Engine) -> None:
+    from teamtide.config import Config
+
+    config = Config(report={"recipients": ["a@x.example"]})
+    now = dt.datetime(2025, 6, 30, 8, 0, tzinfo=dt.UTC)
+    monday = dt.date(2025, 6, 23)
+    rendered, fresh = delivery.publish(engine, config, monday, now, images=False)
+    assert fresh and rendered.period == "2025-W26"
+    assert 3 <= len(rendered.headlines) <= 5  # an empty database still makes a report
+    again, fresh = delivery.publish(engine, config, monday, now, images=False)
+    assert fresh  # not sent to anyone yet: computed anew, and stored over the first
+    delivery.ensure_rows(engine, "2025-W26", ["a@x.example"])
+    delivery.claim(engine, "2025-W26", "a@x.example")
+    delivery.settle(engine, "2025-W26", "a@x.example", None)
+    with engine.connect() as conn:
+        stored = queries.stored_report(conn, "2025-W26")
+        listed = queries.report_list(conn)
+    assert stored is not None and stored.delivered_to == ["a@x.example"]
+    assert stored.summary == again.figures and stored.body == again.markdown
+    assert [r["period"] for r in listed] == ["2025-W26"]
+    # once sent it is frozen: the stored figures come back, not new ones
+    later, fresh = delivery.publish(
+        engine, config, monday, now + dt.timedelta(days=1), images=False
+    )
+    assert not fresh and later.figures == again.figures
