@@ -146,7 +146,9 @@ def load_chart(
     return _reorg_lines(fig, reorgs)
 
 
-def state_strip(states: pd.DataFrame, title: str) -> go.Figure:
+def state_strip(
+    states: pd.DataFrame, title: str, reorgs: Sequence[tuple[dt.date, str]] = ()
+) -> go.Figure:
     """Flood/normal/drought per team and week as a calendar strip. Columns: team, week, state."""
     order = ["drought", "normal", "flood"]
     z = states.pivot_table(index="team", columns="week", values="state", aggfunc="first")
@@ -158,8 +160,8 @@ def state_strip(states: pd.DataFrame, title: str) -> go.Figure:
             customdata=z.values, hovertemplate="%{y}, week of %{x|%d %b %Y}: %{customdata}<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_layout(title=title, height=90 + 40 * len(z.index), **LAYOUT)
-    return fig
+    fig.update_layout(title=title, height=110 + 40 * len(z.index), **LAYOUT)
+    return _reorg_lines(fig, reorgs)
 
 
 def sparkline(values: pd.Series, states: pd.Series | None = None) -> go.Figure:
@@ -196,6 +198,7 @@ def heatmap(
     title: str,
     colour: str = "Blues",
     labels: str | None = None,
+    reorgs: Sequence[tuple[dt.date, str]] = (),
 ) -> go.Figure:
     """A pivot of `values` by `index` x `columns`; `labels` (e.g. "%{z}") writes each cell's value."""
     z = frame.pivot_table(index=index, columns=columns, values=values, aggfunc="sum")
@@ -206,7 +209,7 @@ def heatmap(
         )
     )  # fmt: skip
     fig.update_layout(title=title, height=120 + 24 * len(z.index), **LAYOUT)
-    return fig
+    return _reorg_lines(fig, reorgs)  # only for a date x axis
 
 
 def _interval_colours(rows: pd.DataFrame) -> list[str]:
@@ -334,7 +337,7 @@ def share_bars(shares: pd.DataFrame, categories: Sequence[str], title: str) -> g
         xaxis={"range": [0, 100], "ticksuffix": "%"},
         yaxis={"autorange": "reversed"},
         height=140 + 40 * shares["team"].nunique(),
-        **LAYOUT,
+        **(LAYOUT | {"legend": LAYOUT["legend"] | {"traceorder": "normal"}}),
     )
     return fig
 

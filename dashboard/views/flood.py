@@ -25,7 +25,9 @@ def render() -> None:
         week=pd.to_datetime(weekly["week"]), state=weekly["state"].fillna("no data")
     )
     if strip["load"].notna().any():
-        widgets.chart(charts.state_strip(strip, "Weekly state per team"), "state-strip")
+        widgets.chart(
+            charts.state_strip(strip, "Weekly state per team", page.reorgs), "state-strip"
+        )
         st.caption("Red: flood · blue: normal · orange: drought · blank: no members that week.")
     carriers = data.people_concentration(*page.window, page.people_teams)
     for team in page.teams:
@@ -108,6 +110,7 @@ def people(page: widgets.Page, team: str) -> None:
                 "load",
                 f"{team}: work in progress per person and week",
                 colour="YlOrRd",
+                reorgs=page.reorgs,
             ),
             f"people-{team}",
         )

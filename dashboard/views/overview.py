@@ -11,7 +11,7 @@ from dashboard import charts, data, widgets
 from metrics.rules import NO_TRACKED_WORK
 
 TOP_CATEGORIES = 3
-PER_ROW = 3
+PER_ROW = 4
 
 
 def render() -> None:

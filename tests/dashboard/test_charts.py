@@ -1,0 +1,98 @@
+"""The plotly builders: reorg dates on every time chart, escaped source text, stable colours."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from dashboard import charts
+
+REORG = [(dt.date(2025, 3, 3), "Squad split")]
+WEEKS = pd.to_datetime(["2025-02-24", "2025-03-03", "2025-03-10"])
+
+
+def reorg_marked(fig) -> bool:
+    # a vertical dashed line (a horizontal target line may be dashed too)
+    lines = [
+        s for s in fig.layout.shapes if s.line.dash == "dash" and s.x0 is not None and s.x0 == s.x1
+    ]
+    notes = [a.text for a in fig.layout.annotations]
+    return len(lines) == 1 and "Squad split" in notes
+
+
+TIME_CHARTS = {
+    "allocation_area": lambda: charts.allocation_area(
+        pd.DataFrame({"period": WEEKS, "category": "Infra", "fte": [1.0, 2.0, 1.5]}), "t", REORG
+    ),
+    "load_chart": lambda: charts.load_chart(
+        pd.DataFrame({"week": WEEKS, "load": [1.0, 2.0, 0.2], "state": ["normal", "flood", "drought"]}),
+        1.0, 1.5, 0.5, "t", REORG,
+    ),
+    "state_strip": lambda: charts.state_strip(
+        pd.DataFrame({"team": "A", "week": WEEKS, "state": ["normal", "flood", "drought"]}), "t", REORG
+    ),
+    "scatter_with_percentiles": lambda: charts.scatter_with_percentiles(
+        pd.DataFrame({"at": WEEKS, "hours": [24.0, 48.0, 12.0], "key": ["A-1", "A-2", "A-3"]}),
+        "t", REORG,
+        percentiles=pd.DataFrame({"period": WEEKS.date, "p50": [24.0, 48.0, 12.0], "p85": [30.0, 50.0, 20.0]}),
+    ),
+    "stacked_bars": lambda: charts.stacked_bars(
+        pd.DataFrame({"period": WEEKS, "a": [1, 2, 3], "b": [1, 1, 1]}), "period", ["a", "b"], "t", reorgs=REORG
+    ),
+    "lines": lambda: charts.lines(
+        pd.DataFrame({"week": WEEKS, "v": [1, 2, 3], "team": "A"}), "week", "v", "team", "t", "u", REORG
+    ),
+    "sla_scatter": lambda: charts.sla_scatter(
+        pd.DataFrame({"created_at": WEEKS, "r": [0.5, 2.0, 1.0], "key": ["A-1", "A-2", "A-3"], "serving_team": "A"}),
+        "r", "t", REORG,
+    ),
+    "timeline": lambda: charts.timeline(
+        pd.DataFrame({"at": WEEKS, "reason": "OOMKilled", "message": ["m1", "m2", "m3"]}), "t", REORG
+    ),
+    "heatmap": lambda: charts.heatmap(
+        pd.DataFrame({"person": "Ada", "week": WEEKS, "load": [1.0, 2.0, 3.0]}), "person", "week", "load", "t",
+        reorgs=REORG,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(TIME_CHARTS))
+def test_every_time_chart_marks_the_reorg(name):
+    assert reorg_marked(TIME_CHARTS[name]())
+
+
+def test_hover_text_from_jira_and_kubernetes_is_escaped():
+    fig = charts.timeline(
+        pd.DataFrame(
+            {"at": WEEKS[:1], "reason": "Evicted", "message": ["<b onmouseover=x>hi</b>"]}
+        ),
+        "t",
+    )
+    assert fig.data[0].text == ("&lt;b onmouseover=x&gt;hi&lt;/b&gt;",)
+
+
+def test_a_category_keeps_its_colour_whatever_else_is_shown():
+    every = ["Infrastructure", "DS support", "Core development", "uncategorized", "no tracked work"]
+    colours = charts.category_colour(every)
+    assert colours["uncategorized"] == charts.SPECIAL_COLOURS["uncategorized"]
+    assert len(set(colours.values())) == len(every)
+    # Teams are coloured from the org file's full list, so a filter never recolours them.
+    assert charts.team_colour(["A", "B", "C"])["C"] == charts.team_colour(["A", "B", "C", "D"])["C"]
+
+
+def test_reorg_intervals_are_grey_when_the_interval_includes_zero():
+    rows = pd.DataFrame(
+        {
+            "label": ["fell", "unclear", "rose"],
+            "change": [-0.4, 0.1, 0.3],
+            "ci_low": [-0.6, -0.2, 0.1],
+            "ci_high": [-0.2, 0.3, 0.5],
+        }
+    )
+    assert list(charts.reorg_intervals(rows, "t").data[0].marker.color) == [
+        "#2ca02c",
+        "#9e9e9e",
+        "#d62728",
+    ]
