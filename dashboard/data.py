@@ -310,8 +310,6 @@ def people_allocation(
 ) -> pd.DataFrame:
     """FTE per team, person, week and category (`drilldown.person_weekly_fte`) for
     `people_teams` only; a person counts in a team on the days they were its member."""
-    if not people_teams:
-        return _visible(drilldown.person_weekly_fte(pd.DataFrame(), []), people_teams)
     days = team_days(url, config_file, start, end, now)
     days = days[days["team"].isin(people_teams)]
     window = widen(start, end, settings(config_file).org.timezone)

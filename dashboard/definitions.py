@@ -60,4 +60,14 @@ DEFINITIONS: dict[str, str] = {
         "**Cluster** figures come from the data scientists' Kubernetes cluster: CPU and GPU hours requested by "
         "running pods per team, hours GPU pods waited pending for capacity, and infrastructure events."
     ),
+    "ageing": (
+        "**Ageing work in progress** lists the items that have started (entered an *active* or *waiting* "
+        "status) and are not done, oldest first; the age runs from the first start to the moment the data "
+        "describes. The team is the current assignee's team."
+    ),
+    "as_of": (
+        "**Data as of** is the last successful sync: open items' ages and open requests' waits are measured "
+        "to that moment, so a paused sync never makes work look older than it was when last seen. The "
+        "window is widened to whole ISO weeks (Monday to Sunday) in the org timezone."
+    ),
 }

@@ -19,7 +19,7 @@ def render() -> None:
         "Overview",
         "Where each team's time goes, how long people wait, and whether the load is steady.",
     )
-    widgets.definition("allocation", "cycle_time", "support", "load")
+    widgets.definition("allocation", "cycle_time", "support", "load", "as_of")
     report = data.report(*page.window)
     before = data.report(*page.previous_window)
     freshness(page)

@@ -17,7 +17,7 @@ def render() -> None:
         "Cycle and lead time of finished work, the pull-request review path, and the oldest "
         "work still in progress.",
     )
-    widgets.definition("cycle_time", "flow_efficiency", "pr")
+    widgets.definition("cycle_time", "flow_efficiency", "pr", "ageing", "as_of")
     report = data.report(*page.window)
     teams = {t["team"]: t for t in report["teams"]}
     cards(page, teams)

@@ -1,0 +1,75 @@
+"""The dashboard's loaders: person-level rows only for the viewer's teams, aggregates without names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dashboard import data
+from tests.dashboard.conftest import END, START
+
+
+@pytest.fixture
+def window(synced_world, expected, monkeypatch):
+    monkeypatch.setenv("TEAMTIDE_CONFIG", str(synced_world.config_path))
+    return (synced_world.db_url, str(synced_world.config_path), START, END, expected.now)
+
+
+def member_weeks(config, team: str) -> set[tuple[str, dt.date]]:
+    """(person, Monday) pairs where the org file makes the person a member of `team` that week."""
+    out = set()
+    for person in config.org.people:
+        for m in person.memberships:
+            if m.team != team:
+                continue
+            day, last = max(m.from_, START - dt.timedelta(days=7)), min(m.to or END, END)
+            while day <= last:
+                out.add((person.name, day - dt.timedelta(days=day.weekday())))
+                day += dt.timedelta(days=1)
+    return out
+
+
+def test_the_aggregate_report_names_nobody(window):
+    report = data.report(*window)
+    assert all(not t["people"] for t in report["teams"])
+    assert all(t["concentration"]["top1_person"] is None for t in report["teams"])
+    assert data.tables(*window)["load_weekly"]["person"].isna().all()
+
+
+def test_person_allocation_holds_only_the_viewers_teams_and_their_members_then(window, expected):
+    people = data.people_allocation(*window, frozenset({"Infra"}))
+    assert not people.empty and set(people["team"]) == {"Infra"}
+    allowed = member_weeks(expected.config, "Infra")
+    assert set(zip(people["person"], people["week"], strict=True)) <= allowed
+
+
+def test_aggregates_only_means_no_person_rows_anywhere(window):
+    nobody = frozenset()
+    assert data.people_allocation(*window, nobody).empty
+    assert data.people_items(*window, nobody, "Infra").empty
+    assert data.people_load(*window, nobody).empty
+    assert data.people_ageing(*window, nobody).empty
+    assert data.people_concentration(*window, nobody) == {}
+
+
+def test_items_of_a_team_are_listed_only_for_a_viewer_of_that_team(window):
+    assert data.people_items(*window, frozenset({"Research"}), "Infra").empty
+    items = data.people_items(*window, frozenset({"Infra"}), "Infra")
+    assert not items.empty and items["key"].notna().all()
+
+
+def test_person_load_keeps_only_the_weeks_a_person_was_in_the_team(window, expected):
+    loads = data.people_load(*window, frozenset({"Squad", "Infra"}))
+    assert set(loads["team"]) == {"Squad", "Infra"}
+    for team in ("Squad", "Infra"):
+        mine = loads[loads["team"] == team]
+        assert set(zip(mine["person"], mine["week"], strict=True)) <= member_weeks(
+            expected.config, team
+        )
+
+
+def test_support_requests_for_everyone_carry_no_person_columns(window):
+    requests = data.support(*window)["requests"]
+    assert not requests.empty
+    assert not {"reporter", "serving_person", "assignee"} & set(requests.columns)
