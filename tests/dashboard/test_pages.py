@@ -3,6 +3,8 @@ numbers `teamtide.compute` gives for the same window (formatted the way the page
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -229,3 +231,24 @@ def test_chart_hover_text_from_the_sources_is_escaped():
         "&lt;img src=x onerror=alert(1)&gt;",
         "",
     ]
+
+
+def test_the_drill_down_lists_the_items_behind_one_weeks_category(
+    run_page, people_config, expected
+):
+    at = run_page(people_config, "allocation", **QUERY)
+    at.selectbox(key="drill-team").select("Infra").run()
+    at.selectbox(key="drill-category").select("Infrastructure").run()
+    week = at.selectbox(key="drill-week").options[2]  # the second-latest week
+    at.selectbox(key="drill-week").select(week).run()
+    no_exception(at)
+    monday = dt.datetime.strptime(week, "week of %d %b %Y").date().isoformat()
+    fte = next(
+        w["fte"]["Infrastructure"]
+        for w in expected.team("Infra")["allocation"]["weekly"]
+        if w["week"] == monday
+    )
+    items = next(d.value for d in at.dataframe if "key" in d.value.columns)
+    assert set(items["category"]) == {"Infrastructure"}
+    # The items of that week add up to the FTE the area chart shows for it.
+    assert items["fte"].sum() == pytest.approx(fte)
