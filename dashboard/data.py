@@ -40,7 +40,10 @@ from teamtide import compute
 from teamtide.config import Config
 from teamtide.configload import load_config
 
-TTL = dt.timedelta(minutes=5)
+TTL = dt.timedelta(minutes=5)  # how soon a new sync shows: span, as_of and health re-read
+# Metric results are keyed by `as_of` (a new sync is a new key), so they can live longer;
+# the wall display then never waits for a recomputation between syncs.
+METRICS_TTL = dt.timedelta(hours=1)
 ENTRIES = 8  # windows kept per loader: this period, the previous one, a few explored
 
 
@@ -149,13 +152,13 @@ def previous(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
 # --- metrics --------------------------------------------------------------------------------
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner="Reading the database…")
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner="Reading the database…")
 def facts(url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime) -> Facts:
     with engine(url).connect() as conn:
         return compute.facts(conn, settings(config_file), start, end, now)
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner="Computing the metrics…")
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner="Computing the metrics…")
 def _full_report(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, Any]:
@@ -163,7 +166,7 @@ def _full_report(
     return report_from_facts(facts(url, config_file, start, end, now), start, end, None)
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def report(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, Any]:
@@ -175,7 +178,7 @@ def report(
     return out
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def tables(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, pd.DataFrame]:
@@ -183,7 +186,7 @@ def tables(
     return report_tables(report(url, config_file, start, end, now))
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def team_days(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> pd.DataFrame:
@@ -191,7 +194,7 @@ def team_days(
     return _team_days(found, widen(start, end, found.timezone))
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def turnaround_samples(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, pd.DataFrame]:
@@ -210,7 +213,7 @@ def turnaround_samples(
     return {"items": items.reset_index(drop=True), "pulls": pulls.reset_index(drop=True)}
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES * 2, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
 def turnaround_trend(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime, grain: str
 ) -> pd.DataFrame:
@@ -232,7 +235,7 @@ def turnaround_trend(
     return pd.concat(parts, ignore_index=True)
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES * 4, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 4, show_spinner=False)
 def turnaround_lines(
     url: str,
     config_file: str,
@@ -251,7 +254,7 @@ def turnaround_lines(
     return drilldown.period_percentiles(rows, grain, settings(config_file).org.timezone)
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def support(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, pd.DataFrame]:
@@ -274,7 +277,7 @@ def support(
     return {"requests": requests.reset_index(drop=True), "flows": flows}
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner="Reading the cluster…")
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner="Reading the cluster…")
 def cluster(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, pd.DataFrame]:
@@ -299,7 +302,7 @@ def _visible(frame: pd.DataFrame, people_teams: frozenset[str]) -> pd.DataFrame:
     return frame[frame["team"].isin(people_teams)].reset_index(drop=True)
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def people_allocation(
     url: str,
     config_file: str,
@@ -316,7 +319,7 @@ def people_allocation(
     return drilldown.person_weekly_fte(days, window.weeks)
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES * 4, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 4, show_spinner=False)
 def people_items(
     url: str,
     config_file: str,
@@ -362,7 +365,7 @@ def people_items(
     )[columns]
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def people_load(
     url: str,
     config_file: str,
@@ -386,7 +389,7 @@ def people_load(
     return rows.merge(member_weeks, on=["team", "person", "week"], how="inner")[columns]
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def people_concentration(
     url: str,
     config_file: str,
@@ -405,7 +408,7 @@ def people_concentration(
     }
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def people_ageing(
     url: str,
     config_file: str,
@@ -483,7 +486,7 @@ def health(url: str) -> dict[str, Any]:
     }
 
 
-@st.cache_resource(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def uncategorized(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> pd.DataFrame:
