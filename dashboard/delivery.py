@@ -54,7 +54,7 @@ TIMEOUT_SECONDS = 30.0
 class Retry:
     """Attempts per run and the waits between them: first_wait, then x factor, capped."""
 
-    attempts: int = 4
+    attempts: int = 5  # waits of 30 s, 1, 2 and 4 min: rides out a short mail-server outage
     first_wait: float = 30.0
     factor: float = 2.0
     max_wait: float = 600.0
@@ -364,6 +364,12 @@ def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECON
         raise SendError(
             f"the SMTP server {where} answered {exc.smtp_code} {reply[:200]}",
             transient=400 <= exc.smtp_code < 500,
+        ) from None
+    except smtplib.SMTPNotSupportedError as exc:
+        raise SendError(
+            f"the SMTP server {where} does not support {exc.args[0] if exc.args else 'it'}: "
+            "check report.smtp.security (starttls, ssl or none) and port",
+            transient=False,
         ) from None
     except ssl.SSLError as exc:
         raise SendError(

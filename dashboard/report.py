@@ -622,9 +622,13 @@ def idle_teams(figs: dict[str, Any]) -> list[str]:
     return [t["team"] for t in figs["teams"] if not active(t)]
 
 
-def title(figs: dict[str, Any]) -> str:
+def days(figs: dict[str, Any]) -> str:
     start, end = dt.date.fromisoformat(figs["from"]), dt.date.fromisoformat(figs["to"])
-    return f"teamtide weekly report, {figs['period']} ({start:%d %b} – {end:%d %b %Y})"
+    return f"{start:%d %b} – {end:%d %b %Y}"
+
+
+def title(figs: dict[str, Any]) -> str:
+    return f"teamtide weekly report, {figs['period']} ({days(figs)})"
 
 
 def subject(figs: dict[str, Any], lines: list[str]) -> str:
@@ -861,9 +865,11 @@ def _html_table(rows: list[dict[str, str]], colour: Callable[[str, str], str] | 
         cells = ""
         for h in heads:
             style = colour(h, r[h]) if colour else ""
+            # short figures never break inside ("13.4 d ↑" on one line); names may wrap
+            wrap = "white-space:nowrap;" if len(r[h]) <= 12 and h != heads[0] else ""
             cells += (
-                f'<td style="padding:6px 8px;border-bottom:1px solid {LINE};font-size:13px;{style}">'
-                f"{e(r[h])}</td>"
+                f'<td style="padding:6px 8px;border-bottom:1px solid {LINE};font-size:13px;'
+                f'{wrap}{style}">{e(r[h])}</td>'
             )
         body += f"<tr>{cells}</tr>"
     return (
@@ -912,7 +918,7 @@ def html_body(
         f'<div style="font-size:12px;color:{MUTED};text-transform:uppercase;letter-spacing:1px">'
         f"teamtide weekly report</div>",
         f'<h1 style="font-size:22px;margin:4px 0 16px;color:{ACCENT}">{e(figs["period"])} · '
-        f"{e(title(figs).split('(')[-1].rstrip(')'))}</h1>",
+        f"{e(days(figs))}</h1>",
         f'<div style="background:#eef4fb;border-left:4px solid {ACCENT};padding:10px 14px;margin:0 0 16px">'
         f'<ul style="margin:0;padding-left:18px;font-size:15px;line-height:1.5">'
         + "".join(f"<li>{e(line)}</li>" for line in lines)

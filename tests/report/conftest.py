@@ -140,6 +140,31 @@ def smtp_starttls(
         controller.stop()
 
 
+@pytest.fixture
+def smtp_ssl(tls_cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """An SMTP server speaking TLS from the first byte (`security: ssl`, port 465 style), with AUTH."""
+    cert, key = tls_cert
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    box = MailBox()
+    controller = Controller(
+        _Handler(box),
+        hostname="127.0.0.1",
+        port=_free_port(),
+        server_hostname="localhost",
+        ssl_context=context,
+        authenticator=_authenticator,
+        auth_required=True,
+        auth_require_tls=False,  # aiosmtpd counts only STARTTLS as TLS; this is TLS throughout
+    )
+    controller.start()
+    try:
+        yield SmtpServer(box, controller.port, host="localhost")
+    finally:
+        controller.stop()
+
+
 @dataclass
 class Webhook:
     posts: list[dict[str, Any]] = field(default_factory=list)

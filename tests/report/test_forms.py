@@ -140,3 +140,21 @@ def test_the_html_email_looks_right_in_a_browser(report_world) -> None:
             browser.close()
     assert shot.read_bytes().startswith(b"\x89PNG")
     assert Path(shot).stat().st_size > 50_000
+
+
+def test_the_webhook_summary_is_slack_blocks_or_a_teams_card_by_url(report_world) -> None:
+    _, config = report_world.write_config()
+    figs = _figures(config)
+    lines = report.headlines(figs)
+    slack = report.webhook_payload(
+        figs, lines, "https://hooks.slack.com/services/T/B/x", "https://d"
+    )
+    assert slack["blocks"][0]["text"]["text"] == report.title(figs)
+    assert all(
+        f"• {line}" in slack["blocks"][1]["text"]["text"] for line in lines if "<" not in line
+    )
+    teams = report.webhook_payload(
+        figs, lines, "https://acme.webhook.office.com/webhookb2/x", "https://d"
+    )
+    assert teams["@type"] == "MessageCard" and teams["title"] == report.title(figs)
+    assert teams["potentialAction"][0]["targets"][0]["uri"] == "https://d"

@@ -197,3 +197,46 @@ def test_each_team_lead_gets_one_message_with_their_team_first(report_world, smt
         text = text_part(message)
         sections = re.findall(r"^([A-Z][A-Z ]+)\n-+\n", text, re.M)
         assert sections[0] == team.upper()
+
+
+# aiosmtpd warns since it only counts STARTTLS as TLS; this server is TLS from the first byte
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_ssl_from_the_first_byte_with_login_delivers(report_world, smtp_ssl) -> None:
+    path, _ = report_world.write_config(smtp_ssl, security="ssl", recipients=["cto@acme.example"])
+    code, output = _cli(path, "--week", WEEK, "--send")
+    assert code == 0, output
+    assert [r.envelope_to for r in smtp_ssl.box.messages] == [["cto@acme.example"]]
+
+
+def test_an_untrusted_certificate_fails_the_delivery_and_says_what_to_check(
+    report_world, smtp_starttls, monkeypatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE")  # the test server's certificate is not trusted now
+    path, _ = report_world.write_config(
+        smtp_starttls, security="starttls", recipients=["cto@acme.example"]
+    )
+    code, output = _cli(path, "--week", WEEK, "--send")
+    assert code == 1
+    assert "TLS with the SMTP server" in output and "certificate" in output
+    assert smtp_starttls.box.messages == []
+
+
+def test_send_waits_for_no_one_while_another_sender_holds_the_lease(report_world, smtp) -> None:
+    from db import locks
+
+    path, config = report_world.write_config(smtp)
+    engine = make_engine(config.database.url)
+    try:
+        assert locks.acquire(
+            engine,
+            "report",
+            "scheduler-elsewhere",
+            dt.timedelta(minutes=2),
+            dt.datetime.now(dt.UTC),
+        )
+        code, output = _cli(path, "--week", WEEK, "--send")
+    finally:
+        engine.dispose()
+    assert code == 1
+    assert "another teamtide" in output and "nothing will be sent twice" in output
+    assert smtp.box.messages == []
