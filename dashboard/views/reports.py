@@ -55,39 +55,35 @@ def render() -> None:
             "`teamtide schedule` send it every Monday."
         )
         return
-    weeks = list(listing["week"])
-    chosen = st.selectbox("Week", weeks, index=0)
+    sent = dict(zip(listing["week"], listing["delivered to"], strict=True))
+    chosen = st.selectbox(
+        "Week",
+        list(sent),
+        index=0,
+        format_func=lambda week: (
+            f"{week} · delivered to {sent[week]}" if sent[week] else f"{week} · not sent"
+        ),
+    )
     stored = _report(ctx.url, chosen)
     if stored is None:
         st.warning(f"The report for {chosen} is no longer stored.")
         return
     figs = stored["summary"] or {}
-    # Markdown without unsafe HTML: every source text in it was escaped when it was made,
-    # and Streamlit would show any HTML left in it as text anyway.
-    st.markdown(stored["body"])
-    if figs:
-        charts = report.figure_charts(figs)
-        for name, fig in charts.items():
-            fig.update_layout(width=None)  # the page is wider than an e-mail
-            st.plotly_chart(fig, key=f"report-{chosen}-{name}", width="stretch")
     ledger = pd.DataFrame(stored["ledger"])
-    st.subheader("Delivery")
-    if ledger.empty:
-        st.info("Not sent: `teamtide report --week " + chosen + " --send` delivers it.")
-    else:
-        doubtful = ledger[ledger["status"] == "sending"]
-        failed = ledger[ledger["status"] == "failed"]
-        if not failed.empty:
-            st.error(
-                f"{len(failed)} deliveries failed (see last error). Fix the cause, then "
-                f"`teamtide report --week {chosen} --send` retries only those."
-            )
-        if not doubtful.empty:
-            st.warning(
-                f"{len(doubtful)} deliveries are in doubt: a sender stopped while sending. "
-                "Check whether they arrived; `--send --force` resends to everyone."
-            )
-        widgets.table(ledger, f"report-deliveries-{chosen}", None)
+    tab_report, tab_charts, tab_delivery = st.tabs(["Report", "Charts", "Delivery"])
+    with tab_report:
+        # Markdown without unsafe HTML: every source text in it was escaped when it was
+        # made, and Streamlit shows any HTML left in it as text anyway.
+        body = stored["body"]
+        # the file's own title would repeat the page's: shown a size smaller here
+        st.markdown("###" + body[1:] if body.startswith("# ") else body)
+    with tab_charts:
+        if figs:
+            for name, fig in report.figure_charts(figs).items():
+                fig.update_layout(width=None)  # the page is wider than an e-mail
+                st.plotly_chart(fig, key=f"report-{chosen}-{name}", width="stretch")
+    with tab_delivery:
+        _delivery(ledger, chosen)
     st.download_button(
         "Download Markdown",
         stored["body"].encode(),
@@ -95,6 +91,29 @@ def render() -> None:
         mime="text/markdown",
         key=f"md-{chosen}",
     )
+
+
+def _delivery(ledger: pd.DataFrame, chosen: str) -> None:
+    if ledger.empty:
+        st.info(f"Not sent: `teamtide report --week {chosen} --send` delivers it.")
+        return
+    doubtful = ledger[ledger["status"] == "sending"]
+    failed = ledger[ledger["status"] == "failed"]
+    if not failed.empty:
+        st.error(
+            f"{_count(len(failed), 'delivery', 'deliveries')} failed (see last error). Fix the "
+            f"cause, then `teamtide report --week {chosen} --send` retries only those."
+        )
+    if not doubtful.empty:
+        st.warning(
+            f"{_count(len(doubtful), 'delivery is', 'deliveries are')} in doubt: a sender stopped "
+            "while sending. Check whether it arrived; `--send --force` resends to everyone."
+        )
+    widgets.table(ledger, f"report-deliveries-{chosen}", None)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 render()

@@ -36,7 +36,8 @@ def test_the_page_lists_stored_weeks_and_shows_the_stored_report(report_world, m
     engine.dispose()
     at = _page(path, monkeypatch)
     assert not at.exception, [e.message for e in at.exception]
-    assert at.selectbox[0].options == [WEEK, "2025-W25"]
+    assert at.selectbox[0].options == [f"{WEEK} · not sent", "2025-W25 · not sent"]
+    assert at.selectbox[0].value == WEEK  # the newest week first
     shown = "\n".join(m.value for m in at.markdown)
     assert rendered.headlines[0].split(" ")[0] in shown
     assert len(at.get("plotly_chart")) >= 3  # the report's charts, redrawn from its figures
