@@ -78,7 +78,8 @@ def change(now: float | None, before: float | None) -> str | None:
     if missing(now) or missing(before) or not before:
         return None
     assert now is not None and before is not None
-    return f"{(now - before) / before * 100:+.0f}%"
+    relative = (now - before) / before * 100
+    return None if round(relative) == 0 else f"{relative:+.0f}%"
 
 
 def points(now: float | None, before: float | None) -> str | None:
@@ -86,7 +87,8 @@ def points(now: float | None, before: float | None) -> str | None:
     if missing(now) or missing(before):
         return None
     assert now is not None and before is not None
-    return f"{(now - before) * 100:+.0f} pts"
+    moved = (now - before) * 100
+    return None if round(moved) == 0 else f"{moved:+.0f} pts"
 
 
 def days_column(frame: pd.DataFrame, hours: list[str]) -> pd.DataFrame:

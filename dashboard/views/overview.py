@@ -11,6 +11,11 @@ from dashboard import charts, data, widgets
 from metrics.rules import NO_TRACKED_WORK
 
 TOP_CATEGORIES = 3
+BADGES = {  # state -> label, badge colour, icon: the flood page's colours
+    "flood": ("Flood", "red", ":material/flood:"),
+    "normal": ("Normal", "blue", ":material/check:"),
+    "drought": ("Drought", "orange", ":material/wb_sunny:"),
+}
 PER_ROW = 4
 
 
@@ -33,7 +38,7 @@ def render() -> None:
             "overview-shares",
         )
     for row in range(0, len(page.teams), PER_ROW):
-        columns = st.columns(PER_ROW)
+        columns = st.columns(min(PER_ROW, len(page.teams)))
         for column, team in zip(columns, page.teams[row : row + PER_ROW], strict=False):
             with column, st.container(border=True):
                 card(team, teams[team], earlier.get(team), report["categories"], page)
@@ -78,12 +83,14 @@ def card(
     )
     c1, c2 = st.columns(2)
     c1.metric("Headcount", widgets.number(members, 0), help=f"Average members, {headcount_week}.")
-    c2.metric(
-        "Load state",
-        (state or "no data").capitalize(),
-        help=f"{when}: work in progress per person against the team's own median "
-        "(flood, normal or drought).",
-    )
+    with c2:
+        st.markdown(
+            "Load state",
+            help=f"{when}: work in progress per person against the team's own median "
+            "(flood, normal or drought).",
+        )
+        label, colour, icon = BADGES.get(state or "", ("No data", "gray", ":material/remove:"))
+        st.badge(label, color=colour, icon=icon)
     if len(weekly) and weekly["load"].notna().any():
         widgets.chart(charts.sparkline(weekly["load"], weekly["state"]), f"spark-{name}")
     cycle, old = team["turnaround"]["cycle_time_hours"], (before or {}).get("turnaround", {})
@@ -104,10 +111,11 @@ def card(
     )
     support, old_support = team["support"], (before or {}).get("support", {})
     st.metric(
-        f"Support SLA breach rate ({support['n']} requests served)",
+        "Support SLA breach rate",
         widgets.percent(support["sla_breach_rate"]),
         widgets.points(support["sla_breach_rate"], old_support.get("sla_breach_rate")),
         delta_color="inverse",
+        help=f"Share of the {support['n']} requests it served that missed their resolution target.",
     )
     top = _top(team)
     if top:
