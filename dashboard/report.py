@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
+import logging
 import re
 import threading
 import time
@@ -33,6 +34,8 @@ from metrics.summary import report_from_facts
 from metrics.weeks import widen
 from teamtide import compute
 from teamtide.config import Config
+
+log = logging.getLogger(__name__)
 
 HISTORY_WEEKS = 12  # the load baseline, the streaks and the charts look back a quarter
 COMPARE_WEEKS = 4  # "this week against the four weeks before"
@@ -557,6 +560,7 @@ def _sized(fig: go.Figure, height: int | None) -> go.Figure:
 class Images:
     png: dict[str, bytes]
     seconds: float  # wall time of the whole batch, browser start included
+    error: str | None = None  # why there are none, when drawing failed
 
 
 def render_images(figs: dict[str, go.Figure], scale: float = 2.0) -> Images:
@@ -581,7 +585,12 @@ def render_images(figs: dict[str, go.Figure], scale: float = 2.0) -> Images:
                 }
                 result[name] = await k.calc_fig(fig, opts=opts)
 
-    _run_async(batch)
+    try:
+        _run_async(batch)
+    except Exception as exc:
+        # A report without charts beats no report: it says so, and the log says why.
+        log.warning("the report's charts could not be drawn: %s: %s", type(exc).__name__, exc)
+        return Images({}, time.perf_counter() - started, f"{type(exc).__name__}: {exc}"[:300])
     return Images(result, time.perf_counter() - started)
 
 
@@ -898,6 +907,7 @@ def html_body(
     images: Sequence[str],
     first_team: str | None = None,
     dashboard_url: str | None = None,
+    chart_error: str | None = None,
 ) -> str:
     """The HTML e-mail; `image_src(name)` gives each chart's `src` (a `cid:` in the e-mail)."""
     have = set(images)
@@ -945,6 +955,11 @@ def html_body(
         parts.append(
             f'<p style="font-size:12px;color:{MUTED}">Teams without members or work this period: '
             f"{e(', '.join(idle))}.</p>"
+        )
+    if chart_error:
+        parts.append(
+            f'<p style="font-size:12px;color:{MUTED}">The charts could not be drawn for this '
+            f"report ({e(chart_error)}); the dashboard shows them.</p>"
         )
     parts.append(img("states"))
     for index, team in ordered_teams(figs, first_team):
@@ -1081,6 +1096,7 @@ class Rendered:
             list(self.images.png),
             first_team,
             dashboard_url,
+            self.images.error,
         )
 
     def markdown_for(self, first_team: str | None = None) -> str:

@@ -418,6 +418,11 @@ def report(
     )
     for line in rendered.headlines:
         console.print(f"  • {escape(line)}", highlight=False)
+    if rendered.images.error:
+        err.print(
+            f"[bold yellow]warning:[/] the charts could not be drawn ({escape(rendered.images.error)}); "
+            "the report has none. Kaleido needs Chromium on the PATH (Debian: apt install chromium)."
+        )
     if out:
         written = rendered.write(out, cfg.report.dashboard_url)
         console.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)

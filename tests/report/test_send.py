@@ -240,3 +240,16 @@ def test_send_waits_for_no_one_while_another_sender_holds_the_lease(report_world
     assert code == 1
     assert "another teamtide" in output and "nothing will be sent twice" in output
     assert smtp.box.messages == []
+
+
+def test_without_a_browser_the_report_still_goes_out_and_says_its_charts_are_missing(
+    report_world, smtp, monkeypatch
+) -> None:
+    monkeypatch.setenv("BROWSER_PATH", str(report_world.directory / "no-chromium-here"))
+    path, _ = report_world.write_config(smtp, recipients=["cto@acme.example"])
+    code, output = _cli(path, "--week", WEEK, "--send")
+    assert code == 0, output
+    assert "charts could not be drawn" in output
+    (message,) = smtp.box.to("cto@acme.example")
+    html = html_part(message).get_content()
+    assert "The charts could not be drawn" in html and "cid:" not in html
