@@ -171,11 +171,38 @@ def report(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, Any]:
     """The `teamtide metrics` report of the window for every team, without person names."""
-    out = copy.deepcopy(_full_report(url, config_file, start, end, now))
+    return _strip_names(_full_report(url, config_file, start, end, now))
+
+
+def _strip_names(full: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(full)
     for team in out["teams"]:
         team["people"] = []
         team["concentration"]["top1_person"] = None
     return out
+
+
+@st.cache_resource(
+    ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner="Comparing with the period before…"
+)
+def previous_report(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> dict[str, Any]:
+    """`report()` of the period of the same length just before `start`..`end`.
+
+    Computed from the facts already read for `start`..`end` when they cover what the
+    earlier period needs (they usually do: the read always spans the reorg periods);
+    facts read over a wider span give the same figures, since the extra rows are
+    items created after the earlier period or done before it.
+    """
+    cfg = settings(config_file)
+    first, last = previous(start, end)
+    lo, hi = compute.read_span(cfg, first, last, now)
+    have_lo, have_hi = compute.read_span(cfg, start, end, now)
+    if have_lo <= lo and hi <= have_hi:
+        found = facts(url, config_file, start, end, now)
+        return _strip_names(report_from_facts(found, first, last, None))
+    return report(url, config_file, first, last, now)
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)

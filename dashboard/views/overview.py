@@ -26,7 +26,7 @@ def render() -> None:
     )
     widgets.definition("allocation", "cycle_time", "support", "load", "as_of")
     report = data.report(*page.window)
-    before = data.report(*page.previous_window)
+    before = data.previous_report(*page.window)
     freshness(page)
     teams = {t["team"]: t for t in report["teams"]}
     earlier = {t["team"]: t for t in before["teams"]}

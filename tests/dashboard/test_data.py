@@ -73,3 +73,23 @@ def test_support_requests_for_everyone_carry_no_person_columns(window):
     requests = data.support(*window)["requests"]
     assert not requests.empty
     assert not {"reporter", "serving_person", "assignee"} & set(requests.columns)
+
+
+def test_the_previous_period_from_shared_facts_matches_its_own_computation(
+    window, synced_world, expected
+):
+    from db.session import make_engine
+    from teamtide import compute
+
+    first, last = data.previous(START, END)
+    engine = make_engine(synced_world.db_url, readonly=True)
+    with engine.connect() as conn:
+        own = compute.report(conn, expected.config, first, last, None, expected.now)
+    engine.dispose()
+    shared = data.previous_report(*window)
+    for mine, theirs in zip(shared["teams"], own["teams"], strict=True):
+        assert mine["allocation"] == theirs["allocation"]
+        assert mine["turnaround"] == theirs["turnaround"]
+        assert mine["support"] == theirs["support"]
+        assert mine["load"] == theirs["load"]
+    assert shared["reorgs"] == own["reorgs"]
