@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks of teamtide: `python -m benchmarks --help` (or `make bench`)."""
