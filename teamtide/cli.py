@@ -447,6 +447,7 @@ def status() -> None:
         kept = queries.reject_counts(session)
         unmapped = queries.unmapped_identities(session)
         next_run = queries.next_runs(session.connection())
+        last_runs = queries.last_job_runs(session)
     table = Table(title="sources")
     for column in (
         "source",
@@ -476,6 +477,22 @@ def status() -> None:
         )
     if states:
         console.print(table)
+    if last_runs or next_run:
+        # the scheduler's view: the report job has no sync_state, and a skipped or missed
+        # attempt leaves none either
+        runs = Table(title="scheduled jobs (teamtide schedule)")
+        for column in ("job", "last run", "outcome", "detail", "next run"):
+            runs.add_column(column)
+        for job in sorted(set(last_runs) | {j.removeprefix("teamtide-") for j in next_run}):
+            run = last_runs.get(job)
+            runs.add_row(
+                job,
+                _when(run.finished_at if run else None, cfg),
+                escape(run.outcome or "") if run else "",
+                escape(run.detail or "") if run else "",
+                _when(next_run.get(f"teamtide-{job}"), cfg, "not scheduled"),
+            )
+        console.print(runs)
     if unmapped:
         ids = Table(
             title=f"{len(unmapped)} unmapped identities (add them to a person in the org file)"

@@ -1,26 +1,27 @@
 """`teamtide schedule`: every source and the weekly report on their schedule, safely.
 
 APScheduler 3 keeps the jobs in the same database (its SQLAlchemy job store), so a
-restart continues the schedule; missed runs are coalesced within a grace time. A lease
-in the database (`db.locks`) makes a job run on one scheduler at a time even if two are
-started by mistake, and every run lands in `job_runs` (and, for syncs, `sync_state`).
+restart continues the schedule; missed runs are coalesced within a grace time, and a run
+missed by more than that is recorded as `missed`. A lease in the database (`db.locks`)
+makes a job run on one scheduler at a time even if two are started by mistake: the loser
+records a `skipped` attempt. Every run lands in `job_runs` (and, for syncs, `sync_state`).
 SIGTERM or SIGINT asks running syncs to stop after the page they are storing, then exits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-import os
 import signal
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -36,8 +37,10 @@ log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=2)
 JOB_ID_PREFIX = "teamtide-"
+SYNC_JOBS = ("jira", "github", "cluster")
 STOP = threading.Event()
-HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+ShouldStop = Callable[[], bool]
 
 
 def _now() -> dt.datetime:
@@ -53,7 +56,7 @@ def trigger(job: Job, config: Config) -> IntervalTrigger | CronTrigger:
 def jobs(config: Config) -> dict[str, Job]:
     """The jobs this org file asks for: each configured source, and the report if it is delivered."""
     wanted: dict[str, Job] = {}
-    for name in ("jira", "github", "cluster"):
+    for name in SYNC_JOBS:
         job: Job = getattr(config.schedule, name)
         if getattr(config.sources, name) is not None and job.enabled:
             wanted[name] = job
@@ -62,16 +65,53 @@ def jobs(config: Config) -> dict[str, Job]:
     return wanted
 
 
-def _run_sync(config: Config, engine: Engine, name: str) -> tuple[str, str | None]:
+def _run_sync(
+    config: Config, engine: Engine, name: str, should_stop: ShouldStop
+) -> tuple[str, str | None]:
     from collectors.sync import sync
 
-    outcomes = sync(engine, config, only=[name], should_stop=STOP.is_set)
+    outcomes = sync(engine, config, only=[name], should_stop=should_stop)
+    for o in outcomes:
+        _record_source_start(engine, o.source, o.error)
     errors = [o.error for o in outcomes if o.error] + [
         r.error for o in outcomes for r in o.results if r.error
     ]
-    if STOP.is_set():
-        return "stopped", None
-    return ("failed", "; ".join(e for e in errors if e)[:1000]) if errors else ("ok", None)
+    if errors:
+        return "failed", "; ".join(e for e in errors if e)[:1000]
+    rows = sum(r.rows for o in outcomes for r in o.results)
+    if should_stop():
+        # every page stored so far is committed with its cursor: the next run resumes there
+        return "stopped", f"stopped on request after {rows} rows; the next run resumes"
+    return "ok", f"{rows} rows"
+
+
+def _record_source_start(engine: Engine, source: str, error: str | None) -> None:
+    """A source that could not even start (bad URL, refused token) has no stream to note it.
+
+    Its error goes on a source-wide `sync_state` row (empty stream and partition), so
+    `teamtide status` shows it; the next run that starts clears it.
+    """
+    s = models.SyncState
+    where = (s.source == source, s.stream == "", s.partition == "")
+    with engine.begin() as conn:
+        if error is None:
+            conn.execute(update(s).where(*where).values(last_error=None))
+            return
+        found = conn.execute(
+            update(s).where(*where).values(last_started=_now(), last_error=error[:1000])
+        )
+        if found.rowcount == 0:
+            conn.execute(
+                insert(s).values(
+                    source=source,
+                    stream="",
+                    partition="",
+                    last_started=_now(),
+                    last_error=error[:1000],
+                    rows=0,
+                    rejects=0,
+                )
+            )
 
 
 def _run_report(config: Config, engine: Engine, name: str) -> tuple[str, str | None]:
@@ -82,11 +122,19 @@ def _run_report(config: Config, engine: Engine, name: str) -> tuple[str, str | N
     return run_weekly(config, engine, now=_now())
 
 
-RUNNERS: dict[str, Callable[[Config, Engine, str], tuple[str, str | None]]] = {
+def _report_runner(
+    config: Config, engine: Engine, name: str, should_stop: ShouldStop
+) -> tuple[str, str | None]:
+    # A delivery is not interrupted halfway (its ledger would cope, but a half-sent week
+    # helps no one): a stop request waits for it.
+    return _run_report(config, engine, name)
+
+
+RUNNERS: dict[str, Callable[[Config, Engine, str, ShouldStop], tuple[str, str | None]]] = {
     "jira": _run_sync,
     "github": _run_sync,
     "cluster": _run_sync,
-    "report": _run_report,
+    "report": _report_runner,
 }
 
 
@@ -94,63 +142,168 @@ def run_job(config_path: str, name: str) -> str:
     """One run of one job under the database lease; APScheduler stores this by reference."""
     config = load_config(Path(config_path))
     engine = make_engine(config.database.url)
+    # One holder per run, not per process: two schedulers built in one process (tests,
+    # an embedding application) must exclude each other just as two processes do.
+    holder = locks.process_holder()
     try:
-        with engine.begin() as conn:
-            run_id = conn.execute(
-                insert(models.JobRun)
-                .values(job=name, holder=HOLDER, started_at=_now())
-                .returning(models.JobRun.id)
-            ).scalar_one()
-        if not locks.acquire(engine, name, HOLDER, LEASE, _now()):
-            _finish(engine, run_id, "skipped", "another scheduler is running this job")
+        asked = _now()
+        if not locks.acquire(engine, name, holder, LEASE, asked, dead=locks.holder_is_dead):
+            _record(engine, name, holder, "skipped", "another scheduler is running this job")
+            log.info("job %s skipped: another scheduler is running it", name)
             return "skipped"
+        try:
+            run_id = _start(engine, name, holder, asked)
+        except BaseException:
+            locks.release(engine, name, holder)
+            raise
+        lost = threading.Event()
         done = threading.Event()
-        renewer = threading.Thread(target=_renew, args=(engine, name, done), daemon=True)
+        renewer = threading.Thread(
+            target=_renew, args=(engine, name, holder, done, lost), daemon=True
+        )
         renewer.start()
         try:
-            outcome, detail = RUNNERS[name](config, engine, name)
+            outcome, detail = RUNNERS[name](
+                config, engine, name, lambda: STOP.is_set() or lost.is_set()
+            )
+            if lost.is_set() and outcome != "failed":
+                outcome, detail = (
+                    "failed",
+                    "lost the lease mid-run; stopped after the page in flight",
+                )
         except Exception as exc:  # recorded, and the scheduler lives on
             outcome, detail = "failed", f"{type(exc).__name__}: {exc}"[:1000]
             log.exception("job %s failed", name)
         finally:
             done.set()
             renewer.join()
-            locks.release(engine, name, HOLDER)
-        _finish(engine, run_id, outcome, detail)
+        _finish(engine, run_id, outcome, detail, name, holder)
+        log.info("job %s: %s%s", name, outcome, f" ({detail})" if detail else "")
         return outcome
     finally:
         engine.dispose()
 
 
-def _renew(engine: Engine, name: str, done: threading.Event) -> None:
-    while not done.wait(LEASE.total_seconds() / 3):
-        if not locks.renew(engine, name, HOLDER, LEASE, _now()):
-            log.error("lost the lease on %s", name)
-            return
+def _start(engine: Engine, name: str, holder: str, since: dt.datetime) -> int:
+    """Record our run from `since`, the moment the lease was asked for.
+
+    Runs of this job that another holder left unfinished died with it: we hold the
+    lease, so their holder lost it (it expired, or its process exited). They are closed
+    as `abandoned` now, and the cursors they stored are where we go on from.
+    """
+    r = models.JobRun
+    with engine.begin() as conn:
+        conn.execute(
+            update(r)
+            .where(r.job == name, r.finished_at.is_(None), r.holder != holder)
+            .values(
+                # over by then at the latest: their lease was already forfeit
+                finished_at=since,
+                outcome="abandoned",
+                detail=f"its scheduler stopped without finishing it; taken over by {holder}",
+            )
+        )
+        return conn.execute(
+            insert(r).values(job=name, holder=holder, started_at=since).returning(r.id)
+        ).scalar_one()
 
 
-def _finish(engine: Engine, run_id: int, outcome: str, detail: str | None) -> None:
+def _record(engine: Engine, name: str, holder: str, outcome: str, detail: str) -> None:
+    """An attempt that did not run (`skipped`, `missed`): a moment, not an interval."""
+    now = _now()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(models.JobRun).values(
+                job=name,
+                holder=holder,
+                started_at=now,
+                finished_at=now,
+                outcome=outcome,
+                detail=detail,
+            )
+        )
+
+
+def _renew(
+    engine: Engine, name: str, holder: str, done: threading.Event, lost: threading.Event
+) -> None:
+    """Keep the lease while the run works; if it can't be kept, ask the run to stop.
+
+    A failed renewal (the database briefly away) is retried until the lease would have
+    run out: past that, another scheduler may have taken the job, and going on would
+    overlap it.
+    """
+    expires = _now() + LEASE
+    while not done.wait(LEASE.total_seconds() / 6):
+        try:
+            if locks.renew(engine, name, holder, LEASE, _now()):
+                expires = _now() + LEASE
+                continue
+            log.error("lost the lease on %s: another scheduler took it", name)
+        except Exception:
+            if _now() < expires - LEASE / 6:
+                log.warning("could not renew the lease on %s; retrying", name, exc_info=True)
+                continue
+            log.error("could not renew the lease on %s before it ran out", name)
+        lost.set()
+        return
+
+
+def _finish(
+    engine: Engine, run_id: int, outcome: str, detail: str | None, name: str, holder: str
+) -> None:
+    """Record the end and release the lease in one transaction.
+
+    So a run's recorded interval covers its whole lease: a refused attempt always falls
+    inside the run that refused it, and the next run starts after this one's end.
+    """
     with engine.begin() as conn:
         conn.execute(
             update(models.JobRun)
             .where(models.JobRun.id == run_id)
             .values(finished_at=_now(), outcome=outcome, detail=detail)
         )
+        locks.release_in(conn, name, holder)
+
+
+def _on_missed(engine: Engine, grace: int) -> Callable[[JobExecutionEvent], None]:
+    def missed(event: JobExecutionEvent) -> None:
+        name = event.job_id.removeprefix(JOB_ID_PREFIX)
+        due = event.scheduled_run_time
+        try:
+            _record(
+                engine,
+                name,
+                locks.process_holder(),
+                "missed",
+                f"due at {due:%Y-%m-%d %H:%M:%S %Z}, more than the misfire grace of {grace} s ago",
+            )
+        except Exception:  # a listener must not take the scheduler down
+            log.exception("could not record the missed run of %s", name)
+
+    return missed
+
+
+def _start_job_store(scheduler: BackgroundScheduler) -> None:
+    """Start (paused); two schedulers starting at once may race to create APScheduler's table."""
+    try:
+        scheduler.start(paused=True)
+    except Exception:
+        log.warning("starting the job store failed; retrying once", exc_info=True)
+        scheduler.start(paused=True)
 
 
 def build(config: Config, config_path: Path, engine: Engine) -> BackgroundScheduler:
     """A paused scheduler holding this org file's jobs; a job already stored keeps its next run."""
+    grace = config.schedule.misfire_grace_seconds
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine)},
         executors={"default": ThreadPoolExecutor(4)},
-        job_defaults={
-            "coalesce": True,
-            "max_instances": 1,
-            "misfire_grace_time": config.schedule.misfire_grace_seconds,
-        },
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
         timezone=config.org.tz,
     )
-    scheduler.start(paused=True)
+    scheduler.add_listener(_on_missed(engine, grace), EVENT_JOB_MISSED)
+    _start_job_store(scheduler)
     wanted = jobs(config)
     for job in scheduler.get_jobs():
         if job.id.removeprefix(JOB_ID_PREFIX) not in wanted:
@@ -158,19 +311,35 @@ def build(config: Config, config_path: Path, engine: Engine) -> BackgroundSchedu
     for name, job in wanted.items():
         job_id = JOB_ID_PREFIX + name
         new_trigger = trigger(job, config)
-        kwargs: dict[str, Any] = {"args": [str(config_path.resolve()), name], "name": name}
+        args = [str(config_path.resolve()), name]
         existing = scheduler.get_job(job_id)
         if existing is None:
-            # First start: run at once, so a fresh install has data without waiting.
-            scheduler.add_job(
-                run_job,
-                new_trigger,
-                id=job_id,
-                next_run_time=dt.datetime.now(config.org.tz),
-                **kwargs,
-            )
-        elif str(existing.trigger) != str(new_trigger) or list(existing.args) != kwargs["args"]:
-            scheduler.add_job(run_job, new_trigger, id=job_id, replace_existing=True, **kwargs)
+            # a second scheduler started at the same moment may have stored it first
+            with contextlib.suppress(ConflictingIdError):
+                # First start: run at once, so a fresh install has data without waiting.
+                scheduler.add_job(
+                    run_job,
+                    new_trigger,
+                    id=job_id,
+                    name=name,
+                    args=args,
+                    next_run_time=dt.datetime.now(config.org.tz),
+                )
+            continue
+        if str(existing.trigger) != str(new_trigger):
+            # a new schedule starts from now
+            scheduler.reschedule_job(job_id, trigger=new_trigger)
+        changes: dict[str, Any] = {}
+        if list(existing.args) != args:
+            changes["args"] = args
+        # Stored jobs keep the options they were added with: the org file's grace wins,
+        # and modifying (unlike replacing) keeps the pending run time, missed or not.
+        if existing.misfire_grace_time != grace:
+            changes["misfire_grace_time"] = grace
+        if not existing.coalesce or existing.max_instances != 1:
+            changes.update(coalesce=True, max_instances=1)
+        if changes:
+            scheduler.modify_job(job_id, **changes)
     return scheduler
 
 
@@ -191,12 +360,27 @@ def serve(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     scheduler = build(config, config_path, engine)
-    scheduler.resume()
-    if on_start:
-        on_start(scheduler)
     try:
+        if not STOP.is_set():
+            scheduler.resume()
+            if on_start:
+                on_start(scheduler)
         while not STOP.wait(0.5):
             pass
     finally:
-        scheduler.shutdown(wait=True)
+        stop_scheduler(scheduler)
         engine.dispose()
+
+
+def stop_scheduler(scheduler: BackgroundScheduler) -> None:
+    """Shut down without consuming due runs: they stay due in the store for the next start.
+
+    APScheduler 3's shutdown wakes its loop once more after stopping the executors, and a
+    job due by then is "submitted" to a closed pool: the submission fails, yet its next
+    run time moves on, so that run is neither made nor recorded. Paused, the loop takes no
+    new runs; detached, the store leaves that last wake-up nothing to take. The running
+    jobs don't use the store: shutdown waits for them (they see STOP after their page).
+    """
+    scheduler.pause()
+    scheduler.remove_jobstore("default")
+    scheduler.shutdown(wait=True)
