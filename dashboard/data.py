@@ -31,7 +31,7 @@ from metrics import drilldown
 from metrics.allocation import team_days as _team_days
 from metrics.cluster import cluster_weekly
 from metrics.facts import Facts
-from metrics.samples import item_samples, pr_samples
+from metrics.samples import item_samples, long_samples, pr_samples
 from metrics.summary import report_from_facts
 from metrics.support import breaches, support_requests
 from metrics.tables import report_tables
@@ -279,6 +279,35 @@ def turnaround_lines(
     rows = samples[samples["team"].isin(teams)].drop_duplicates("item_id")
     rows = rows.rename(columns={metric: "value"})[["at", "value"]]
     return drilldown.period_percentiles(rows, grain, settings(config_file).org.timezone)
+
+
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 4, show_spinner=False)
+def reorg_trend(
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    grain: str,
+    team: str,
+    metric: str,
+    first: dt.datetime,
+    last: dt.datetime,
+) -> pd.DataFrame:
+    """p50/p85/p95 per week or month of one turnaround metric (`samples.TURNAROUND_METRICS`)
+    of `team` (or "(all)") between `first` and `last`: the samples the reorg comparison uses."""
+    found = facts(url, config_file, start, end, now)
+    as_of_ = pd.Timestamp(found.now_ns, tz="UTC")
+    requests = breaches(support_requests(found), as_of_)
+    samples = long_samples(item_samples(found), pr_samples(found), requests)
+    at = pd.to_datetime(samples["at"], utc=True)
+    rows = samples[
+        (samples["team"] == team)
+        & (samples["metric"] == metric)
+        & (at >= pd.Timestamp(first))
+        & (at < pd.Timestamp(last))
+    ]
+    return drilldown.period_percentiles(rows, grain, found.timezone)
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -48,6 +49,45 @@ def sentence(row: dict[str, Any]) -> str:
     )
 
 
+TREND_METRICS = (
+    "cycle_time_hours",
+    "support_resolution_hours",
+    "requested_support_resolution_hours",
+)
+
+
+def trend(page: widgets.Page, scope: str, title: str, reorg: dict, known: pd.DataFrame) -> None:
+    """p50 and p85 per week (or month) across the two periods, the reorg marked."""
+    shown = [m for m in TREND_METRICS if m in set(known["metric"])][:2]
+    if not shown:
+        return
+    first = pd.Timestamp(reorg["before_from"])
+    last = pd.Timestamp(reorg["after_to"])
+    marks = [(dt.date.fromisoformat(reorg["date"]), reorg["name"])]
+    for column, metric in zip(st.columns(len(shown)), shown, strict=True):
+        lines = data.reorg_trend(
+            *page.window,
+            page.filters.grain,
+            scope,
+            metric,
+            first.to_pydatetime(),
+            last.to_pydatetime(),
+        )
+        if lines.empty:
+            continue
+        points = lines.assign(at=pd.to_datetime(lines["period"]), hours=lines["p50"], key="")
+        with column:
+            widgets.chart(
+                charts.scatter_with_percentiles(
+                    points.iloc[:0][["at", "hours", "key"]],
+                    f"{title}: {LABELS[metric]} p50 and p85 per {page.filters.grain} (days)",
+                    marks,
+                    percentiles=lines,
+                ),
+                f"trend-{scope}-{metric}",
+            )
+
+
 def render() -> None:
     page = widgets.start_page(
         "Reorg impact",
@@ -90,6 +130,7 @@ def render() -> None:
             continue
         for row in known.to_dict("records"):
             st.markdown("- " + sentence(row))
+        trend(page, scope, title, reorg, known)
         plot = known.assign(
             label=[LABELS.get(m, m) for m in known["metric"]],
             ci_low=[c[0] if c else None for c in known["ci95"]],

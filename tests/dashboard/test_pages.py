@@ -170,6 +170,8 @@ def test_reorg_says_what_changed_in_plain_words(run_page, synced_world, expected
     else:
         verb = "fell" if row["change"] < 0 else "rose"
         assert f"{verb} {abs(row['change']):.0%}" in line
+    # The org-wide trend across both periods (cycle time, support resolution) and the intervals.
+    assert len(at.get("plotly_chart")) >= 3
 
 
 def test_health_counts_the_streams(run_page, synced_world):
