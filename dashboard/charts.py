@@ -37,6 +37,7 @@ TEAM_COLOURS = [
     "#bc4749",
 ]
 OTHER_TEAM_COLOURS = {"unassigned": "#b0b0b0", "(no team)": "#c8c8c8"}
+PERCENTILE_COLOURS = {"p50": "#d62728", "p85": "#ff7f0e"}
 SPECIAL_COLOURS = {"uncategorized": "#b0b0b0", "no tracked work": "#e8e8e8"}
 LAYOUT = {
     "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
@@ -256,7 +257,8 @@ def scatter_with_percentiles(
     fig = go.Figure(
         go.Scatter(
             x=samples["at"], y=samples["hours"] / 24, mode="markers", name="items", text=safe_text(samples.get("key")),
-            marker={"size": 5, "opacity": 0.5, "color": "#1f77b4"},
+            # many items: lighter, smaller points, so the percentile lines stay readable
+            marker={"size": 5 if len(samples) < 1500 else 3, "opacity": 0.5 if len(samples) < 1500 else 0.2, "color": "#1f77b4"},
             hovertemplate="%{text}: %{y:.1f} days, done %{x|%d %b %Y}<extra></extra>",
         )
     )  # fmt: skip
@@ -265,7 +267,7 @@ def scatter_with_percentiles(
             fig.add_trace(
                 go.Scatter(
                     x=pd.to_datetime(percentiles["period"]), y=percentiles[q] / 24, mode="lines+markers",
-                    name=q, line={"dash": dash, "shape": "hv"}, marker={"size": 4},
+                    name=q, line={"dash": dash, "shape": "hv", "width": 3, "color": PERCENTILE_COLOURS[q]}, marker={"size": 4},
                     hovertemplate="%{x|%d %b %Y}: " + q + " %{y:.1f} days<extra></extra>",
                 )
             )  # fmt: skip
