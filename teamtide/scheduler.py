@@ -50,7 +50,9 @@ def _now() -> dt.datetime:
 def trigger(job: Job, config: Config) -> IntervalTrigger | CronTrigger:
     if job.cron:
         return CronTrigger.from_crontab(job.cron, timezone=config.org.tz)
-    return IntervalTrigger(seconds=round((job.every_minutes or 30) * 60), timezone=config.org.tz)
+    # whole seconds, at least one: a fraction of a minute that rounds to 0 would spin
+    seconds = max(1, round((job.every_minutes or 30) * 60))
+    return IntervalTrigger(seconds=seconds, timezone=config.org.tz)
 
 
 def jobs(config: Config) -> dict[str, Job]:

@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -585,3 +586,40 @@ def test_status_shows_each_source_s_last_success_error_next_run_rows_and_rejects
     assert set(jobs) == {"jira", "cluster"}
     assert jobs["jira"][2] == "ok" and jobs["cluster"][2] == "failed", jobs
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d \S+", jobs["jira"][4]), jobs
+
+
+def test_a_run_that_loses_its_lease_stops_after_its_page_and_says_so(
+    stack: SandboxStack,
+    reference: dict[str, Any],
+    db_url: str,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A lease renewed every 0.2 s instead of every 20 s, so the loss is noticed quickly.
+    monkeypatch.setattr(scheduler, "LEASE", dt.timedelta(seconds=1.2))
+    path = org_file(
+        stack, tmp_path, db_url, {"jira": FAST, "github": OFF, "cluster": OFF}, page_size=PAGE
+    )
+    prepare_database(load_config(path))
+    stack.state.set_faults("jira", slow_seconds=SLOW)
+    run = threading.Thread(target=scheduler.run_job, args=(str(path), "jira"))
+    run.start()
+    try:
+        wait_for(lambda: count(engine, models.WorkItem) >= PAGE, "a stored page", 60)
+        # another scheduler took the job (say this one was paused past its lease)
+        with engine.begin() as conn:
+            conn.execute(
+                models.JobLock.__table__.update()
+                .where(models.JobLock.name == "jira")
+                .values(holder="thief")
+            )
+    finally:
+        run.join(timeout=30)
+    assert not run.is_alive(), "the run went on without its lease"
+    [record] = runs(engine, "jira")
+    assert record.outcome == "failed" and "lost the lease" in (record.detail or ""), record
+    kept = count(engine, models.WorkItem)
+    assert kept < len(jira_part(reference)["work_items"]) and kept % PAGE == 0, kept
+    with engine.connect() as conn:  # the thief's lease is left alone
+        assert conn.scalar(select(models.JobLock.holder)) == "thief"
