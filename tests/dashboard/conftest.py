@@ -45,6 +45,18 @@ def people_config(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="session")
+def lead_config(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Person-level views on, and the local viewer the lead of Infra only."""
+
+    def change(data: dict[str, Any]) -> None:
+        data["access"] = {"person_level": True, "local_role": "lead", "local_teams": ["Infra"]}
+
+    return _variant(
+        synced_world.config_path, tmp_path_factory.mktemp("lead") / "teamtide.yaml", change
+    )
+
+
+@pytest.fixture(scope="session")
 def ghost_config(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synced world's org file plus a team nobody belongs to."""
 

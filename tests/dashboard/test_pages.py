@@ -33,6 +33,7 @@ def test_the_app_registers_every_page_and_opens_on_the_overview(run_page, synced
     at = run_page(synced_world.config_path, "app", **QUERY)
     no_exception(at)
     assert at.title[0].value == "Overview"
+    assert any("team aggregates only" in t for t in texts(at.sidebar.caption))
     for page, title in (("allocation", "Allocation"), ("health", "Data health")):
         at.switch_page(f"views/{page}.py").run()
         no_exception(at)
@@ -254,3 +255,15 @@ def test_the_drill_down_lists_the_items_behind_one_weeks_category(
     assert set(items["category"]) == {"Infrastructure"}
     # The items of that week add up to the FTE the area chart shows for it.
     assert items["fte"].sum() == pytest.approx(fte)
+
+
+def test_a_lead_sees_the_people_of_their_own_team_only(run_page, lead_config):
+    at = run_page(lead_config, "allocation", **QUERY)
+    no_exception(at)
+    assert at.selectbox(key="drill-team").options == ["Infra"]
+    at = run_page(lead_config, "turnaround", **QUERY)
+    wip = next(d.value for d in at.dataframe if "age_days" in d.value.columns)
+    assert set(wip["team"]) == {"Infra"}
+    at = run_page(lead_config, "flood", **QUERY)
+    people = [d.value for d in at.dataframe if "person" in d.value.columns]
+    assert people and all(set(frame["team"]) == {"Infra"} for frame in people)
