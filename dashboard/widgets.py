@@ -193,6 +193,12 @@ def start_page(title: str, caption: str, needs_data: bool = True) -> Page:
             f"({ctx.config_file}), then reload this page. The Data health page shows what each sync did."
         )
         st.stop()
+    if needs_data and not page.teams:
+        empty(
+            f"The org file ({ctx.config_file}) lists no teams under `org.teams`, so there is nothing "
+            "to show per team. Add the teams and their members' memberships, then reload."
+        )
+        st.stop()
     if needs_data:
         st.caption(page.period())
     return page
