@@ -237,7 +237,7 @@ def test_send_waits_for_no_one_while_another_sender_holds_the_lease(report_world
         code, output = _cli(path, "--week", WEEK, "--send")
     finally:
         engine.dispose()
-    assert code == 1
+    assert code == 1, output
     assert "another teamtide" in output and "nothing will be sent twice" in output
     assert smtp.box.messages == []
 
