@@ -20,9 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import smtplib
-import socket
 import ssl
 import threading
 import time
@@ -217,8 +215,10 @@ def settle(engine: Engine, period: str, key: str, error: str | None) -> None:
 @contextlib.contextmanager
 def leased(engine: Engine, holder: str | None = None) -> Iterator[bool]:
     """Hold the `report` lease (renewed while inside); yields False if another sender has it."""
-    holder = holder or f"cli:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    if not locks.acquire(engine, LEASE_NAME, holder, LEASE, dt.datetime.now(dt.UTC)):
+    holder = holder or locks.process_holder()
+    # a sender killed on this machine is provably gone: its lease is taken over at once
+    now = dt.datetime.now(dt.UTC)
+    if not locks.acquire(engine, LEASE_NAME, holder, LEASE, now, dead=locks.holder_is_dead):
         yield False
         return
     done = threading.Event()
