@@ -158,3 +158,19 @@ def test_the_webhook_summary_is_slack_blocks_or_a_teams_card_by_url(report_world
     )
     assert teams["@type"] == "MessageCard" and teams["title"] == report.title(figs)
     assert teams["potentialAction"][0]["targets"][0]["uri"] == "https://d"
+
+
+def test_the_default_week_is_the_last_one_that_ended_in_the_org_timezone(report_world) -> None:
+    import datetime as dt
+
+    _, config = report_world.write_config()  # Europe/Dublin: UTC+1 in summer
+    monday_8am = dt.datetime(2025, 6, 30, 7, 0, tzinfo=dt.UTC)
+    assert report.last_complete_week(monday_8am, config) == dt.date(2025, 6, 23)
+    # 23:30 UTC on Sunday is already Monday in Dublin: the week of the 23rd has ended
+    assert report.last_complete_week(dt.datetime(2025, 6, 29, 23, 30, tzinfo=dt.UTC), config) == (
+        dt.date(2025, 6, 23)
+    )
+    # 22:30 UTC on Sunday is still Sunday there: the last ended week is the one before
+    assert report.last_complete_week(dt.datetime(2025, 6, 29, 22, 30, tzinfo=dt.UTC), config) == (
+        dt.date(2025, 6, 16)
+    )
