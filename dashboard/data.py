@@ -281,6 +281,17 @@ def turnaround_lines(
     return drilldown.period_percentiles(rows, grain, settings(config_file).org.timezone)
 
 
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
+def _long_samples(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> pd.DataFrame:
+    """Every turnaround sample of the facts read for the window (reorg periods included)."""
+    found = facts(url, config_file, start, end, now)
+    requests = support_requests(found)
+    samples = long_samples(item_samples(found), pr_samples(found), requests)
+    return samples.assign(at=pd.to_datetime(samples["at"], utc=True))
+
+
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 4, show_spinner=False)
 def reorg_trend(
     url: str,
@@ -296,18 +307,15 @@ def reorg_trend(
 ) -> pd.DataFrame:
     """p50/p85/p95 per week or month of one turnaround metric (`samples.TURNAROUND_METRICS`)
     of `team` (or "(all)") between `first` and `last`: the samples the reorg comparison uses."""
-    found = facts(url, config_file, start, end, now)
-    as_of_ = pd.Timestamp(found.now_ns, tz="UTC")
-    requests = breaches(support_requests(found), as_of_)
-    samples = long_samples(item_samples(found), pr_samples(found), requests)
-    at = pd.to_datetime(samples["at"], utc=True)
+    samples = _long_samples(url, config_file, start, end, now)
+    at = samples["at"]
     rows = samples[
         (samples["team"] == team)
         & (samples["metric"] == metric)
         & (at >= pd.Timestamp(first))
         & (at < pd.Timestamp(last))
     ]
-    return drilldown.period_percentiles(rows, grain, found.timezone)
+    return drilldown.period_percentiles(rows, grain, settings(config_file).org.timezone)
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
