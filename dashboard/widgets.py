@@ -144,11 +144,6 @@ class Page:
         return (self.ctx.url, self.ctx.config_file, self.filters.start, self.filters.end, self.now)
 
     @property
-    def previous_window(self) -> tuple[str, str, dt.date, dt.date, dt.datetime]:
-        start, end = data.previous(self.filters.start, self.filters.end)
-        return (self.ctx.url, self.ctx.config_file, start, end, self.now)
-
-    @property
     def team_colours(self) -> dict[str, str]:
         # from every team of the org file, so a team keeps its colour whatever is selected
         from dashboard.charts import team_colour
