@@ -148,13 +148,12 @@ def run_job(config_path: str, name: str) -> str:
     # an embedding application) must exclude each other just as two processes do.
     holder = locks.process_holder()
     try:
-        asked = _now()
-        if not locks.acquire(engine, name, holder, LEASE, asked, dead=locks.holder_is_dead):
+        if not locks.acquire(engine, name, holder, LEASE, _now(), dead=locks.holder_is_dead):
             _record(engine, name, holder, "skipped", "another scheduler is running this job")
             log.info("job %s skipped: another scheduler is running it", name)
             return "skipped"
         try:
-            run_id = _start(engine, name, holder, asked)
+            run_id = _start(engine, name, holder)
         except BaseException:
             locks.release(engine, name, holder)
             raise
@@ -186,13 +185,16 @@ def run_job(config_path: str, name: str) -> str:
         engine.dispose()
 
 
-def _start(engine: Engine, name: str, holder: str, since: dt.datetime) -> int:
-    """Record our run from `since`, the moment the lease was asked for.
+def _start(engine: Engine, name: str, holder: str) -> int:
+    """Record our run as of now, with the lease held: a run's recorded interval lies inside it.
 
-    Runs of this job that another holder left unfinished died with it: we hold the
-    lease, so their holder lost it (it expired, or its process exited). They are closed
-    as `abandoned` now, and the cursors they stored are where we go on from.
+    (Taking the time before asking would be wrong: asking can wait on the previous
+    holder's release, and the interval would then seem to overlap its run.) Runs of this
+    job that another holder left unfinished died with it: we hold the lease, so their
+    holder lost it (it expired, or its process exited). They are closed as `abandoned`,
+    and the cursors they stored are where we go on from.
     """
+    since = _now()
     r = models.JobRun
     with engine.begin() as conn:
         conn.execute(
@@ -254,11 +256,7 @@ def _renew(
 def _finish(
     engine: Engine, run_id: int, outcome: str, detail: str | None, name: str, holder: str
 ) -> None:
-    """Record the end and release the lease in one transaction.
-
-    So a run's recorded interval covers its whole lease: a refused attempt always falls
-    inside the run that refused it, and the next run starts after this one's end.
-    """
+    """Record the end and release the lease in one transaction: the next run starts after it."""
     with engine.begin() as conn:
         conn.execute(
             update(models.JobRun)
@@ -286,15 +284,6 @@ def _on_missed(engine: Engine, grace: int) -> Callable[[JobExecutionEvent], None
     return missed
 
 
-def _start_job_store(scheduler: BackgroundScheduler) -> None:
-    """Start (paused); two schedulers starting at once may race to create APScheduler's table."""
-    try:
-        scheduler.start(paused=True)
-    except Exception:
-        log.warning("starting the job store failed; retrying once", exc_info=True)
-        scheduler.start(paused=True)
-
-
 def build(config: Config, config_path: Path, engine: Engine) -> BackgroundScheduler:
     """A paused scheduler holding this org file's jobs; a job already stored keeps its next run."""
     grace = config.schedule.misfire_grace_seconds
@@ -305,7 +294,7 @@ def build(config: Config, config_path: Path, engine: Engine) -> BackgroundSchedu
         timezone=config.org.tz,
     )
     scheduler.add_listener(_on_missed(engine, grace), EVENT_JOB_MISSED)
-    _start_job_store(scheduler)
+    scheduler.start(paused=True)
     wanted = jobs(config)
     for job in scheduler.get_jobs():
         if job.id.removeprefix(JOB_ID_PREFIX) not in wanted:

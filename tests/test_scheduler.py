@@ -312,7 +312,8 @@ def test_every_job_runs_on_its_schedule_and_the_database_equals_a_one_shot_sync(
     # two completed runs each: the first start's immediate run, then the schedule's own
     for job in scheduler.SYNC_JOBS:
         wait_for(lambda job=job: len(finished(engine, job)) >= 2, f"two {job} runs", 90, s)
-    assert s.stop() == 0, s.output()
+    assert s.stop(signal.SIGINT) == 0, s.output()  # Ctrl-C stops it as SIGTERM does
+    assert "received SIGINT" in s.output()
 
     assert [r for r in runs(engine) if r.outcome not in ("ok", "skipped")] == []
     with Session(engine) as session:
@@ -449,15 +450,18 @@ def test_two_schedulers_against_one_database_never_overlap_a_job(
 
     assert_runs_never_overlap(engine)
     every = runs(engine)
+    # Refused because a run of the same job by another holder was going on right then.
+    # The lease changes hands at a commit and each side notes the time just after taking
+    # or just before giving it up, so a refusal can be noted a moment outside the run.
+    moment = dt.timedelta(seconds=0.5)
     for skip in (r for r in every if r.outcome == "skipped"):
-        # refused because a run of the same job by another holder was going on right then
         assert any(
             r.job == skip.job
             and r.holder != skip.holder
             and r.outcome not in ("skipped", "missed")
-            and r.started_at <= skip.started_at <= r.finished_at
+            and r.started_at - moment <= skip.started_at <= r.finished_at + moment
             for r in every
-        ), skip
+        ), (skip.job, skip.holder, skip.started_at)
     assert jira_part(snapshot(engine)) == jira_part(reference)
 
 
