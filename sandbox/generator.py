@@ -560,6 +560,7 @@ class _Builder:
         for k, i in enumerate(self.rng.permutation(engineers).tolist()):
             post[i] = INFRA_TEAM if k < infra_count else ENABLEMENT
         logins: set[str] = set()
+        self._mailboxes: set[str] = set()  # e-mail local parts taken: one person each
         for i in range(s.people):
             fn = FIRST_NAMES[names[i] // len(LAST_NAMES)]
             ln = LAST_NAMES[names[i] % len(LAST_NAMES)]
@@ -614,6 +615,14 @@ class _Builder:
     def _person(self, fn: str, ln: str, staff: Staff, logins: set[str]) -> Person:
         d = self.d
         local = f"{fn.lower()}.{ln.lower()}" if d.chance(0.85) else f"{fn.lower()}{ln[0].lower()}"
+        # Two people may shorten to one mailbox (Cian Ryan, Cian Roche: cianr); a real
+        # org would number the second, and the org file refuses an e-mail on two people.
+        mailbox, n = local, 1
+        while mailbox in self._mailboxes:
+            n += 1
+            mailbox = f"{local}{n}"
+        self._mailboxes.add(mailbox)
+        local = mailbox
         style = d.below(5)
         login = (
             f"{fn.lower()}{ln.lower()}",

@@ -106,3 +106,17 @@ def test_namespace_patterns_match_every_namespace_but_scratch(world: World) -> N
 
 def test_without_a_cluster_there_is_no_cluster_source(world: World) -> None:
     assert "cluster" not in org_file(world, **URLS)["sources"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("scale", "seed"), [("small", 1), ("small", 2), ("medium", 1)])
+def test_every_identity_of_a_bigger_world_belongs_to_one_person(
+    scale: str, seed: int, tmp_path: Path
+) -> None:
+    # medium seed 1 once gave two people the mailbox cianr@ (Cian Ryan, Cian Roche).
+    from teamtide.configload import load_config
+
+    big = generate(seed, scale, dt.date(2025, 6, 30))
+    path = write_org_file(tmp_path / "teamtide.yaml", big, **URLS, kube=KUBE)
+    config = load_config(path)  # raises ConfigError naming any identity on two people
+    assert len(config.org.people) == sum(p.in_org_file for p in big.people)
