@@ -34,13 +34,14 @@ from db.session import make_engine
 from sandbox.generator import generate
 from sandbox.stack import SandboxStack
 from teamtide import scheduler
-from teamtide.config import load_config
+from teamtide.config import Config, load_config
 from teamtide.database import prepare_database
 
 ROOT = Path(__file__).resolve().parents[1]
 END = dt.date(2025, 6, 30)
 FAST = {"every_minutes": 0.05}  # every 3 s
 OFF = {"enabled": False}
+JOBS = (*scheduler.SYNC_JOBS, "report")
 PAGE = 25  # Jira issues per page: a first sync of the tiny world is 21 pages
 SLOW = 0.3  # seconds added to every Jira response, so a signal lands mid-sync
 
@@ -627,3 +628,19 @@ def test_a_run_that_loses_its_lease_stops_after_its_page_and_says_so(
     assert kept < len(jira_part(reference)["work_items"]) and kept % PAGE == 0, kept
     with engine.connect() as conn:  # the thief's lease is left alone
         assert conn.scalar(select(models.JobLock.holder)) == "thief"
+
+
+def test_the_default_schedule_is_every_30_30_and_5_minutes_and_monday_at_8_00() -> None:
+    """Jira and GitHub every 30 minutes, the cluster every 5, the report Monday 08:00 local."""
+    config = Config.model_validate({"org": {"timezone": "Europe/Dublin"}})
+    triggers = {name: scheduler.trigger(getattr(config.schedule, name), config) for name in JOBS}
+    assert {n: t.interval for n, t in triggers.items() if n != "report"} == {
+        "jira": dt.timedelta(minutes=30),
+        "github": dt.timedelta(minutes=30),
+        "cluster": dt.timedelta(minutes=5),
+    }
+    wednesday = dt.datetime(2025, 6, 25, 12, 0, tzinfo=dt.UTC)
+    # Monday 08:00 in Dublin, which keeps summer time (UTC+1) in June
+    due = triggers["report"].get_next_fire_time(None, wednesday)
+    assert due == dt.datetime(2025, 6, 30, 7, 0, tzinfo=dt.UTC)
+    assert due.astimezone(config.org.tz).strftime("%a %H:%M") == "Mon 08:00"
