@@ -50,13 +50,15 @@ def org_file(
     kube: dict[str, Any] | None = None,
     prometheus_url: str | None = None,
     database_url: str = "sqlite:///teamtide.db",
+    access: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A complete org file for `world` whose sources point at the sandbox servers.
 
     People with `in_org_file=False` (the contractor, the bot) are left out on
     purpose: teamtide must report their identities as unmapped. `kube` is copied
     into `sources.cluster` (for example `{"api_url": ..., "token": ...}`) and the
-    namespace patterns are added; without it there is no cluster source.
+    namespace patterns are added; without it there is no cluster source. `access`, when
+    given, is written as the `access` section (the demo shows person-level views).
     """
     tokens = sandbox_tokens()
     sources: dict[str, Any] = {
@@ -98,6 +100,7 @@ def org_file(
         },
         "load": {"flood_factor": 1.5, "drought_factor": 0.5},
         "sources": sources,
+        **({"access": access} if access is not None else {}),
     }
 
 

@@ -93,8 +93,8 @@ class SandboxStack:
             "prometheus_url": self.prometheus_url,
         }
 
-    def write_config(self, path: str | Path, database_url: str) -> Path:
+    def write_config(self, path: str | Path, database_url: str, **more: Any) -> Path:
         """A complete org file for the served world, every source pointing at this stack."""
         return write_org_file(
-            path, self.world, database_url=database_url, **self.org_file_sources()
+            path, self.world, database_url=database_url, **self.org_file_sources(), **more
         )

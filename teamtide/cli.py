@@ -311,6 +311,8 @@ def run_dashboard(config_path: Path, host: str, port: int) -> None:
         sys.executable, "-m", "streamlit", "run", str(app_file()),
         "--server.address", host, "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        # A wall screen in a planning meeting has no use for Streamlit's Deploy button.
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
     shown = f"[{host}]" if ":" in host else host
     console.print(f"Dashboard on http://{shown}:{port}", highlight=False)
@@ -536,7 +538,12 @@ def demo(
         prometheus=None,
         github_rate_limit=DEMO_GITHUB_RATE_LIMIT,
     ) as stack:
-        path = stack.write_config(directory / "teamtide.yaml", f"sqlite:///{database.resolve()}")
+        # On this machine the viewer is the org's director: show the person-level views.
+        path = stack.write_config(
+            directory / "teamtide.yaml",
+            f"sqlite:///{database.resolve()}",
+            access={"person_level": True},
+        )
         state.config_path = path
         cfg = load(require_env=True)
         engine, said = prepare_database(cfg)
