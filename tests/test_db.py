@@ -77,3 +77,30 @@ def test_timestamps_come_back_as_the_same_utc_instant(engine: Engine) -> None:
         stored = conn.execute(select(models.WorkItem.created_at)).scalar_one()
     assert stored == local
     assert stored.utcoffset() == dt.timedelta(0)
+
+
+def test_two_processes_upgrading_one_empty_database_at_once_both_succeed(db_url: str) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from db.session import make_engine; from db.migrate import upgrade; "
+        "print(upgrade(make_engine(sys.argv[1])))"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, db_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    befores = sorted(out.strip() for out, _ in outputs)
+    from db.migrate import head_revision
+
+    head = head_revision()
+    # One created the schema; the other found it current.
+    assert befores == sorted([f"(None, '{head}')", f"('{head}', '{head}')"])
