@@ -105,12 +105,20 @@ def client_configuration(source: ClusterSource) -> k8s.Configuration:
         k8s_config.load_incluster_config(client_configuration=configuration)
     else:
         path = os.path.expanduser(source.kubeconfig) if source.kubeconfig else None
-        k8s_config.load_kube_config(
-            config_file=path,
-            context=source.context,
-            client_configuration=configuration,
-            persist_config=False,
-        )
+        try:
+            k8s_config.load_kube_config(
+                config_file=path,
+                context=source.context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        except (k8s_config.ConfigException, OSError) as exc:
+            # The client's message names neither the file nor the context it tried.
+            where = path or os.environ.get("KUBECONFIG") or "~/.kube/config"
+            context = f", context {source.context!r}" if source.context else ""
+            raise ValueError(
+                f"sources.cluster: cannot use the kubeconfig {where}{context}: {exc}"
+            ) from exc
     # One retry layer only: ours, which says every wait out loud.
     configuration.retries = 0
     return configuration

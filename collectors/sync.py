@@ -7,9 +7,10 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, update
 
 from collectors.base import NullProgress, Progress, Stream, StreamResult, run_stream
+from db import models
 from teamtide.config import Config
 
 # The sources in the order a sync runs them: Jira first, so that GitHub can link pull
@@ -85,7 +86,9 @@ def sync(
             )
         except Exception as exc:
             outcome.error = redact(f"{type(exc).__name__}: {exc}")
+            record_source_start(engine, name, outcome.error, now())
             continue
+        record_source_start(engine, name, None, now())
         for stream in streams:
             if should_stop():
                 break
@@ -101,3 +104,32 @@ def sync(
                 )
             )
     return outcomes
+
+
+def record_source_start(engine: Engine, source: str, error: str | None, now: dt.datetime) -> None:
+    """A source that could not even start (bad URL, refused token) has no stream to note it.
+
+    Its error goes on a source-wide `sync_state` row (empty stream and partition), so
+    `teamtide status` shows it; the next run that starts clears it.
+    """
+    s = models.SyncState
+    where = (s.source == source, s.stream == "", s.partition == "")
+    with engine.begin() as conn:
+        if error is None:
+            conn.execute(update(s).where(*where).values(last_error=None))
+            return
+        found = conn.execute(
+            update(s).where(*where).values(last_started=now, last_error=error[:1000])
+        )
+        if found.rowcount == 0:
+            conn.execute(
+                insert(s).values(
+                    source=source,
+                    stream="",
+                    partition="",
+                    last_started=now,
+                    last_error=error[:1000],
+                    rows=0,
+                    rejects=0,
+                )
+            )

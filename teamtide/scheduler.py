@@ -73,8 +73,6 @@ def _run_sync(
     from collectors.sync import sync
 
     outcomes = sync(engine, config, only=[name], should_stop=should_stop)
-    for o in outcomes:
-        _record_source_start(engine, o.source, o.error)
     errors = [o.error for o in outcomes if o.error] + [
         r.error for o in outcomes for r in o.results if r.error
     ]
@@ -85,35 +83,6 @@ def _run_sync(
         # every page stored so far is committed with its cursor: the next run resumes there
         return "stopped", f"stopped on request after {rows} rows; the next run resumes"
     return "ok", f"{rows} rows"
-
-
-def _record_source_start(engine: Engine, source: str, error: str | None) -> None:
-    """A source that could not even start (bad URL, refused token) has no stream to note it.
-
-    Its error goes on a source-wide `sync_state` row (empty stream and partition), so
-    `teamtide status` shows it; the next run that starts clears it.
-    """
-    s = models.SyncState
-    where = (s.source == source, s.stream == "", s.partition == "")
-    with engine.begin() as conn:
-        if error is None:
-            conn.execute(update(s).where(*where).values(last_error=None))
-            return
-        found = conn.execute(
-            update(s).where(*where).values(last_started=_now(), last_error=error[:1000])
-        )
-        if found.rowcount == 0:
-            conn.execute(
-                insert(s).values(
-                    source=source,
-                    stream="",
-                    partition="",
-                    last_started=_now(),
-                    last_error=error[:1000],
-                    rows=0,
-                    rejects=0,
-                )
-            )
 
 
 def _run_report(config: Config, engine: Engine, name: str) -> tuple[str, str | None]:

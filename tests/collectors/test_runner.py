@@ -147,3 +147,37 @@ def test_a_permanent_failure_is_not_retried() -> None:
     with pytest.raises(Flaky):
         call_with_retries(call, sleep=lambda s: None)
     assert len(calls) == 1
+
+
+def test_a_source_that_cannot_start_is_noted_in_sync_state_and_cleared_by_the_next_start(
+    tmp_path,
+) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from collectors.sync import sync
+    from db import models
+    from db.migrate import upgrade
+    from db.session import make_engine
+    from teamtide.config import Config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'teamtide.db'}")
+    upgrade(engine)
+    at = dt.datetime(2025, 6, 30, tzinfo=dt.UTC)
+    broken = Config.model_validate(
+        {"sources": {"cluster": {"kubeconfig": str(tmp_path / "missing-kubeconfig")}}}
+    )
+    [outcome] = sync(engine, broken, now=lambda: at)
+    assert outcome.error
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(models.SyncState).where(models.SyncState.source == "cluster")
+        ).one()
+    assert (row.stream, row.partition) == ("", "")
+    assert row.last_error == outcome.error and "missing-kubeconfig" in row.last_error
+    from collectors.sync import record_source_start
+
+    record_source_start(engine, "cluster", None, at)
+    with engine.connect() as conn:
+        assert conn.execute(select(models.SyncState.last_error)).scalar_one() is None
