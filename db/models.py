@@ -385,5 +385,6 @@ class JobRun(Base):
     holder: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[dt.datetime]
     finished_at: Mapped[dt.datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(20))  # ok | failed | skipped | stopped | missed | abandoned
+    # ok | failed | skipped | stopped | missed | abandoned
+    outcome: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(Text)
