@@ -62,8 +62,12 @@ def jobs(config: Config) -> dict[str, Job]:
         job: Job = getattr(config.schedule, name)
         if getattr(config.sources, name) is not None and job.enabled:
             wanted[name] = job
-    if config.schedule.report.enabled and (config.report.recipients or config.report.webhook_url):
-        wanted["report"] = config.schedule.report
+    if config.schedule.report.enabled:
+        from dashboard.delivery import recipients
+
+        # Team leads alone (`per_team_lead`, no other recipient) are an audience too.
+        if recipients(config):
+            wanted["report"] = config.schedule.report
     return wanted
 
 

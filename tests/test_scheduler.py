@@ -644,3 +644,27 @@ def test_the_default_schedule_is_every_30_30_and_5_minutes_and_monday_at_8_00() 
     due = triggers["report"].get_next_fire_time(None, wednesday)
     assert due == dt.datetime(2025, 6, 30, 7, 0, tzinfo=dt.UTC)
     assert due.astimezone(config.org.tz).strftime("%a %H:%M") == "Mon 08:00"
+
+
+@pytest.mark.parametrize(
+    ("report", "leads", "scheduled"),
+    [
+        ({}, [], False),  # nobody to send to
+        ({"recipients": ["dir@acme.example"]}, [], True),
+        ({"per_team_lead": True}, ["Ada Byrne"], True),  # team leads alone are an audience
+        ({"per_team_lead": True}, [], False),
+    ],
+)
+def test_the_report_is_scheduled_when_someone_would_receive_it(
+    report: dict[str, object], leads: list[str], scheduled: bool
+) -> None:
+    config = Config.model_validate(
+        {
+            "org": {
+                "teams": [{"name": "Infra", "leads": leads}],
+                "people": [{"name": "Ada Byrne", "emails": ["ada@acme.example"]}],
+            },
+            "report": report,
+        }
+    )
+    assert ("report" in scheduler.jobs(config)) is scheduled
