@@ -5,6 +5,11 @@ cluster metrics), as one JSON-ready dict that is stored in `reports.summary`; ev
 form is then rendered from that dict alone, so a report re-rendered after a restart
 is the report that was first sent. Text taken from the sources (names, sync errors)
 is escaped in the HTML and Markdown: it is never markup.
+
+The org section is the metrics' `org` block (each member of any team once), shown like
+a team's: allocation, turnaround with trend arrows, support opened / resolved /
+breaching, load. Figures stored before that block existed render as they were sent,
+with the org totals summed over teams.
 """
 
 from __future__ import annotations
@@ -131,28 +136,51 @@ def figures(conn: Connection, config: Config, monday: dt.date, now: dt.datetime)
         ],
         "teams": [
             _team_figures(
-                t, before["teams"][i], history["teams"][i], cluster, monday, this["categories"]
+                t,
+                before["teams"][i],
+                history["teams"][i],
+                _gpu_by_week(cluster[cluster["team"] == t["team"]]),
+                monday,
+                this["categories"],
             )
             for i, t in enumerate(this["teams"])
         ],
+        # the whole org, from the metrics' own org block (each member counted once), not
+        # sums of the teams: percentiles do not add up, and a person in two teams would
+        # count twice; GPU waits over every namespace of the cluster, a team's or not
+        "org": {
+            **_team_figures(
+                this["org"],
+                before["org"],
+                history["org"],
+                _gpu_by_week(cluster),
+                monday,
+                this["categories"],
+            ),
+            "teams": this["org"]["teams"],
+        },
         "unassigned_support_requests": this["unassigned_support_requests"],
         "freshness": _freshness(config, states, now, sunday),
     }
+
+
+def _gpu_by_week(usage: pd.DataFrame) -> dict[dt.date, float]:
+    """GPU pending pod-hours per week (Monday) over the given `team_usage` rows."""
+    return usage.groupby("week")["gpu_pending_pod_hours"].sum().to_dict()
 
 
 def _team_figures(
     this: dict[str, Any],
     before: dict[str, Any],
     history: dict[str, Any],
-    cluster: pd.DataFrame,
+    gpu: dict[dt.date, float],
     monday: dt.date,
     categories: list[str],
 ) -> dict[str, Any]:
+    """One team's figures (or the org's, from the metrics' `org` blocks)."""
     team = this["team"]
     weeks = history["load"]["weekly"]
     week = weeks[-1] if weeks else {"load": None, "state": None, "members": 0}
-    mine = cluster[cluster["team"] == team]
-    gpu = dict(zip(mine["week"], mine["gpu_pending_pod_hours"], strict=True))
     earlier = [monday - dt.timedelta(weeks=k) for k in range(COMPARE_WEEKS, 0, -1)]
     alloc, alloc_before = this["allocation"], before["allocation"]
     return {
@@ -178,8 +206,12 @@ def _team_figures(
             for key, _ in TURNAROUND
         },
         "support": {
-            "opened": this["support"]["n"],
+            "opened": this["support"]["opened"],
+            # done this week, whenever opened (so it can exceed `opened`)
+            "resolved": this["support"]["resolved"],
             "open": this["support"]["open"],
+            # the org's only: requests nobody is assigned, served by no team
+            "unassigned": this["support"].get("unassigned"),
             "sla_breach_rate": this["support"]["sla_breach_rate"],
             "sla_breach_rate_before": before["support"]["sla_breach_rate"],
             **{
@@ -455,8 +487,13 @@ def _steady_lines(figs: dict[str, Any], teams: list[dict[str, Any]]) -> list[str
     normal = [t["team"] for t in teams if t["load"]["state"] == "normal"]
     if normal:
         lines.append(f"Load is within its normal range for {_names(normal)}.")
-    opened = sum(t["support"]["opened"] for t in teams) + figs["unassigned_support_requests"]
-    still = sum(t["support"]["open"] for t in teams)
+    org = figs.get("org")
+    if org:  # each request once, even when its person was in two teams
+        opened, still = org["support"]["opened"], org["support"]["open"]
+    else:
+        opened = sum(t["support"]["opened"] for t in teams)
+        still = sum(t["support"]["open"] for t in teams)
+    opened += figs["unassigned_support_requests"]
     lines.append(
         f"{opened} support requests were opened this week; {still} of them are still open."
     )
@@ -645,29 +682,61 @@ def subject(figs: dict[str, Any], lines: list[str]) -> str:
     return f"teamtide {figs['period']}: {first}"
 
 
+ORG_NAME = "Whole org"
+
+
 def org_rows(figs: dict[str, Any]) -> list[dict[str, str]]:
-    """One row per team for the overview table (display strings)."""
-    rows = []
-    for _, t in ordered_teams(figs):
-        cycle = t["turnaround"]["cycle_time_hours"]
-        review = t["turnaround"]["pr_first_review_hours"]
-        rows.append(
-            {
-                "Team": t["team"],
-                "Load": state_words(t),
-                "FTE": fte(sum(r["fte"] for r in t["allocation"])),
-                "Cycle p85": f"{hours(cycle['this']['p85'])} {trend(cycle['this']['p85'], cycle['before']['p85']).arrow}",
-                "PR review p85": f"{hours(review['this']['p85'])} {trend(review['this']['p85'], review['before']['p85']).arrow}",
-                "Support opened / open": f"{t['support']['opened']} / {t['support']['open']}",
-                "SLA breached": percent(t["support"]["sla_breach_rate"]),
-                "GPU pending h": f"{t['gpu_pending_hours']:.0f}",
-            }
-        )
+    """One row per team for the overview table, then the whole org's (display strings)."""
+    rows = [_overview_row(t["team"], t) for _, t in ordered_teams(figs)]
+    if figs.get("org"):  # a report stored before the org figures existed has none
+        rows.append(_overview_row(ORG_NAME, figs["org"]))
     return rows
 
 
-def org_totals(figs: dict[str, Any]) -> dict[str, str]:
-    """The whole org: the additive figures summed over teams (percentiles do not add up)."""
+def _overview_row(name: str, t: dict[str, Any]) -> dict[str, str]:
+    cycle = t["turnaround"]["cycle_time_hours"]
+    review = t["turnaround"]["pr_first_review_hours"]
+    return {
+        "Team": name,
+        "Load": state_words(t),
+        "FTE": fte(sum(r["fte"] for r in t["allocation"])),
+        "Cycle p85": f"{hours(cycle['this']['p85'])} {trend(cycle['this']['p85'], cycle['before']['p85']).arrow}",
+        "PR review p85": f"{hours(review['this']['p85'])} {trend(review['this']['p85'], review['before']['p85']).arrow}",
+        "Support opened / resolved": f"{t['support']['opened']} / {_resolved(t['support'])}",
+        "SLA breached": percent(t["support"]["sla_breach_rate"]),
+        "GPU pending h": f"{t['gpu_pending_hours']:.0f}",
+    }
+
+
+def _resolved(support: dict[str, Any]) -> int:
+    # reports stored before `resolved` existed counted those of the week's opened now closed
+    if support.get("resolved") is None:
+        return int(support["opened"] - support["open"])
+    return int(support["resolved"])
+
+
+def org_facts(figs: dict[str, Any]) -> list[str]:
+    """The whole org in sentences: its FTE, load, support, unplanned share and GPU waits."""
+    org = figs.get("org")
+    if not org:  # a stored report from before the org figures: the old sums over teams
+        return _summed_org_facts(figs)
+    spent = ", ".join(f"{r['category']} {fte(r['fte'])}" for r in org["allocation"] if r["fte"])
+    total = sum(r["fte"] for r in org["allocation"])
+    unassigned = org["support"]["unassigned"] or 0
+    return [
+        f"FTE this week: {fte(total)} ({spent or 'nothing tracked'}).",
+        *team_facts(org),
+        (
+            f"Unassigned: {unassigned} support request opened this week has nobody assigned, "
+            "so no team serves it and it is not in the figures above."
+            if unassigned == 1
+            else f"Unassigned: {unassigned} support requests opened this week have nobody "
+            "assigned, so no team serves them and they are not in the figures above."
+        ),
+    ]
+
+
+def _summed_org_facts(figs: dict[str, Any]) -> list[str]:
     teams = [t for _, t in ordered_teams(figs)]
     by_category: dict[str, float] = {}
     for t in teams:
@@ -675,13 +744,13 @@ def org_totals(figs: dict[str, Any]) -> dict[str, str]:
             by_category[row["category"]] = by_category.get(row["category"], 0.0) + row["fte"]
     spent = ", ".join(f"{c} {fte(v)}" for c, v in by_category.items() if v > 0)
     opened = sum(t["support"]["opened"] for t in teams)
-    return {
-        "FTE this week": f"{fte(sum(by_category.values()))} ({spent or 'nothing tracked'})",
-        "Support requests opened": f"{opened + figs['unassigned_support_requests']} "
+    return [
+        f"FTE this week: {fte(sum(by_category.values()))} ({spent or 'nothing tracked'}).",
+        f"Support requests opened: {opened + figs['unassigned_support_requests']} "
         f"({figs['unassigned_support_requests']} unassigned), "
-        f"{sum(t['support']['open'] for t in teams)} still open",
-        "GPU pending pod-hours": f"{sum(t['gpu_pending_hours'] for t in teams):.0f}",
-    }
+        f"{sum(t['support']['open'] for t in teams)} still open.",
+        f"GPU pending pod-hours: {sum(t['gpu_pending_hours'] for t in teams):.0f}.",
+    ]
 
 
 def allocation_rows(team: dict[str, Any]) -> list[dict[str, str]]:
@@ -729,17 +798,23 @@ def team_facts(team: dict[str, Any]) -> list[str]:
     s, load = team["support"], team["load"]
     baseline = "–" if load["baseline"] is None else f"{load['baseline']:.2f}"
     now_load = "–" if load["load"] is None else f"{load['load']:.2f}"
+    if s.get("resolved") is None:  # stored before `resolved`: this week's requests now closed
+        done = f"{s['opened'] - s['open']} of them resolved"
+    elif s["resolved"]:  # requests done this week, whenever they were opened
+        done = f"{s['resolved']} resolved this week"
+    else:
+        done = "none resolved this week"
     return [
         f"Load: {state_words(team)}, {now_load} items in progress per person (baseline {baseline}).",
         (
-            f"Support: {s['opened']} requests opened, {s['opened'] - s['open']} of them resolved, "
-            f"{s['open']} still open; {percent(s['sla_breach_rate'])} breached the resolution SLA "
+            f"Support: {s['opened']} requests opened ({s['open']} of them still open), {done}; "
+            f"{percent(s['sla_breach_rate'])} breached the resolution SLA "
             f"(four weeks before: {percent(s['sla_breach_rate_before'])})."
             if s["opened"]
-            else "Support: no requests opened this week "
+            else f"Support: no requests opened this week, {done} "
             f"(four weeks before, {percent(s['sla_breach_rate_before'])} breached the resolution SLA)."
             if s["sla_breach_rate_before"] is not None
-            else "Support: no requests opened this week or in the four weeks before."
+            else f"Support: no requests opened this week or in the four weeks before, {done}."
         ),
         f"Unplanned work: {percent(team['unplanned_share'])} of tracked time "
         f"(four weeks before: {percent(team['unplanned_share_before'])}).",
@@ -780,7 +855,12 @@ def markdown(figs: dict[str, Any], lines: list[str], first_team: str | None = No
         out += ["> **Data freshness**", ">"] + [f"> - {md(s)}" for s in stale] + [""]
     out += ["## The org", ""]
     out += _md_table(org_rows(figs))
-    out += [f"- **{md(k)}:** {md(v)}" for k, v in org_totals(figs).items()] + [""]
+    out += [f"- {md(line)}" for line in org_facts(figs)] + [""]
+    if figs.get("org"):
+        out += ["**The whole org: allocation, this week against the four weeks before**", ""]
+        out += _md_table(allocation_rows(figs["org"]))
+        out += ["**The whole org: turnaround**", ""]
+        out += _md_table(turnaround_rows(figs["org"]))
     idle = idle_teams(figs)
     if idle:
         out += [f"Teams without members or work this period: {md(', '.join(idle))}.", ""]
@@ -831,7 +911,12 @@ def text(figs: dict[str, Any], lines: list[str], first_team: str | None = None) 
         out += ["DATA FRESHNESS"] + [f"  ! {_plain(s)}" for s in stale] + [""]
     out += ["THE ORG", ""]
     out += _text_table(org_rows(figs))
-    out += [f"  {k}: {_plain(v)}" for k, v in org_totals(figs).items()] + [""]
+    out += [f"  {_plain(line)}" for line in org_facts(figs)] + [""]
+    if figs.get("org"):
+        out += ["  The whole org: allocation, this week against the four weeks before"]
+        out += _text_table(allocation_rows(figs["org"]))
+        out += ["  The whole org: turnaround"]
+        out += _text_table(turnaround_rows(figs["org"]))
     idle = idle_teams(figs)
     if idle:
         out += [f"Teams without members or work this period: {_plain(', '.join(idle))}.", ""]
@@ -894,6 +979,8 @@ def _arrow_colour(head: str, value: str) -> str:
         return f"color:{BAD};font-weight:600"
     if "↓" in value:
         return f"color:{GOOD};font-weight:600"
+    if head == "Team" and value == ORG_NAME:  # the org's row closes the overview: set it apart
+        return "font-weight:600"
     if head == "Load":
         state = value.split(" ")[0]
         return f"background:{STATE_BG.get(state, '#f5f7fa')}"
@@ -946,10 +1033,15 @@ def html_body(
     parts.append(_h2("The org"))
     parts.append(_html_table(org_rows(figs), _arrow_colour))
     parts.append(
-        '<p style="font-size:13px;margin:0 0 8px">'
-        + "<br>".join(f"<strong>{e(k)}:</strong> {e(v)}" for k, v in org_totals(figs).items())
-        + "</p>"
+        '<ul style="font-size:13px;line-height:1.5;margin:4px 0 12px;padding-left:18px">'
+        + "".join(f"<li>{e(line)}</li>" for line in org_facts(figs))
+        + "</ul>"
     )
+    if figs.get("org"):
+        parts.append(_h3("The whole org: allocation, this week against the four weeks before"))
+        parts.append(_html_table(allocation_rows(figs["org"]), _moved_colour))
+        parts.append(_h3("The whole org: turnaround"))
+        parts.append(_html_table(turnaround_rows(figs["org"]), _arrow_colour))
     idle = idle_teams(figs)
     if idle:
         parts.append(

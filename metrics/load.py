@@ -4,7 +4,8 @@ A team's load in a week = the time-averaged number of work items in an `active` 
 assigned to its members (membership judged per local day), divided by the average
 number of members that week. Both are time averages over the same week, so the load
 is active item-hours / member-hours. The week is cut at `now`: the current week is
-averaged over its elapsed part, a week that has not begun has no load.
+averaged over its elapsed part, a week that has not begun has no load. The org's load
+(`org_load`) is the same ratio over every member of any team, each person counted once.
 """
 
 from __future__ import annotations
@@ -71,7 +72,26 @@ def team_load(facts: Facts, window: Window, teams: list[str]) -> pd.DataFrame:
     the elapsed part of the week), load (active_item_hours / member_hours; NaN for a week
     with no members). Every team x week is present.
     """
+    return _members_load(facts, window, teams, facts.member_days(window))
+
+
+def org_load(facts: Facts, window: Window, teams: list[str], label: str) -> pd.DataFrame:
+    """Weekly load of the whole org, as one group named `label`: `team_load`'s columns.
+
+    The org's members on a day are the people who were members of any of `teams` that
+    day, each counted once (a person in two teams is one person with one set of items),
+    so the load is work in progress per person over all members.
+    """
     members = facts.member_days(window)
+    members = members[members["team"].isin(teams)]
+    members = members.drop_duplicates(["person", "day"]).assign(team=label)
+    return _members_load(facts, window, [label], members)
+
+
+def _members_load(
+    facts: Facts, window: Window, teams: list[str], members: pd.DataFrame
+) -> pd.DataFrame:
+    """`team_load` over the given (person, team, day) member rows."""
     people = pd.Index(pd.unique(members["person"].astype(object)), dtype=object)
     day = members["day"].to_numpy()
     keys = people.get_indexer(members["person"].to_numpy(dtype=object)) * window.n_days + day

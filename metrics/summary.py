@@ -18,14 +18,30 @@ Keys beyond the contract's example, per team:
 - turnaround: `active_time_hours`, `flow_efficiency` (per-item ratios), `skipped_start`
   (done items never started), `done_items`, `pr_breakdown_hours` (merged PRs: draft,
   pickup and review stats with their mean; the means add up to the mean time to merge).
-- support: `first_response_breach_rate`, `open`, and `requested` (the same block for
-  requests the team filed, by requesting team).
+- support: `opened` (= `n`: requests created in the window), `resolved` (requests that
+  reached done in the window, whenever created), `first_response_breach_rate`, `open`
+  (of those opened, still open at `now`), and `requested` (the same block for requests
+  the team filed, by requesting team).
 - load: `flood_share`, `drought_share`, weekly `members`; `people`: each member's own
   load series and states; `concentration`: top1_person, top1_share, gini, total_fte.
-Top level: `now`, `categories`, `unassigned_support_requests`; coupling rows carry
+Top level: `now`, `categories`, `unassigned_support_requests`, `org`; coupling rows carry
 `n_requests` and `r_by_lag`; reorgs carry their windows (`before_from`, `after_to`,
 see `compare.periods`) and comparisons per selected team plus "(all)" (org-wide),
 for every metric in `samples.TURNAROUND_METRICS`.
+
+`org`: the whole organisation, whatever teams are selected, with `team` "(all)",
+`teams` (the org file's teams, or those in memberships without any) and `allocation`,
+`turnaround`, `support`, `load` shaped as a team's. Its members on a day are the
+people in any of those teams that day, each counted once: allocation sums their
+member-days (so it is the sum of the teams' FTE when no one is in two teams at once),
+load is their work in progress per person. Turnaround counts items whose assignee when
+done, and PRs whose author at creation, was such a member; support counts requests
+served by any of the teams (and `requested`: filed by a member). An unassigned request
+(no assignee now while open, or none when it was done) is served by no team (DESIGN.md
+shows it as unassigned), so it is not in the org's served figures:
+`support.unassigned` counts those opened in the window instead (the
+same number as the top level's `unassigned_support_requests`). Unlike the reorgs'
+"(all)" rows, work by people in no team is left out.
 """
 
 from __future__ import annotations
@@ -43,7 +59,7 @@ from metrics.coupling import coupling
 from metrics.facts import Facts
 from metrics.frames import Frames
 from metrics.intervals import ns
-from metrics.load import person_load, team_load, variability
+from metrics.load import org_load, person_load, team_load, variability
 from metrics.rules import category_names
 from metrics.samples import (
     ALL_TEAMS,
@@ -53,7 +69,7 @@ from metrics.samples import (
     pr_samples,
 )
 from metrics.stats import describe, plain
-from metrics.support import breaches, support_requests
+from metrics.support import UNASSIGNED, breaches, support_requests
 from metrics.weeks import Window, widen
 from teamtide.config import Config
 
@@ -127,14 +143,27 @@ def report_from_facts(
                 "turnaround": _turnaround(
                     items_in[items_in["team"] == team], pulls_in[pulls_in["team"] == team]
                 ),
-                "support": _support(team, requests_in),
+                "support": _support([team], requests_in, requests, lo, hi),
                 "load": _load(loads[loads["team"] == team], facts),
                 "concentration": _concentration(concentrated[concentrated["team"] == team]),
                 "people": _people(members.get(team, []), people_loads, facts),
             }
         )
 
-    unassigned = requests_in.drop_duplicates("item_id")
+    org_teams = facts.teams(None)
+    org = {
+        "team": ALL_TEAMS,
+        "teams": org_teams,
+        "allocation": _org_allocation(facts, window, org_teams, days, categories, elapsed_weeks),
+        "turnaround": _turnaround(
+            items_in[items_in["team"].isin(org_teams)], pulls_in[pulls_in["team"].isin(org_teams)]
+        ),
+        "support": {
+            **_support(org_teams, requests_in, requests, lo, hi),
+            "unassigned": _unassigned(requests_in),
+        },
+        "load": _load(org_load(facts, window, org_teams, ALL_TEAMS), facts),
+    }
     report = {
         "from": window.first_day.isoformat(),
         "to": window.last_day.isoformat(),
@@ -142,9 +171,8 @@ def report_from_facts(
         "now": facts.now.isoformat(),
         "categories": categories,
         "teams": team_reports,
-        "unassigned_support_requests": int(
-            (unassigned["serving_team"] == "unassigned").sum() if len(unassigned) else 0
-        ),
+        "unassigned_support_requests": _unassigned(requests_in),
+        "org": org,
         "coupling": coupling(requests, loads, window, selected).to_dict("records"),
         "reorgs": _reorgs(facts, items, pulls, requests, selected, reorg_days, resamples, seed),
     }
@@ -198,6 +226,26 @@ def _allocation(
     }
 
 
+def _org_allocation(
+    facts: Facts,
+    window: Window,
+    teams: list[str],
+    days: pd.DataFrame,
+    categories: list[str],
+    elapsed_weeks: int,
+) -> dict[str, Any]:
+    """The org's allocation block: every member-day of any of `teams`, each person once.
+
+    `team_days` repeats a person's day for each team they were in that day (with the
+    same things and weights), so one copy per (person, day, thing) is that day for the org.
+    """
+    mine = days[days["team"].isin(teams)]
+    mine = mine.drop_duplicates(["person", "day", "thing", "thing_id"]).assign(team=ALL_TEAMS)
+    weekly = weekly_fte(facts, window, [ALL_TEAMS], mine)
+    planned = weekly_planned(facts, window, [ALL_TEAMS], mine)
+    return _allocation(ALL_TEAMS, weekly, planned, shares(weekly), categories, elapsed_weeks)
+
+
 def _turnaround(items: pd.DataFrame, pulls: pd.DataFrame) -> dict[str, Any]:
     items = items.drop_duplicates("item_id")
     pulls = pulls.drop_duplicates("pr_id")
@@ -220,10 +268,13 @@ def _turnaround(items: pd.DataFrame, pulls: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _support_block(rows: pd.DataFrame) -> dict[str, Any]:
+def _support_block(rows: pd.DataFrame, resolved: pd.DataFrame) -> dict[str, Any]:
+    """Figures of the requests `rows` (created in the window); `resolved`: those done in it."""
     n = len(rows)
     return {
         "n": n,
+        "opened": n,
+        "resolved": len(resolved),
         "first_response_hours": describe(rows["first_response_hours"]),
         "resolution_hours": describe(rows["resolution_hours"]),
         "sla_breach_rate": float(rows["resolution_breach"].sum() / n) if n else None,
@@ -232,10 +283,32 @@ def _support_block(rows: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _support(team: str, requests: pd.DataFrame) -> dict[str, Any]:
-    served = requests[requests["serving_team"] == team].drop_duplicates("item_id")
-    asked = requests[requests["requesting_team"] == team].drop_duplicates("item_id")
-    return {**_support_block(served), "requested": _support_block(asked)}
+def _support(
+    teams: list[str], created_in: pd.DataFrame, every: pd.DataFrame, lo: int, hi: int
+) -> dict[str, Any]:
+    """The support block of the requests served by (and `requested`: filed by) any of `teams`.
+
+    `created_in`: the requests created in the window [lo, hi); `every`: all of them, for
+    `resolved` (done in the window, whenever created). A request counts once however
+    many of the teams its person was in.
+    """
+    done_in = every[_between(every["done_at"], lo, hi)]
+
+    def pick(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+        return rows[rows[column].isin(teams)].drop_duplicates("item_id")
+
+    return {
+        **_support_block(pick(created_in, "serving_team"), pick(done_in, "serving_team")),
+        "requested": _support_block(
+            pick(created_in, "requesting_team"), pick(done_in, "requesting_team")
+        ),
+    }
+
+
+def _unassigned(created_in: pd.DataFrame) -> int:
+    """Requests created in the window with no assignee (open, or done by nobody assigned)."""
+    rows = created_in[created_in["serving_team"] == UNASSIGNED]
+    return int(rows["item_id"].nunique())
 
 
 def _load(rows: pd.DataFrame, facts: Facts) -> dict[str, Any]:

@@ -239,7 +239,8 @@ def test_tidy_tables_hold_the_same_numbers(report):
     turnaround = tables["turnaround"].set_index(["team", "metric"])
     assert turnaround.loc[("Infra", "cycle_time_hours"), "p85"] == 34.0
     weekly = tables["allocation_weekly"]
-    assert len(weekly) == 3 * 2 * 5  # teams x weeks x categories
+    assert len(weekly) == (3 + 1) * 2 * 5  # (teams + the org's rows) x weeks x categories
+    assert set(weekly["team"]) == {"Infra", "Research", "Enablement", ALL_TEAMS}
     reorgs = tables["reorgs"]
     row = reorgs[
         (reorgs["team"] == "Infra") & (reorgs["metric"] == "support_resolution_hours")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -91,6 +92,26 @@ def test_headlines_are_three_to_five_sentences_drawn_from_the_figures(report_wor
     for team in figs["teams"]:
         if report.active(team) and team["load"]["state"] in ("flood", "drought"):
             assert any(team["team"] in line and team["load"]["state"] in line for line in lines)
+
+
+def test_a_report_stored_before_the_org_figures_still_renders(report_world) -> None:
+    """Frozen reports keep their stored figures: one from before the org block and the
+    `resolved` count renders with the org totals summed over teams, as it was sent."""
+    _, config = report_world.write_config()
+    figs = copy.deepcopy(_figures(config))
+    del figs["org"]
+    for team in figs["teams"]:
+        for key in ("resolved", "unassigned"):
+            del team["support"][key]
+    text = report.render(figs, images=False).text()
+    assert report.ORG_NAME not in text and "The whole org" not in text
+    teams = [t for t in figs["teams"] if report.active(t)]
+    opened = sum(t["support"]["opened"] for t in teams) + figs["unassigned_support_requests"]
+    assert f"Support requests opened: {opened} " in text
+    for team in teams:
+        s = team["support"]
+        if s["opened"]:
+            assert f"{s['opened'] - s['open']} of them resolved" in text
 
 
 def test_streak_counts_the_weeks_in_a_row_ending_with_the_last() -> None:

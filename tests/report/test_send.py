@@ -40,22 +40,32 @@ def _stored(db_url: str, period: str) -> models.Report:
         engine.dispose()
 
 
-def _expected(config, figs: dict) -> dict:
-    """`teamtide metrics` for the report's week, as of the moment the report was computed."""
+def _expected(config, figs: dict, weeks_before: int = 0) -> dict:
+    """`teamtide metrics` for the report's week (or, with `weeks_before`, for that many
+    weeks before it, as its trends compare), as of the moment the report was computed."""
     monday = report.parse_week(figs["period"])
+    start, end = monday, monday + dt.timedelta(days=6)
+    if weeks_before:
+        start, end = monday - dt.timedelta(weeks=weeks_before), monday - dt.timedelta(days=1)
     engine = make_engine(config.database.url, readonly=True)
     try:
         with engine.connect() as conn:
             return compute.report(
-                conn,
-                config,
-                monday,
-                monday + dt.timedelta(days=6),
-                None,
-                dt.datetime.fromisoformat(figs["now"]),
+                conn, config, start, end, None, dt.datetime.fromisoformat(figs["now"])
             )
     finally:
         engine.dispose()
+
+
+def _org_section(text: str) -> str:
+    """The plain-text org section: from its heading to the first team's."""
+    found = re.search(r"^THE ORG\n(.*?)(?=^[A-Z][A-Z ]+\n-+\n)", text, re.S | re.M)
+    assert found, "no org section in the text part"
+    return found.group(1)
+
+
+def _resolved_words(resolved: int) -> str:
+    return f"{resolved} resolved this week" if resolved else "none resolved this week"
 
 
 def _section(text: str, team: str) -> str:
@@ -117,7 +127,8 @@ def test_send_mails_every_recipient_a_report_whose_numbers_are_the_metrics(
             k: cycle[k] for k in ("n", "p50", "p85")
         }
         assert team["turnaround"]["pr_first_review_hours"]["this"]["p85"] == review["p85"]
-        assert team["support"]["opened"] == support["n"]
+        assert team["support"]["opened"] == support["n"] == support["opened"]
+        assert team["support"]["resolved"] == support["resolved"]
         assert team["support"]["sla_breach_rate"] == support["sla_breach_rate"]
         assert [r["fte"] for r in team["allocation"]] == [
             metrics["allocation"]["fte"][c] for c in expected["categories"]
@@ -130,7 +141,45 @@ def test_send_mails_every_recipient_a_report_whose_numbers_are_the_metrics(
             assert f"{report.percent(support['sla_breach_rate'])} breached" in section
         else:
             assert "no requests opened this week" in section
+        assert _resolved_words(support["resolved"]) in section
         assert team["team"] in html
+
+    # the whole org: the figures are the metrics' org block for the week (and, for the trend
+    # arrows, for the four weeks before), and its section in the text says them
+    org, metrics_org = figs["org"], expected["org"]
+    before_org = _expected(config, figs, weeks_before=report.COMPARE_WEEKS)["org"]
+    section = _org_section(text)
+    rows = {line.split("  ")[1].strip(): line for line in section.splitlines() if "  " in line}
+    for key, label in report.TURNAROUND:
+        this, before = metrics_org["turnaround"][key], before_org["turnaround"][key]
+        assert org["turnaround"][key] == {
+            "this": {k: this[k] for k in ("n", "p50", "p85")},
+            "before": {k: before[k] for k in ("n", "p50", "p85")},
+        }
+        arrow = report.trend(this["p85"], before["p85"])
+        row = rows[label]  # the org's turnaround table: n, p50, p85, before, trend
+        assert report.hours(this["p50"]) in row and report.hours(this["p85"]) in row
+        assert arrow.words() in row
+        # the overview's org row shows the p85 with its arrow
+        assert f"{report.hours(this['p85'])} {arrow.arrow}" in rows[report.ORG_NAME]
+    support = metrics_org["support"]
+    assert org["support"]["opened"] == support["opened"] == support["n"]
+    assert org["support"]["resolved"] == support["resolved"]
+    assert org["support"]["open"] == support["open"]
+    assert org["support"]["unassigned"] == support["unassigned"]
+    assert org["support"]["sla_breach_rate"] == support["sla_breach_rate"]
+    assert org["load"]["load"] == metrics_org["load"]["weekly"][-1]["load"]
+    assert [r["fte"] for r in org["allocation"]] == [
+        metrics_org["allocation"]["fte"][c] for c in expected["categories"]
+    ]
+    if support["n"]:
+        assert f"{support['n']} requests opened" in section
+        assert f"{report.percent(support['sla_breach_rate'])} breached" in section
+    assert _resolved_words(support["resolved"]) in section
+    assert f"{support['opened']} / {support['resolved']}" in rows[report.ORG_NAME]
+    total = sum(metrics_org["allocation"]["fte"].values())
+    assert f"FTE this week: {report.fte(total)}" in section
+    assert report.ORG_NAME in html and "The whole org: turnaround" in html
     # the org table is in both parts; the text opens with the headlines
     for line in figs["headlines"]:
         assert f"* {line}" in text
