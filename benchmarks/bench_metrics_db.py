@@ -7,8 +7,8 @@ that database:
 - the raw reads: `db.queries.metric_frames` for the span `compute.report` reads
   (`teamtide.compute.read_span`: the window widened to ISO weeks, plus the reorg's
   before/after periods), i.e. the same columns loaded from the database;
-- the whole `compute.report` (`teamtide metrics` without printing), and its two halves:
-  preparing the facts (`Facts.build`) and the report from them.
+- the whole `compute.report` (`teamtide metrics` without printing): the same reads, then
+  the facts and every figure of the report.
 
 Warm figures: one read first fills the OS file cache, then the median of `--runs` runs.
 Targets: medium under 2x the raw reads and under 10 s; large under 60 s and 4 GB.
@@ -59,7 +59,6 @@ def measure(scale: str, seed: int, months: int, runs: int) -> dict[str, Any]:
 
     from benchmarks import loader
     from db import queries
-    from metrics.summary import report_from_facts
     from teamtide import compute
 
     loaded = loader.cached(scale, seed, END, progress=lambda _: None)
@@ -68,8 +67,6 @@ def measure(scale: str, seed: int, months: int, runs: int) -> dict[str, Any]:
     lo, hi = compute.read_span(config, start, end, now)
     engine = create_engine(loaded.db_url)
     reads: list[float] = []
-    facts: list[float] = []
-    summary: list[float] = []
     totals: list[float] = []
     sizes: dict[str, int] = {}
     with engine.connect() as conn:
@@ -83,30 +80,23 @@ def measure(scale: str, seed: int, months: int, runs: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             report = compute.report(conn, config, start, end, None, now)
             totals.append(time.perf_counter() - t0)
-            # the same work in its two halves: reads + Facts.build, then the report
-            t0 = time.perf_counter()
-            prepared = compute.facts(conn, config, start, end, now)
-            t1 = time.perf_counter()
-            report_from_facts(prepared, start, end, None)
-            facts.append(t1 - t0)
-            summary.append(time.perf_counter() - t1)
-            del prepared
     engine.dispose()
     json.dumps(report, allow_nan=False)  # the report is the JSON contract
     read, total = statistics.median(reads), statistics.median(totals)
     return {
         "scale": scale,
         "window": f"{start}..{end}",
+        "span": f"{lo:%Y-%m-%d %H:%M}..{hi:%Y-%m-%d %H:%M} UTC",
         "items": sizes.get("items", 0),
         "transitions": sizes.get("transitions", 0),
         "pulls": sizes.get("pulls", 0),
         "reads_s": round(read, 2),
-        "facts_s": round(statistics.median(facts) - read, 2),
-        "report_part_s": round(statistics.median(summary), 2),
+        "compute_s": round(total - read, 2),
         "total_s": round(total, 2),
         "ratio": round(total / read, 2) if read else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "runs": runs,
+        "database": loaded.directory.name + (" (built by older code)" if loaded.stale else ""),
         "every_read_s": [round(x, 2) for x in reads],
         "every_total_s": [round(x, 2) for x in totals],
     }
@@ -132,8 +122,7 @@ COLUMNS = (
     "transitions",
     "pulls",
     "reads_s",
-    "facts_s",
-    "report_part_s",
+    "compute_s",
     "total_s",
     "ratio",
     "peak_rss_mb",
@@ -164,8 +153,7 @@ def main() -> None:
         f"\nteamtide metrics over {args.months} months from SQLite "
         f"(seed {args.seed}; medians of {args.runs} warm runs)\n"
         "reads_s = db.queries.metric_frames for the span compute.report reads; "
-        "facts_s = Facts.build;\nreport_part_s = report_from_facts; total_s = compute.report; "
-        "ratio = total_s / reads_s\n"
+        "total_s = compute.report;\ncompute_s = total_s - reads_s; ratio = total_s / reads_s\n"
     )
     print(" | ".join(f"{c:>12}" for c in COLUMNS), flush=True)
     runs: list[dict[str, Any]] = []
@@ -196,8 +184,8 @@ def main() -> None:
         runs.append(row)
     for row in runs:
         print(
-            f"{row['scale']} (window {row['window']}): every run's reads_s {row['every_read_s']}, "
-            f"total_s {row['every_total_s']}"
+            f"{row['scale']} (window {row['window']}, read span {row['span']}, {row['database']}): "
+            f"every run's reads_s {row['every_read_s']}, total_s {row['every_total_s']}"
         )
 
 

@@ -117,13 +117,23 @@ def test_the_loaded_database_reports_what_the_synced_one_does(synced_world, load
     assert sum(t["support"]["n"] for t in mine["teams"]) > 0
 
 
-def test_a_cached_database_is_reused_and_keyed_by_the_code(tmp_path: Path, monkeypatch):
+def test_a_cached_database_is_reused_and_says_when_older_code_built_it(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(loader, "CACHE", tmp_path)
-    first = loader.cached("tiny", 1, synced.END, progress=lambda _: None)
-    assert first.seconds > 0 and (tmp_path / ".gitignore").read_text() == "*\n"
-    again = loader.cached("tiny", 1, synced.END, progress=lambda _: None)
-    assert again.seconds == 0 and again.directory == first.directory
+    notes: list[str] = []
+    first = loader.cached("tiny", 1, synced.END, progress=notes.append)
+    assert first.seconds > 0 and not first.stale
+    assert (tmp_path / ".gitignore").read_text() == "*\n"
+    again = loader.cached("tiny", 1, synced.END, progress=notes.append)
+    assert again.seconds == 0 and again.directory == first.directory and not again.stale
     monkeypatch.setattr(loader, "code_digest", lambda: "changedcode0")
-    rebuilt = loader.cached("tiny", 1, synced.END, progress=lambda _: None)
-    assert rebuilt.seconds > 0 and rebuilt.directory != first.directory
-    assert not first.directory.exists()  # the stale database was removed
+    notes.clear()
+    older = loader.cached("tiny", 1, synced.END, progress=notes.append)
+    assert older.directory == first.directory and older.stale and older.seconds == 0
+    assert any("older collector/sandbox code" in n for n in notes)
+    rebuilt = loader.cached("tiny", 1, synced.END, rebuild=True, progress=notes.append)
+    assert rebuilt.seconds > 0 and not rebuilt.stale
+    assert rebuilt.directory.name.endswith("-changedcode0")
+    assert not first.directory.exists()  # the older database was removed
+    assert (
+        loader.cached("tiny", 1, synced.END, progress=notes.append).directory == rebuilt.directory
+    )
