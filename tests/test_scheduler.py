@@ -557,7 +557,7 @@ def test_status_shows_each_source_s_last_success_error_next_run_rows_and_rejects
     shown = subprocess.run(
         [sys.executable, "-m", "teamtide.cli", "--config", str(path), "status"],
         cwd=ROOT,
-        env=os.environ | {"PYTHONPATH": str(ROOT), "COLUMNS": "200"},
+        env=os.environ | {"PYTHONPATH": str(ROOT), "COLUMNS": "400"},  # no wrapped cells
         capture_output=True,
         text=True,
         timeout=60,
