@@ -54,7 +54,7 @@ from collectors.cluster_parse import (
     sample_rows,
 )
 from collectors.cluster_parse import PROMETHEUS_QUERIES as QUERIES
-from collectors.retry import RetryPolicy, call_with_retries, retry_after_of, status_of
+from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
 from db import models
 from db.upsert import upsert
 from teamtide.config import ClusterSource, Config
@@ -68,15 +68,8 @@ CHUNK_DAYS = 7  # one page of backfill: 7 x 24 hourly steps per query
 HOUR = dt.timedelta(hours=1)
 
 
-class KubeApiError(Exception):
-    """A Kubernetes API answer other than 2xx, with what retries need and nothing secret."""
-
-    def __init__(
-        self, status: int | None, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status
-        self.headers = dict(headers or {})
+class KubeApiError(ApiError):
+    """A Kubernetes API answer other than 2xx."""
 
 
 def _message(exc: ApiException) -> str:
@@ -302,15 +295,8 @@ class SnapshotStream(Stream):
         return len(snapshot.samples) + len(snapshot.nodes) + len(events)
 
 
-class PrometheusError(Exception):
+class PrometheusError(ApiError):
     """A Prometheus answer other than success, with the server's own reason."""
-
-    def __init__(
-        self, status: int | None, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status
-        self.headers = dict(headers or {})
 
 
 class PrometheusApi:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from collectors.base import Reject
+from collectors.parsing import ParseError, optional_time, parse_time
 
 GPU = "nvidia.com/gpu"
 # Node-group labels in order of preference when the org file names none: EKS managed node
@@ -75,10 +76,6 @@ _SI = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 1
 EXCERPT_CHARS = 400
 
 
-class ParseError(ValueError):
-    """An object that cannot become rows; the message is the reason kept in `sync_rejects`."""
-
-
 def parse_quantity(value: Any, what: str = "quantity") -> float:
     """A Kubernetes quantity (`500m`, `2Gi`, `1e3`, `1.5`, or a JSON number) as a float."""
     if isinstance(value, bool) or value is None:
@@ -98,23 +95,6 @@ def parse_quantity(value: Any, what: str = "quantity") -> float:
     else:
         number = number.scaleb(_SI[match["si"]])
     return float(number)
-
-
-def parse_time(value: Any, what: str) -> dt.datetime:
-    """RFC 3339 (`2025-06-30T13:17:30Z`, or with microseconds) as aware UTC."""
-    if not isinstance(value, str):
-        raise ParseError(f"{what} is missing or not text: {value!r}")
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ParseError(f"{what} is not a timestamp: {value!r}") from None
-    if moment.tzinfo is None:
-        raise ParseError(f"{what} has no UTC offset: {value!r}")
-    return moment.astimezone(dt.UTC)
-
-
-def optional_time(value: Any, what: str) -> dt.datetime | None:
-    return None if value is None or value == "" else parse_time(value, what)
 
 
 def _mapping(value: Any, what: str) -> Mapping[str, Any]:

@@ -47,7 +47,7 @@ from collectors.github_parse import (
     projects_in_jql,
 )
 from collectors.identities import record_accounts, resolve_identities
-from collectors.retry import RetryPolicy, call_with_retries, retry_after_of, status_of
+from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
 from db import models
 from db.upsert import upsert
 from teamtide.config import Config, GithubSource
@@ -63,15 +63,8 @@ MAX_RATE_WAIT = 3700.0  # GitHub's window is an hour: a longer wait means someth
 SECONDARY_WAIT = 60.0  # GitHub: without Retry-After, wait at least a minute after a secondary limit
 
 
-class GithubApiError(Exception):
-    """A GitHub answer other than 2xx, with what retries need and nothing secret."""
-
-    def __init__(
-        self, status: int | None, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status
-        self.headers = dict(headers or {})
+class GithubApiError(ApiError):
+    """A GitHub answer other than 2xx."""
 
 
 class RateLimitWait(GithubApiError):

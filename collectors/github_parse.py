@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.identities import Account
+from collectors.parsing import ParseError, optional_time, parse_time
 
 # A Jira key anywhere in a title or branch: `ENG-123 Fix`, `[ENG-123]`, `eng-123-retries`,
 # `feature/ENG-123-x`. Only keys of known projects count, so `feature-2` links nothing.
@@ -24,27 +25,6 @@ _JQL_PROJECTS = re.compile(
     r"\bproject\s*(?:=\s*(\"[^\"]*\"|'[^']*'|[\w-]+)|in\s*\(([^)]*)\))", re.IGNORECASE
 )
 EXCERPT_FIELDS = ("number", "id", "title", "state", "draft", "created_at", "updated_at")
-
-
-class ParseError(ValueError):
-    """A record that cannot become rows; the message is the reason kept in `sync_rejects`."""
-
-
-def parse_time(value: Any, what: str) -> dt.datetime:
-    """GitHub's `2025-03-04T10:15:30Z` as aware UTC."""
-    if not isinstance(value, str):
-        raise ParseError(f"{what} is missing or not text: {value!r}")
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ParseError(f"{what} is not a timestamp: {value!r}") from None
-    if moment.tzinfo is None:
-        raise ParseError(f"{what} has no UTC offset: {value!r}")
-    return moment.astimezone(dt.UTC)
-
-
-def optional_time(value: Any, what: str) -> dt.datetime | None:
-    return None if value is None else parse_time(value, what)
 
 
 def login_of(user: Any) -> str | None:

@@ -40,7 +40,7 @@ from collectors.jira_parse import (
     jql_time,
     parse_issue,
 )
-from collectors.retry import RetryPolicy, call_with_retries, retry_after_of, status_of
+from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
 from db import models
 from db.upsert import upsert
 from teamtide.config import Config, JiraSource
@@ -73,13 +73,8 @@ CHILD_PAGE = 5000  # comments / worklogs per request (the server caps it lower i
 EPOCH_JQL = "1970-01-01 00:00"
 
 
-class JiraApiError(Exception):
-    """A Jira answer other than 2xx, with what retries need and nothing secret."""
-
-    def __init__(self, status: int | None, message: str, headers: Mapping[str, str]) -> None:
-        super().__init__(message)
-        self.status_code = status
-        self.headers = dict(headers)
+class JiraApiError(ApiError):
+    """A Jira answer other than 2xx."""
 
 
 def _clean(exc: JIRAError, method: str, path: str) -> JiraApiError:

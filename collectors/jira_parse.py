@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors.identities import Account
+from collectors.parsing import ParseError, parse_time
 
 CATEGORY_STAGE = {"new": "todo", "indeterminate": "active", "done": "done"}
 
@@ -47,23 +48,6 @@ STORY_POINT_SCHEMAS = (
     "com.pyxis.greenhopper.jira:jsw-story-points",
 )
 EXCERPT_FIELDS = ("summary", "issuetype", "status", "created", "updated", "assignee", "reporter")
-
-
-class ParseError(ValueError):
-    """A record that cannot become rows; the message is the reason kept in `sync_rejects`."""
-
-
-def parse_time(value: Any, what: str = "timestamp") -> dt.datetime:
-    """Jira's `2025-03-04T10:15:30.000+0100` as aware UTC."""
-    if not isinstance(value, str):
-        raise ParseError(f"{what} is missing or not text: {value!r}")
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ParseError(f"{what} is not a timestamp: {value!r}") from None
-    if moment.tzinfo is None:
-        raise ParseError(f"{what} has no UTC offset: {value!r}")
-    return moment.astimezone(dt.UTC)
 
 
 # ---------------------------------------------------------------- JQL
