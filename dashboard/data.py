@@ -492,41 +492,25 @@ def people_ageing(
 # --- data health ---------------------------------------------------------------------------
 
 
+STREAM_HEADINGS = {
+    "last_success": "last success",
+    "last_error": "last error",
+    "next_run": "next run",
+    "rows": "rows (last run)",
+    "rejects": "rejects (last run)",
+    "rejects_kept": "rejects kept",
+}
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
 def health(url: str) -> dict[str, Any]:
     with session_scope(engine(url)) as session:
-        states = queries.sync_states(session)
+        streams = queries.stream_overview(session)
         rejects = queries.recent_rejects(session, limit=200)
         unmapped = queries.unmapped_identities(session)
-        kept = queries.reject_counts(session)
-        next_run = queries.next_runs(session.connection())
     return {
-        "streams": pd.DataFrame(
-            [
-                {
-                    "source": s.source,
-                    "stream": s.stream,
-                    "partition": s.partition,
-                    "last success": s.last_success,
-                    "last error": s.last_error,
-                    "next run": next_run.get(f"teamtide-{s.source}"),
-                    "rows (last run)": s.rows,
-                    "rejects (last run)": s.rejects,
-                    "rejects kept": kept.get((s.source, s.stream), 0),
-                }
-                for s in states
-            ],
-            columns=[
-                "source",
-                "stream",
-                "partition",
-                "last success",
-                "last error",
-                "next run",
-                "rows (last run)",
-                "rejects (last run)",
-                "rejects kept",
-            ],
+        "streams": pd.DataFrame(streams, columns=list(queries.STREAM_COLUMNS)).rename(
+            columns=STREAM_HEADINGS
         ),
         "rejects": pd.DataFrame(
             [

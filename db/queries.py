@@ -313,3 +313,30 @@ def report_deliveries(conn: Connection, period: str) -> list[dict[str, Any]]:
         .order_by(d.id)
     ).mappings()
     return [dict(row) for row in rows]
+
+
+STREAM_COLUMNS = (
+    "source", "stream", "partition", "last_success", "last_error", "next_run",
+    "rows", "rejects", "rejects_kept",
+)  # fmt: skip
+
+
+def stream_overview(session: Session) -> list[dict[str, Any]]:
+    """Each stream's last outcome, its next scheduled run and the rejects kept for it: the
+    one view `teamtide status` and the Data health page both show (keys: STREAM_COLUMNS)."""
+    kept = reject_counts(session)
+    next_run = next_runs(session.connection())
+    return [
+        {
+            "source": s.source,
+            "stream": s.stream,
+            "partition": s.partition,
+            "last_success": s.last_success,
+            "last_error": s.last_error,
+            "next_run": next_run.get(f"teamtide-{s.source}"),
+            "rows": s.rows,
+            "rejects": s.rejects,
+            "rejects_kept": kept.get((s.source, s.stream), 0),
+        }
+        for s in sync_states(session)
+    ]

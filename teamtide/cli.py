@@ -445,8 +445,7 @@ def status() -> None:
     cfg = load()
     engine, _ = prepare_database(cfg)
     with session_scope(engine) as session:
-        states = queries.sync_states(session)
-        kept = queries.reject_counts(session)
+        streams = queries.stream_overview(session)
         unmapped = queries.unmapped_identities(session)
         next_run = queries.next_runs(session.connection())
         last_runs = queries.last_job_runs(session)
@@ -463,21 +462,21 @@ def status() -> None:
         "kept rejects",
     ):
         table.add_column(column)
-    if not states:
+    if not streams:
         console.print("No sync has run yet: `teamtide sync` pulls the configured sources.")
-    for st in states:
+    for row in streams:
         table.add_row(
-            st.source,
-            st.stream,
-            st.partition,
-            _when(st.last_success, cfg),
-            escape(st.last_error or ""),
-            _when(next_run.get(f"teamtide-{st.source}"), cfg, "not scheduled"),
-            str(st.rows),
-            str(st.rejects),
-            str(kept.get((st.source, st.stream), 0)),
+            row["source"],
+            row["stream"],
+            row["partition"],
+            _when(row["last_success"], cfg),
+            escape(row["last_error"] or ""),
+            _when(row["next_run"], cfg, "not scheduled"),
+            str(row["rows"]),
+            str(row["rejects"]),
+            str(row["rejects_kept"]),
         )
-    if states:
+    if streams:
         console.print(table)
     if last_runs or next_run:
         # the scheduler's view: the report job has no sync_state, and a skipped or missed
