@@ -44,7 +44,7 @@ BENCHES: dict[str, Bench] = {
     "sync_github": Bench(
         "bench_sync_github",
         ("--scale", "medium"),
-        ("--scale", "tiny"),
+        ("--scale", "small"),
         "GitHub sync through the sandbox (issue 4)",
     ),
     "metrics_synthetic": Bench(
