@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+import realdata
 
 from collectors.github import next_link
 from collectors.github_parse import (
@@ -25,11 +25,9 @@ from collectors.github_parse import (
     projects_in_jql,
 )
 
-REALDATA = Path("/work/shared/realdata/github")
-
 
 def body(name: str) -> Any:
-    return json.loads((REALDATA / name).read_text())["body"]
+    return json.loads((realdata.folder("github") / name).read_text())["body"]
 
 
 def utc(text: str) -> dt.datetime:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import realdata
 
 from collectors.jira_parse import (
     Context,
@@ -27,12 +27,11 @@ from collectors.jira_parse import (
     parse_time,
 )
 
-REAL = Path("/work/shared/realdata/jira")
 UTC = dt.UTC
 
 
 def real(name: str) -> Any:
-    return json.loads((REAL / name).read_text())
+    return json.loads((realdata.folder("jira") / name).read_text())
 
 
 @pytest.fixture(scope="module")

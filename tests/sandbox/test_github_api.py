@@ -8,10 +8,10 @@ import random
 import time
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+import realdata
 import requests
 from github import Auth, Github, GithubRetry
 from github.GithubException import (
@@ -38,7 +38,6 @@ START = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
 CLOCK = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 END = dt.datetime(2025, 6, 30, tzinfo=dt.UTC)
 LOGINS = ["adab", "boc", "cyd", "dee"]
-REALDATA = Path("/work/shared/realdata/github")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,9 +407,7 @@ def same_shape(real: Any, ours: Any, where: str = "$") -> list[str]:
 
 
 def recorded(name: str) -> Any:
-    if not REALDATA.is_dir():
-        pytest.skip(f"the recordings are not here: {REALDATA}")
-    return json.loads((REALDATA / name).read_text())["body"]
+    return json.loads((realdata.folder("github") / name).read_text())["body"]
 
 
 def test_shapes_match_the_recordings_from_api_github_com(api: str, world: World) -> None:

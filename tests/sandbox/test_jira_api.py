@@ -6,12 +6,12 @@ import datetime as dt
 import itertools
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jira
 import pytest
+import realdata
 import requests
 from jira.exceptions import JIRAError
 from jira.resources import Issue as JiraIssue
@@ -27,7 +27,6 @@ from tests.sandbox.jira_worlds import (
     small_world,
 )
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "jira"
 TOKEN = "jira-token"
 
 
@@ -207,7 +206,7 @@ def assert_same_shape(ours: Any, theirs: Any, path: str = "$") -> int:
 
 
 def recording(name: str) -> Any:
-    return json.loads((REALDATA / name).read_text())
+    return json.loads((realdata.folder("jira") / name).read_text())
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "server"])
