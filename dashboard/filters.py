@@ -29,6 +29,14 @@ def _date(value: str | None, fallback: dt.date) -> dt.date:
         return fallback
 
 
+def last_complete_sunday(last: dt.date, today: dt.date) -> dt.date:
+    """The end of the last whole ISO week on or before `last`: the default view ends there,
+    so a week still in progress (a fifth of its FTE on a Monday) never looks like a drought."""
+    if last.weekday() == 6 and today > last:
+        return last
+    return last - dt.timedelta(days=last.weekday() + 1)
+
+
 def from_query(
     params: dict[str, list[str]],
     teams: list[str],
@@ -36,7 +44,7 @@ def from_query(
     span: tuple[dt.date, dt.date] | None,
 ) -> Filters:
     """Filters from query parameters; anything missing or malformed falls back to a sane default."""
-    last = min(today, span[1]) if span else today
+    last = last_complete_sunday(min(today, span[1]) if span else today, today)
     first_default = last - dt.timedelta(weeks=DEFAULT_WEEKS)
     if span:
         first_default = max(first_default, span[0])
