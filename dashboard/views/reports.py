@@ -31,13 +31,28 @@ def _reports(url: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _report(url: str, period: str) -> dict[str, Any] | None:
+def _report(url: str, period: str, recipients_shown: bool) -> dict[str, Any] | None:
+    """The stored report and its delivery ledger; with `recipients_shown` false (anyone but a
+    director) the ledger names no recipient: their addresses, and the errors that may quote
+    them, are other people's (as the config page shows `report.recipients` to directors only)."""
     with data.engine(url).connect() as conn:
         stored = queries.stored_report(conn, period)
         ledger = queries.report_deliveries(conn, period)
     if stored is None:
         return None
+    if not recipients_shown:
+        ledger = [
+            row
+            | {
+                "recipient": f"recipient {n}",
+                "last_error": HIDDEN if row["last_error"] else None,
+            }
+            for n, row in enumerate(ledger, start=1)
+        ]
     return {"body": stored.body, "html": stored.html, "summary": stored.summary, "ledger": ledger}
+
+
+HIDDEN = "(shown to directors)"
 
 
 def render() -> None:
@@ -64,7 +79,8 @@ def render() -> None:
             f"{week} · delivered to {sent[week]}" if sent[week] else f"{week} · not sent"
         ),
     )
-    stored = _report(ctx.url, chosen)
+    recipients_shown = page.viewer.role == "director"
+    stored = _report(ctx.url, chosen, recipients_shown)
     if stored is None:
         st.warning(f"The report for {chosen} is no longer stored.")
         return
@@ -83,7 +99,7 @@ def render() -> None:
                 fig.update_layout(width=None)  # the page is wider than an e-mail
                 st.plotly_chart(fig, key=f"report-{chosen}-{name}", width="stretch")
     with tab_delivery:
-        _delivery(ledger, chosen)
+        _delivery(ledger, chosen, recipients_shown)
     st.download_button(
         "Download Markdown",
         stored["body"].encode(),
@@ -93,7 +109,7 @@ def render() -> None:
     )
 
 
-def _delivery(ledger: pd.DataFrame, chosen: str) -> None:
+def _delivery(ledger: pd.DataFrame, chosen: str, recipients_shown: bool) -> None:
     if ledger.empty:
         st.info(f"Not sent: `teamtide report --week {chosen} --send` delivers it.")
         return
@@ -110,6 +126,8 @@ def _delivery(ledger: pd.DataFrame, chosen: str) -> None:
             "while sending. Check whether it arrived; `--send --force` resends to everyone."
         )
     widgets.table(ledger, f"report-deliveries-{chosen}", None)
+    if not recipients_shown:
+        st.caption("Who the report went to, and why a delivery failed, is shown to directors.")
 
 
 def _count(n: int, one: str, many: str) -> str:
