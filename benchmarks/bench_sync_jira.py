@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
 import os
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from benchmarks.sandbox_process import admin, requests_served, start_sandbox  # noqa: E402
 from collectors.base import NullProgress, run_stream  # noqa: E402
 from collectors.jira import streams  # noqa: E402
 from db import models  # noqa: E402
@@ -62,55 +59,8 @@ serve(world, port=port)
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def admin(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        f"{url}/_sandbox/{path}", data=data, method="POST" if data else "GET"
-    )
-    with urllib.request.urlopen(request, timeout=600) as response:
-        return json.load(response)
-
-
-def start_sandbox(scale: str, seed: int) -> tuple[subprocess.Popen[bytes], str, dict[str, Any]]:
-    port = free_port()
-    facts_path = Path(tempfile.mkdtemp()) / "facts.json"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            SERVER,
-            str(seed),
-            scale,
-            END.isoformat(),
-            str(port),
-            str(facts_path),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 1800
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError("the sandbox process exited")
-        try:
-            admin(url, "clock")
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-    return proc, url, json.loads(facts_path.read_text())
-
-
 def jira_requests(url: str) -> int:
-    return int(admin(url, "stats")["services"].get("jira", 0))
+    return requests_served(url, "jira")
 
 
 def sync(config: Config, engine: Any) -> float:
@@ -142,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"generating and serving the {args.scale} world in a separate process ...", flush=True)
-    proc, url, facts = start_sandbox(args.scale, args.seed)
+    proc, url, facts = start_sandbox(SERVER, args.scale, args.seed, END)
     try:
         db_url = args.db or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
         engine = make_engine(db_url)
