@@ -18,6 +18,7 @@ from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.kube_api import EVENT_TTL, KubeSandbox, live_pods, node_spans
 from sandbox.world import Cluster, ClusterEvent, NodeGroupChange, Pod, World
+from tests.sandbox.cluster_worlds import cluster_world
 
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.UTC)  # a Monday morning
 CLOCK = T0 + dt.timedelta(hours=1, minutes=30)
@@ -68,24 +69,7 @@ def hand_world() -> World:
         pods=pods,
         events=events,
     )
-    return World(
-        seed=0,
-        scale="hand",
-        start=T0,
-        clock=CLOCK,
-        end=at(24),
-        timezone="UTC",
-        teams=[],
-        people=[],
-        reorg_date=T0.date(),
-        reorg_name="",
-        statuses=[],
-        projects={},
-        issues=[],
-        repos=[],
-        pulls=[],
-        cluster=cluster,
-    )
+    return cluster_world(cluster, T0, CLOCK, at(24))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from sandbox.generator import generate
 from sandbox.kube_api import is_running, live_pods
 from sandbox.prometheus import PrometheusSandbox, missing_binaries, openmetrics
 from sandbox.world import Cluster, NodeGroupChange, Pod, World
+from tests.sandbox.cluster_worlds import cluster_world
 
 pytestmark = pytest.mark.skipif(
     bool(missing_binaries()),
@@ -53,24 +54,7 @@ def hand_world() -> World:
         ],
         pods=pods,
     )
-    return World(
-        seed=0,
-        scale="hand",
-        start=T0,
-        clock=at(5),
-        end=at(24),
-        timezone="UTC",
-        teams=[],
-        people=[],
-        reorg_date=T0.date(),
-        reorg_name="",
-        statuses=[],
-        projects={},
-        issues=[],
-        repos=[],
-        pulls=[],
-        cluster=cluster,
-    )
+    return cluster_world(cluster, T0, at(5), at(24))
 
 
 def query_range(
