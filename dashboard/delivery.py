@@ -555,3 +555,27 @@ def run_weekly(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, s
     monday = report.last_complete_week(now, config)
     result = run(engine, config, monday, now, send=True)
     return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]
+
+
+RETRY_EVERY_MINUTES = 60
+
+
+def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
+    """The scheduler's hourly job: last week's deliveries that failed every attempt, once more.
+
+    Without it a mail server down for the whole backoff leaves its recipients without the
+    week's report until someone runs `teamtide report --send`. Only `failed` rows are
+    retried (a sender that died mid-message left `in doubt`, which needs a person), under
+    the report lease, with the figures the others received.
+    """
+    monday = report.last_complete_week(now, config)
+    failed = sorted(
+        k for k, s in statuses(engine, report.week_label(monday)).items() if s == "failed"
+    )
+    if not failed:
+        return "ok", "no failed delivery to retry"
+    with leased(engine) as held:
+        if not held:
+            return "skipped", "another sender holds the report lease"
+        result = run(engine, config, monday, now, send=True)
+    return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]

@@ -63,11 +63,12 @@ def jobs(config: Config) -> dict[str, Job]:
         if getattr(config.sources, name) is not None and job.enabled:
             wanted[name] = job
     if config.schedule.report.enabled:
-        from dashboard.delivery import recipients
+        from dashboard.delivery import RETRY_EVERY_MINUTES, recipients
 
         # Team leads alone (`per_team_lead`, no other recipient) are an audience too.
         if recipients(config):
             wanted["report"] = config.schedule.report
+            wanted["report-retry"] = Job(every_minutes=RETRY_EVERY_MINUTES)
     return wanted
 
 
@@ -105,11 +106,20 @@ def _report_runner(
     return _run_report(config, engine, name)
 
 
+def _report_retry_runner(
+    config: Config, engine: Engine, name: str, should_stop: ShouldStop
+) -> tuple[str, str | None]:
+    from dashboard.delivery import retry_failed
+
+    return retry_failed(config, engine, now=_now())
+
+
 RUNNERS: dict[str, Callable[[Config, Engine, str, ShouldStop], tuple[str, str | None]]] = {
     "jira": _run_sync,
     "github": _run_sync,
     "cluster": _run_sync,
     "report": _report_runner,
+    "report-retry": _report_retry_runner,
 }
 
 

@@ -97,3 +97,29 @@ def test_a_refused_delivery_is_recorded_as_failed_not_retried_and_keeps_secrets_
         ("webhook", "sent"),
     ]
     assert len(smtp.box.messages) == 1 and len(webhook.posts) == 1
+
+
+def test_the_hourly_retry_sends_what_failed_every_attempt_and_nothing_else(
+    report_world, smtp, webhook, monkeypatch
+) -> None:
+    monkeypatch.setenv("TT_WEBHOOK_URL", webhook.url)
+    _, config = report_world.write_config(smtp, webhook, recipients=["director@acme.example"])
+    smtp.box.fail_next = FAST.attempts  # the mail server is down for the whole backoff
+    first = _run(config, [])
+    assert {o.recipient: o.status for o in first.outcomes} == {
+        "director@acme.example": "failed",
+        "webhook": "sent",
+    }
+    engine = make_engine(config.database.url)
+    try:
+        # an hour later the server is back: the retry job sends the failed one only
+        assert delivery.retry_failed(config, engine, NOW)[0] == "ok"
+        assert len(smtp.box.to("director@acme.example")) == 1 and len(webhook.posts) == 1
+        # and once nothing has failed, it sends nothing
+        assert delivery.retry_failed(config, engine, NOW) == ("ok", "no failed delivery to retry")
+    finally:
+        engine.dispose()
+    assert {k: r["status"] for k, r in _ledger(config).items()} == {
+        "director@acme.example": "sent",
+        "webhook": "sent",
+    }

@@ -29,7 +29,7 @@ def test_the_weekly_job_delivers_on_schedule_and_its_reruns_send_nothing(
             "report": fast,
         },
     )
-    assert list(scheduler.jobs(config)) == ["report"]
+    assert list(scheduler.jobs(config)) == ["report", "report-retry"]  # and its hourly retry
     engine = make_engine(config.database.url)
     sched = scheduler.build(config, path, engine)
     sched.resume()
