@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,13 +20,32 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
-    # WAL lets the dashboard read while a sync writes; the busy timeout makes a second
-    # writer wait instead of failing with "database is locked".
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # The busy timeout makes a second writer wait instead of failing with "database is
+    # locked"; WAL lets the dashboard read while a sync writes.
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Switch a new database to WAL, waiting out another process doing the same.
+
+    Two processes opening one new file at once (two schedulers, or `init` beside the
+    dashboard) can each hold a read lock while asking for the exclusive lock the switch
+    needs. SQLite sees the deadlock and fails one at once without calling the busy
+    handler; the other finishes in milliseconds, after which the switch is a no-op.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _sqlite_readonly_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, func, inspect, select
 
 from db import models
 from db.migrate import current_revision, head_revision, upgrade
+from db.session import make_engine
 from db.upsert import upsert
 
 
@@ -79,28 +81,64 @@ def test_timestamps_come_back_as_the_same_utc_instant(engine: Engine) -> None:
     assert stored.utcoffset() == dt.timedelta(0)
 
 
-def test_two_processes_upgrading_one_empty_database_at_once_both_succeed(db_url: str) -> None:
+def test_processes_upgrading_one_empty_database_at_once_all_succeed(db_url: str) -> None:
+    """Four schedulers starting together: the schema is created once, nobody fails.
+
+    Each process waits for a common instant after its imports, so the connections and
+    the upgrades really overlap (on SQLite that once failed the WAL switch with
+    "database is locked").
+    """
     import subprocess
     import sys
+    import time
+
+    from db.migrate import head_revision
 
     script = (
-        "import sys; from db.session import make_engine; from db.migrate import upgrade; "
+        "import sys, time; from db.session import make_engine; from db.migrate import upgrade\n"
+        "start = float(sys.argv[2])\n"
+        "while time.time() < start: time.sleep(0.0005)\n"
         "print(upgrade(make_engine(sys.argv[1])))"
     )
+    start = time.time() + 4
     runs = [
         subprocess.Popen(
-            [sys.executable, "-c", script, db_url],
+            [sys.executable, "-c", script, db_url, str(start)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for _ in range(4)
     ]
     outputs = [run.communicate(timeout=120) for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outputs
-    befores = sorted(out.strip() for out, _ in outputs)
-    from db.migrate import head_revision
-
+    errors = "\n".join(err for _, err in outputs if err.strip())
+    assert [run.returncode for run in runs] == [0] * 4, errors
     head = head_revision()
-    # One created the schema; the other found it current.
-    assert befores == sorted([f"(None, '{head}')", f"('{head}', '{head}')"])
+    # One created the schema; the others found it current.
+    befores = sorted(out.strip() for out, _ in outputs)
+    assert befores == sorted([f"(None, '{head}')"] + [f"('{head}', '{head}')"] * 3)
+
+
+def test_opening_a_new_database_while_another_process_writes_to_it_waits(tmp_path: Path) -> None:
+    """The WAL switch on connect waits for a writer instead of failing at once.
+
+    SQLite refuses the switch immediately ("database is locked", no busy handler) while
+    another connection holds a write transaction on a database still in rollback mode:
+    exactly what two processes opening one new file at the same moment run into.
+    """
+    import sqlite3
+    import threading
+
+    path = tmp_path / "new.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (a)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    threading.Timer(0.3, writer.execute, ["COMMIT"]).start()
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+        rows = conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one()
+    engine.dispose()
+    writer.close()
+    assert (mode, rows) == ("wal", 1)
