@@ -3,51 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, widgets
+from dashboard.comparisons import LABELS, sentence, shown_interval
 from metrics.samples import ALL_TEAMS
-
-LABELS = {
-    "cycle_time_hours": "cycle time",
-    "lead_time_hours": "lead time",
-    "pr_first_review_hours": "PR time to first review",
-    "pr_merge_hours": "PR time to merge",
-    "support_first_response_hours": "support first response",
-    "support_resolution_hours": "support resolution",
-    "requested_support_first_response_hours": "first response to its requests",
-    "requested_support_resolution_hours": "resolution of its requests",
-}
-
-
-def sentence(row: dict[str, Any]) -> str:
-    """One honest sentence about a comparison: a change only when its 95% CI excludes zero."""
-    label = LABELS.get(row["metric"], row["metric"])
-    n = f"n = {row['n_before']} before, {row['n_after']} after"
-    if not row["n_before"] or not row["n_after"]:
-        side = "before" if not row["n_before"] else "after"
-        return f"{label}: nothing to compare, no samples {side} the reorg ({n})."
-    if row["change"] is None or row["ci95"] is None:
-        return f"{label}: too few samples to compare ({n})."
-    low, high = row["ci95"]
-    p = ""
-    if row["p_value"] is not None:
-        p = ", p < 0.001" if row["p_value"] < 0.001 else f", p = {row['p_value']:.3f}"
-    if low <= 0 <= high:
-        return (
-            f"{label} p50: no detectable change ({row['change']:+.0%}, 95% CI "
-            f"{low:+.0%} to {high:+.0%}{p}; {n})."
-        )
-    verb = "fell" if row["change"] < 0 else "rose"
-    bounds = sorted((abs(low), abs(high)))
-    return (
-        f"**{label} p50 {verb} {abs(row['change']):.0%} (95% CI {bounds[0]:.0%} to {bounds[1]:.0%})"
-        f"{p}**: {widgets.duration(row['before_median'])} → {widgets.duration(row['after_median'])} ({n})."
-    )
-
 
 TREND_METRICS = (
     "cycle_time_hours",
@@ -131,10 +93,11 @@ def render() -> None:
         for row in known.to_dict("records"):
             st.markdown("- " + sentence(row))
         trend(page, scope, title, reorg, known)
+        shown = [shown_interval(c) if c else (None, None, False) for c in known["ci95"]]
         plot = known.assign(
             label=[LABELS.get(m, m) for m in known["metric"]],
-            ci_low=[c[0] if c else None for c in known["ci95"]],
-            ci_high=[c[1] if c else None for c in known["ci95"]],
+            ci_low=[low for low, _, _ in shown],
+            ci_high=[high for _, high, _ in shown],
         ).dropna(subset=["change", "ci_low"])
         if not plot.empty:
             widgets.chart(
