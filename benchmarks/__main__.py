@@ -35,6 +35,12 @@ BENCHES: dict[str, Bench] = {
         ("--scales", "tiny", "small"),
         "sandbox generation time and memory (issue 3: large < 120 s, < 4 GB)",
     ),
+    "sandbox_start": Bench(
+        "bench_sandbox_start",
+        (),
+        ("--runs", "2"),
+        "sandbox start-up to the first answer (issue 3: tiny up in < 2 s)",
+    ),
     "sync_jira": Bench(
         "bench_sync_jira",
         ("--scale", "medium"),

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.server import Sandbox, build_app
 from tests.sandbox.jira_worlds import BOT_EMAIL, small_world
@@ -166,27 +167,17 @@ def test_admin_routes_answer_only_loopback_callers() -> None:
     assert call_asgi(app, "DELETE", "/_sandbox/faults", ("192.0.2.7", 40000)) == 403
 
 
-def test_tiny_world_is_up_in_under_two_seconds() -> None:
-    generator = pytest.importorskip("sandbox.generator")
-    world = generator.generate(1, "tiny", end=dt.date(2025, 6, 30))
-    began = time.monotonic()
+def test_a_generated_tiny_world_answers_once_started() -> None:
+    """`Sandbox` returns only when it answers (its start-up time: benchmarks sandbox_start)."""
+    world = generate(1, "tiny", end=dt.date(2025, 6, 30))
     with Sandbox(world) as running:
         info = requests.get(
             f"{running.jira_url}/rest/api/2/serverInfo",
             auth=(world.bot_email, "jira-token"),
             timeout=10,
         )
-        ready = time.monotonic() - began
     assert info.status_code == 200
-    assert ready < 2.0
-
-
-def test_hand_built_world_starts_quickly() -> None:
-    world = small_world()
-    began = time.monotonic()
-    with Sandbox(world) as running:
-        assert jira_get(running, "/rest/api/3/search/jql?jql=project%20%3D%20DS").status_code == 200
-        assert time.monotonic() - began < 2.0
+    assert info.json()["deploymentType"] == "Cloud"
 
 
 def free_port() -> int:
