@@ -15,6 +15,11 @@ JSON. Planted (filled) fields:
   `allocation.weekly[].fte`; `load.baseline`, `cv`, `flood_weeks`, `drought_weeks`,
   `longest_flood`, `longest_drought`, `flood_share`, `drought_share`,
   `weekly[].load` and `weekly[].state`;
+- `org` (the whole organisation, `team` "(all)", `teams` every team of the org file):
+  the same planted allocation and load fields as a team's, over every member-day of
+  anyone in a team (people in no team, like the contractor, are left out; nobody is in
+  two teams on one day, so its weekly FTE is the sum of the teams'). Its load is the
+  work in progress per person over all those members;
 - `reorgs[].comparisons[]`: medians and sample sizes of support first response
   and resolution, for every request (team `(all)`, metrics `support_*`) and for
   the requesting team (Research, metrics `requested_support_*`: all requests are
@@ -160,6 +165,13 @@ class TeamWeeks:
     load: np.ndarray  # (teams, weeks)
     person_fte: np.ndarray  # (people, weeks, categories)
     person_load: np.ndarray  # (people, weeks); NaN when not a member all week
+    org_unplanned: np.ndarray  # (weeks,): every member-day of any team
+    org_load: np.ndarray  # (weeks,); NaN: nobody in a team that week
+
+    @property
+    def org_fte(self) -> np.ndarray:
+        """(weeks, categories): FTE summed over everyone (non-members' days count nothing)."""
+        return self.person_fte.sum(axis=0)
 
 
 def team_weeks(plan: Plan, clip: int) -> TeamWeeks:
@@ -174,20 +186,29 @@ def team_weeks(plan: Plan, clip: int) -> TeamWeeks:
     team_fte = np.zeros((teams, weeks, cats))
     team_unplanned = np.zeros((teams, weeks))
     team_load = np.full((teams, weeks), np.nan)
+
+    def load_of(mask: np.ndarray) -> np.ndarray:
+        members = mask.sum(axis=0).reshape(weeks, 7).mean(axis=1)
+        seconds = (active * mask).sum(axis=0).reshape(weeks, 7).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(members > 0, seconds / week_seconds / members, np.nan)
+
     for t in range(teams):
         mask = plan.person_team == t
         team_fte[t] = (fte * mask[..., None]).sum(axis=0).reshape(weeks, 7, cats).sum(axis=1) / 5
         team_unplanned[t] = (unplanned * mask).sum(axis=0).reshape(weeks, 7).sum(axis=1) / 5
-        members = mask.sum(axis=0).reshape(weeks, 7).mean(axis=1)
-        seconds = (active * mask).sum(axis=0).reshape(weeks, 7).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            team_load[t] = np.where(members > 0, seconds / week_seconds / members, np.nan)
+        team_load[t] = load_of(mask)
+    # `person_day_fte` counts member-days only, so summing everyone is the org.
+    org_unplanned = unplanned.sum(axis=0).reshape(weeks, 7).sum(axis=1) / 5
+    org_load = load_of(plan.person_team >= 0)
     person_fte = fte.reshape(people, weeks, 7, cats).sum(axis=2) / 5
     member_days = (plan.person_team >= 0).reshape(people, weeks, 7).sum(axis=2)
     person_seconds = active.reshape(people, weeks, 7).sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         person_load = np.where(member_days == 7, person_seconds / week_seconds, np.nan)
-    return TeamWeeks(team_fte, team_unplanned, team_load, person_fte, person_load)
+    return TeamWeeks(
+        team_fte, team_unplanned, team_load, person_fte, person_load, org_unplanned, org_load
+    )
 
 
 def load_states(
@@ -275,26 +296,47 @@ def truth_report(
         week_dates.append(day)
         index.append(w if 0 <= w < plan.weeks else None)
         day += dt.timedelta(days=7)
-    teams = [_team_report(t, name, weeks, index, week_dates) for t, name in enumerate(TEAM_NAMES)]
+    teams = [
+        {
+            "team": name,
+            **_figures(weeks.fte[t], weeks.unplanned[t], weeks.load[t], index, week_dates),
+        }
+        for t, name in enumerate(TEAM_NAMES)
+    ]
+    org = {
+        "team": ALL_TEAMS,
+        "teams": list(TEAM_NAMES),
+        **_figures(weeks.org_fte, weeks.org_unplanned, weeks.org_load, index, week_dates),
+    }
     return {
         "from": monday.isoformat(),
         "to": sunday.isoformat(),
         "timezone": world.timezone,
         "teams": teams,
+        "org": org,
         "coupling": None,
         "reorgs": [_reorg_report(world, plan, monday, sunday, clip, reorg_days)],
     }
 
 
-def _team_report(
-    t: int, name: str, weeks: TeamWeeks, index: list[int | None], week_dates: list[dt.date]
+def _figures(
+    week_fte: np.ndarray,
+    week_unplanned: np.ndarray,
+    week_load: np.ndarray,
+    index: list[int | None],
+    week_dates: list[dt.date],
 ) -> dict[str, Any]:
+    """The planted blocks of one group (a team, or the org) from its plan-week series.
+
+    `week_fte` (plan weeks, categories), `week_unplanned` and `week_load` (plan weeks);
+    `index`: the plan week of each report week (None: outside the plan).
+    """
     cats = len(ALL_CATEGORIES)
-    fte = np.array([weeks.fte[t, w] if w is not None else np.zeros(cats) for w in index])
-    unplanned = sum(float(weeks.unplanned[t, w]) for w in index if w is not None)
+    fte = np.array([week_fte[w] if w is not None else np.zeros(cats) for w in index])
+    unplanned = sum(float(week_unplanned[w]) for w in index if w is not None)
     loads: list[float | None] = []
     for w in index:
-        x = weeks.load[t, w] if w is not None else np.nan
+        x = week_load[w] if w is not None else np.nan
         loads.append(None if np.isnan(x) else float(x))
     total = float(fte.sum())
     tracked = total - float(fte[:, NO_WORK].sum())
@@ -304,7 +346,6 @@ def _team_report(
     summary = load_states(loads)
     states = summary.pop("states")
     return {
-        "team": name,
         "allocation": {
             "share": share,
             "unplanned_share": unplanned / tracked if tracked > 0 else None,

@@ -63,6 +63,17 @@ def test_allocation_shares_are_within_3_points_of_the_planted_truth(reports):
     assert checked >= 4 * 6  # every category of at least four teams
 
 
+def test_org_allocation_shares_are_within_3_points_of_the_planted_truth(reports):
+    mine, truth = reports
+    got, planted = mine["org"], truth["org"]
+    assert got["team"] == planted["team"] == "(all)"
+    assert got["teams"] == planted["teams"]
+    want = planted["allocation"]["share"]
+    assert list(got["allocation"]["share"]) == list(want)  # every category, zeros included
+    for category, share in want.items():
+        assert abs(got["allocation"]["share"][category] - share) <= 0.03, (category, got, share)
+
+
 def test_the_reorg_speeds_up_support_resolution_significantly(reports):
     mine, truth = reports
     [reorg] = mine["reorgs"]

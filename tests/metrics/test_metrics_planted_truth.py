@@ -123,11 +123,16 @@ def close(mine: float | None, planted: float | None) -> bool:
     return abs(mine - planted) <= 1e-6 * max(1.0, abs(planted))
 
 
+def groups(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every team block and the org block ("(all)")."""
+    return [*report["teams"], report["org"]]
+
+
 def test_allocation_matches_the_planted_shares_and_weekly_fte(reports):
     mine, truth = reports
-    teams = {t["team"]: t for t in mine["teams"]}
-    assert [t["team"] for t in truth["teams"]] and all(t["team"] in teams for t in truth["teams"])
-    for planted in truth["teams"]:
+    teams = {t["team"]: t for t in groups(mine)}
+    assert [t["team"] for t in truth["teams"]] and all(t["team"] in teams for t in groups(truth))
+    for planted in groups(truth):
         got = teams[planted["team"]]["allocation"]
         wrong = [
             c for c, v in planted["allocation"]["share"].items() if not close(got["share"][c], v)
@@ -141,8 +146,8 @@ def test_allocation_matches_the_planted_shares_and_weekly_fte(reports):
 
 def test_load_matches_the_planted_series_and_states(reports):
     mine, truth = reports
-    teams = {t["team"]: t for t in mine["teams"]}
-    for planted in truth["teams"]:
+    teams = {t["team"]: t for t in groups(mine)}
+    for planted in groups(truth):
         got = teams[planted["team"]]["load"]
         for key in (
             "baseline",
