@@ -375,8 +375,16 @@ def state_words(team: dict[str, Any]) -> str:
 
 
 def headlines(figs: dict[str, Any], limit: int = 5, least: int = 3) -> list[str]:
-    """Three to five sentences, the most pressing first, each computed from the figures."""
-    found: list[tuple[float, str]] = []
+    """Three to five sentences, the most pressing first, each computed from the figures.
+
+    The whole org's figures (`figs["org"]`, absent from reports stored before it existed)
+    make headlines of their own, on the same thresholds and scores as a team's, where a
+    team's headline does not already say the same thing (the same measure or allocation
+    category moving the same way, or SLA breaches). When one does, the org's sentence is
+    the same figure again (one active team) and is dropped, or a summary of the teams'
+    news (several) and comes after every other headline: it never crowds out team news.
+    """
+    found: list[_Headline] = []
     stale: dict[str, list[str]] = {}
     for source in figs["freshness"]:
         if source["problem"]:
@@ -385,14 +393,21 @@ def headlines(figs: dict[str, Any], limit: int = 5, least: int = 3) -> list[str]
         # one sentence per problem, so three stale sources leave room for the news
         verb = problem if len(sources) == 1 else problem.replace("has ", "have ", 1)
         their = "its" if len(sources) == 1 else "their"
-        found.append(
-            (100, _sentence(f"{_names(sources)} {verb}: {their} figures may be out of date."))
-        )
+        sentence = f"{_names(sources)} {verb}: {their} figures may be out of date."
+        found.append(_Headline(100, _sentence(sentence)))
     teams = [t for t in figs["teams"] if active(t)]
     for team in teams:
         found.extend(_team_headlines(team))
-    found.sort(key=lambda pair: -pair[0])
+    restated: list[_Headline] = []
+    if figs.get("org"):
+        said = {h.topic for h in found if h.topic}
+        for line in _figure_headlines(figs["org"], ORG_VOICE):
+            if line.topic not in said:
+                found.append(line)
+            elif len(teams) > 1:
+                restated.append(line)
     lines = [_sentence(sentence) for sentence in _varied(found, limit)]
+    lines += [_sentence(sentence) for sentence in _varied(restated, limit - len(lines))]
     for sentence in _steady_lines(figs, teams):
         if len(lines) >= least:
             break
@@ -400,28 +415,63 @@ def headlines(figs: dict[str, Any], limit: int = 5, least: int = 3) -> list[str]
     return lines
 
 
-def _varied(found: list[tuple[float, str]], limit: int) -> list[str]:
+@dataclass(frozen=True)
+class _Headline:
+    score: float  # its tens are its kind (see `_varied`), the rest how pressing it is
+    sentence: str
+    # what it says, whoever it is about (measure and direction, say): how an org headline
+    # that restates a team's is recognised; empty for what only a team or source can say
+    topic: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Voice:
+    """How a headline names whose figure moved: a team's, or the whole org's.
+
+    Each is a `str.format` template; the names in braces are filled in by the sentence.
+    """
+
+    measure: str  # {name}, {measure}: "Infra's cycle time"
+    share: str  # {name}, {share}, {category}: "Infra spent 40% of its time on ..."
+    breached: str  # {name}, {breached}, {opened}: "3 of the 8 support requests Infra took on"
+
+
+TEAM_VOICE = _Voice(
+    measure="{name}'s {measure}",
+    share="{name} spent {share} of its time on {category}",
+    breached="{breached} of the {opened} support requests {name} took on this week",
+)
+ORG_VOICE = _Voice(
+    measure="across the org, {measure}",
+    share="across the org, {share} of the time went to {category}",
+    breached="across the org, {breached} of the {opened} support requests the teams took on this week",
+)
+
+
+def _varied(found: list[_Headline], limit: int) -> list[str]:
     """The best sentence of each kind first (a kind: its score's tens), then the rest by score.
 
-    Four turnaround changes should not crowd out the one allocation move.
+    Four turnaround changes should not crowd out the one allocation move. Of equal
+    scores, the one found first comes first.
     """
     seen: set[int] = set()
     first, rest = [], []
-    for score, sentence in found:
-        kind = int(score // 10)
-        (rest if kind in seen else first).append(sentence)
+    for line in sorted(found, key=lambda h: -h.score):
+        kind = int(line.score // 10)
+        (rest if kind in seen else first).append(line.sentence)
         seen.add(kind)
     return (first + rest)[:limit]
 
 
-def _team_headlines(team: dict[str, Any]) -> list[tuple[float, str]]:
+def _team_headlines(team: dict[str, Any]) -> list[_Headline]:
+    """A team's headlines: its load, the figures a team and the org share, its GPU waits."""
     name, load, out = team["team"], team["load"], []
     if load["state"] in ("flood", "drought"):
         streak = load["streak"]
         when = "this week" if streak == 1 else f"for the {ordinal(streak)} week running"
         verb = "went into" if streak == 1 else "is in"
         out.append(
-            (
+            _Headline(
                 60 + min(streak, 9),
                 f"{name} {verb} a {load['state']} {when} "
                 f"(load {load['load']:.2f} per person against a baseline of {load['baseline']:.2f}).",
@@ -431,53 +481,63 @@ def _team_headlines(team: dict[str, Any]) -> list[tuple[float, str]]:
     if len(states) >= 2 and states[-1] == "normal" and states[-2] in ("flood", "drought"):
         ended = _streak(states[:-1])
         weeks = "week" if ended == 1 else f"{ended} weeks"
-        out.append((50, f"{name}'s {states[-2]} ended this week, after {weeks}."))
-    blocks = [(team["turnaround"][k], label) for k, label in TURNAROUND]
-    blocks += [(team["support"][k], label) for k, label in SUPPORT]
-    for block, label in blocks:
-        now, before = block["this"], block["before"]
-        rel = change(now["p85"], before["p85"])
-        if rel is None or abs(rel) < HEADLINE_CHANGE or now["n"] < HEADLINE_MIN_SAMPLES:
-            continue
-        verb = "rose" if rel > 0 else "fell"
-        out.append(
-            (
-                30 + min(abs(rel) * 5, 9.9),
-                f"{name}'s {IN_A_SENTENCE[label]} p85 {verb} {abs(rel) * 100:.0f}% "
-                f"({hours(now['p85'])}, against {hours(before['p85'])} over the four weeks before).",
-            )
-        )
-    for row in team["allocation"]:
-        if row["share"] is None or row["share_before"] is None:
-            continue
-        points = (row["share"] - row["share_before"]) * 100
-        if abs(points) >= HEADLINE_SHARE_POINTS:
-            out.append(
-                (
-                    20 + min(abs(points) / 10, 9.9),
-                    f"{name} spent {percent(row['share'])} of its time on {row['category']}, "
-                    f"{'up' if points > 0 else 'down'} {abs(points):.0f} points on the four weeks before.",
-                )
-            )
-    support = team["support"]
-    rate = support["sla_breach_rate"]
-    if rate is not None and rate >= 0.25 and support["opened"] >= 2:
-        out.append(
-            (
-                40 + rate * 9.9,
-                f"{round(rate * support['opened'])} of the {support['opened']} support requests "
-                f"{name} took on this week breached their SLA.",
-            )
-        )
+        out.append(_Headline(50, f"{name}'s {states[-2]} ended this week, after {weeks}."))
+    out += _figure_headlines(team, TEAM_VOICE)
     gpu, usual = team["gpu_pending_hours"], gpu_before(team)
     if gpu >= 10 and gpu >= 2 * usual:
         out.append(
-            (
+            _Headline(
                 15,
                 f"{name}'s GPU pods waited {gpu:.0f} pod-hours for capacity, "
                 f"against {usual:.0f} a week before.",
             )
         )
+    return out
+
+
+def _figure_headlines(fig: dict[str, Any], voice: _Voice) -> list[_Headline]:
+    """Turnaround, support and allocation headlines of a team's or the org's figures."""
+    name, out = fig["team"], []
+    blocks = [(key, fig["turnaround"][key], label) for key, label in TURNAROUND]
+    blocks += [(key, fig["support"][key], label) for key, label in SUPPORT]
+    for key, block, label in blocks:
+        now, before = block["this"], block["before"]
+        rel = change(now["p85"], before["p85"])
+        if rel is None or abs(rel) < HEADLINE_CHANGE or now["n"] < HEADLINE_MIN_SAMPLES:
+            continue
+        verb = "rose" if rel > 0 else "fell"
+        whose = voice.measure.format(name=name, measure=IN_A_SENTENCE[label])
+        out.append(
+            _Headline(
+                30 + min(abs(rel) * 5, 9.9),
+                f"{whose} p85 {verb} {abs(rel) * 100:.0f}% "
+                f"({hours(now['p85'])}, against {hours(before['p85'])} over the four weeks before).",
+                ("p85", key, verb),
+            )
+        )
+    for row in fig["allocation"]:
+        if row["share"] is None or row["share_before"] is None:
+            continue
+        points = (row["share"] - row["share_before"]) * 100
+        if abs(points) >= HEADLINE_SHARE_POINTS:
+            way = "up" if points > 0 else "down"
+            spent = voice.share.format(
+                name=name, share=percent(row["share"]), category=row["category"]
+            )
+            out.append(
+                _Headline(
+                    20 + min(abs(points) / 10, 9.9),
+                    f"{spent}, {way} {abs(points):.0f} points on the four weeks before.",
+                    ("share", row["category"], way),
+                )
+            )
+    support = fig["support"]
+    rate = support["sla_breach_rate"]
+    if rate is not None and rate >= 0.25 and support["opened"] >= 2:
+        breached = voice.breached.format(
+            name=name, breached=round(rate * support["opened"]), opened=support["opened"]
+        )
+        out.append(_Headline(40 + rate * 9.9, f"{breached} breached their SLA.", ("sla",)))
     return out
 
 
