@@ -433,18 +433,18 @@ class _Voice:
 
     measure: str  # {name}, {measure}: "Infra's cycle time"
     share: str  # {name}, {share}, {category}: "Infra spent 40% of its time on ..."
-    breached: str  # {name}, {breached}, {opened}: "3 of the 8 support requests Infra took on"
+    breached: str  # {name}, {some}: "3 of the 8 support requests Infra took on"
 
 
 TEAM_VOICE = _Voice(
     measure="{name}'s {measure}",
     share="{name} spent {share} of its time on {category}",
-    breached="{breached} of the {opened} support requests {name} took on this week",
+    breached="{some} {name} took on this week",
 )
 ORG_VOICE = _Voice(
     measure="across the org, {measure}",
     share="across the org, {share} of the time went to {category}",
-    breached="across the org, {breached} of the {opened} support requests the teams took on this week",
+    breached="across the org, {some} the teams took on this week",
 )
 
 
@@ -535,7 +535,7 @@ def _figure_headlines(fig: dict[str, Any], voice: _Voice) -> list[_Headline]:
     rate = support["sla_breach_rate"]
     if rate is not None and rate >= 0.25 and support["opened"] >= 2:
         breached = voice.breached.format(
-            name=name, breached=round(rate * support["opened"]), opened=support["opened"]
+            name=name, some=some_of(round(rate * support["opened"]), support["opened"])
         )
         out.append(_Headline(40 + rate * 9.9, f"{breached} breached their SLA.", ("sla",)))
     return out
@@ -554,9 +554,7 @@ def _steady_lines(figs: dict[str, Any], teams: list[dict[str, Any]]) -> list[str
         opened = sum(t["support"]["opened"] for t in teams)
         still = sum(t["support"]["open"] for t in teams)
     opened += figs["unassigned_support_requests"]
-    lines.append(
-        f"{opened} support requests were opened this week; {still} of them are still open."
-    )
+    lines.append(opened_words(opened, still))
     done = [t for t in teams if t["turnaround"]["cycle_time_hours"]["this"]["n"]]
     for t in done:
         cycle = t["turnaround"]["cycle_time_hours"]["this"]
@@ -572,6 +570,25 @@ def _steady_lines(figs: dict[str, Any], teams: list[dict[str, Any]]) -> list[str
             f"Every source synced within the last {FRESH_FOR.total_seconds() / 3600:.0f} hours."
         )
     return lines
+
+
+def some_of(part: int, whole: int, noun: str = "support request") -> str:
+    """'3 of the 8 support requests', 'all 2 support requests', 'the one support request'."""
+    if whole == 1:
+        return f"the one {noun}" if part else f"no {noun}"
+    if part == whole:
+        return f"all {whole} {noun}s"
+    return f"{part} of the {whole} {noun}s"
+
+
+def opened_words(opened: int, still: int) -> str:
+    """How many support requests the week opened, and how many of them are still open."""
+    if opened == 0:
+        return "No support requests were opened this week."
+    if opened == 1:
+        return f"1 support request was opened this week; it is {'still open' if still else 'resolved'}."
+    left = "none" if still == 0 else str(still)
+    return f"{opened} support requests were opened this week; {left} of them {'is' if still == 1 else 'are'} still open."
 
 
 def _sentence(words: str) -> str:
