@@ -116,7 +116,8 @@ def person_day_fte(plan: Plan, clip: int) -> tuple[np.ndarray, np.ndarray]:
 
     Each weekday a person is a member counts 1.0, split evenly across the distinct
     things (items active while assigned to them, unlinked non-draft pull requests
-    they authored) that touched that day; an empty day is `no tracked work`.
+    they authored) that touched that day; an empty day is `no tracked work`, and a day
+    that has not begun at `clip` counts nothing.
     """
     people, days = plan.person_team.shape
     seg = _clipped(plan, clip, items_only=False)
@@ -138,8 +139,9 @@ def person_day_fte(plan: Plan, clip: int) -> tuple[np.ndarray, np.ndarray]:
     unplanned = np.bincount(
         person_day, weights=weight * seg["unplanned"][index], minlength=people * days
     ).reshape(people, days)
-    weekday = (np.arange(days) % 7 < 5)[None, :]
-    empty = (plan.person_team >= 0) & weekday & (per_day.reshape(people, days) == 0)
+    # a day not yet begun at the clock is nobody's time yet, as in the metrics
+    counted = ((np.arange(days) % 7 < 5) & (plan.day_start[:days] < clip))[None, :]
+    empty = (plan.person_team >= 0) & counted & (per_day.reshape(people, days) == 0)
     fte[..., NO_WORK] += empty
     return fte, unplanned
 

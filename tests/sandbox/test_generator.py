@@ -505,6 +505,23 @@ def test_truth_org_shares_are_null_in_a_window_before_anyone_joined(world: World
     assert [w["load"] for w in org["load"]["weekly"]] == [None]
 
 
+def test_truth_counts_no_time_after_the_clock(world: World) -> None:
+    """Weeks past the clock hold nobody's time yet: no FTE, not 'no tracked work'.
+
+    The world runs three weeks past its clock; `teamtide metrics` counts only days that
+    have begun, so the truth must too when a window reaches past the clock.
+    """
+    clock = world.clock.date()
+    after = clock + dt.timedelta(days=7 - clock.weekday())  # the Monday after the clock
+    report = truth_report(world, after, after + dt.timedelta(days=13))
+    for block in [*report["teams"], report["org"]]:
+        for row in block["allocation"]["weekly"]:
+            assert sum(row["fte"].values()) == 0, (block["team"], row)
+        assert block["allocation"]["share"] == dict.fromkeys(ALL_CATEGORIES)
+    before = truth_report(world, after - dt.timedelta(days=7), after - dt.timedelta(days=1))
+    assert sum(before["org"]["allocation"]["weekly"][0]["fte"].values()) > 0
+
+
 def test_truth_window_is_widened_to_whole_iso_weeks(world: World) -> None:
     report = truth_report(world, dt.date(2025, 4, 9), dt.date(2025, 5, 1))
     assert (report["from"], report["to"]) == ("2025-04-07", "2025-05-04")
