@@ -69,7 +69,7 @@ BENCHES: dict[str, Bench] = {
         "bench_dashboard",
         (),
         ("--scale", "tiny", "--runs", "1"),
-        "dashboard warm render time per page",
+        "dashboard render time per page, cold (empty caches) and warm",
     ),
 }
 
