@@ -2,12 +2,16 @@
 
 `Facts.build(frames, config, now)` normalises the frames and lazily computes the stage
 and assignee timelines, item and PR turnaround and rule matches; the metric modules
-read these instead of recomputing them. Nothing here reads the clock: `now` is given.
+read these instead of recomputing them, and keep their own window-free tables (the
+turnaround samples, the support requests) here through `Facts.derived`, so that the
+reports of several windows over the same facts compute them once. Nothing here reads
+the clock: `now` is given.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -46,6 +50,7 @@ class Facts:
     config: Config
     now: pd.Timestamp
     _segments: dict[Window, Segments] = field(default_factory=dict, repr=False)
+    _derived: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, frames: Frames, config: Config, now: dt.datetime | pd.Timestamp) -> Facts:
@@ -119,6 +124,17 @@ class Facts:
             ],
             axis=1,
         )
+
+    def derived(self, name: str, make: Callable[[Facts], pd.DataFrame]) -> pd.DataFrame:
+        """`make(self)`, computed once per facts and kept under `name`.
+
+        For tables that depend on the facts alone, not on a window (a report of the
+        current period and one of the period before share them). Like `items`, the frame
+        is shared: callers must not change it in place.
+        """
+        if name not in self._derived:
+            self._derived[name] = make(self)
+        return self._derived[name]
 
     def segments(self, window: Window) -> Segments:
         """Stage x assignee segments overlapping the window (cached per window)."""

@@ -27,11 +27,15 @@ def _with_teams(frame: pd.DataFrame, person: str, at: str, facts: Facts) -> pd.D
 
 
 def item_samples(facts: Facts) -> pd.DataFrame:
-    """Done items with their team at the done instant.
+    """Done items with their team at the done instant (computed once per facts; shared).
 
     Output columns: item_id, team, at (done_at), cycle_hours, lead_hours, active_hours,
     flow_efficiency, skipped_start. One row per team of the assignee when done.
     """
+    return facts.derived("item_samples", _item_samples)
+
+
+def _item_samples(facts: Facts) -> pd.DataFrame:
     items = facts.items[facts.items["done"]]
     columns = ["item_id", "assignee_at_done", "done_at", "cycle_hours", "lead_hours"]
     columns += ["active_hours", "flow_efficiency", "skipped_start"]
@@ -40,11 +44,15 @@ def item_samples(facts: Facts) -> pd.DataFrame:
 
 
 def pr_samples(facts: Facts) -> pd.DataFrame:
-    """Pull requests with their author's team at creation.
+    """Pull requests with their author's team at creation (computed once per facts; shared).
 
     Output columns: pr_id, team, at (created_at), first_review_hours, merge_hours,
     draft_hours, pickup_hours, review_hours.
     """
+    return facts.derived("pr_samples", _pr_samples)
+
+
+def _pr_samples(facts: Facts) -> pd.DataFrame:
     columns = ["pr_id", "author", "created_at", "first_review_hours", "merge_hours"]
     columns += ["draft_hours", "pickup_hours", "review_hours"]
     out = _with_teams(facts.pulls[columns], "author", "created_at", facts)

@@ -105,11 +105,18 @@ def report_from_facts(
     end: dt.date,
     teams: list[str] | None,
     *,
+    reorgs: bool = True,
     reorg_days: int = compare.DEFAULT_DAYS,
     resamples: int = compare.RESAMPLES,
     seed: int = compare.SEED,
 ) -> dict[str, Any]:
-    """`metrics_report` over already built facts (so callers can reuse them)."""
+    """`metrics_report` over already built facts (so callers can reuse them).
+
+    Without `reorgs`, the `reorgs` entry is left empty: the before/after comparisons do
+    not depend on the window, so a caller showing several windows (or none of the
+    comparisons) takes them once from `reorg_comparisons`, over facts that need not
+    cover this window.
+    """
     window = widen(start, end, facts.timezone)
     selected = facts.teams(teams)
     every_team = list(dict.fromkeys([*selected, *facts.teams(None), *_membership_teams(facts)]))
@@ -174,9 +181,41 @@ def report_from_facts(
         "unassigned_support_requests": _unassigned(requests_in),
         "org": org,
         "coupling": coupling(requests, loads, window, selected).to_dict("records"),
-        "reorgs": _reorgs(facts, items, pulls, requests, selected, reorg_days, resamples, seed),
+        "reorgs": (
+            _reorgs(facts, items, pulls, requests, selected, reorg_days, resamples, seed)
+            if reorgs
+            else []
+        ),
     }
     return plain(report)
+
+
+def reorg_comparisons(
+    facts: Facts,
+    teams: list[str] | None,
+    *,
+    reorg_days: int = compare.DEFAULT_DAYS,
+    resamples: int = compare.RESAMPLES,
+    seed: int = compare.SEED,
+) -> list[dict[str, Any]]:
+    """The report's `reorgs` entry alone, for `teams` (None: the org file's).
+
+    The same for every window: the periods around each reorg and the samples in them
+    come from the facts and `now` only, so `facts` need only cover those periods
+    (`teamtide.compute.reorg_span`).
+    """
+    return plain(
+        _reorgs(
+            facts,
+            item_samples(facts),
+            pr_samples(facts),
+            support_requests(facts),
+            facts.teams(teams),
+            reorg_days,
+            resamples,
+            seed,
+        )
+    )
 
 
 def _membership_teams(facts: Facts) -> list[str]:

@@ -77,13 +77,18 @@ def first_responses(facts: Facts, item_ids: pd.Series) -> np.ndarray:
 
 
 def support_requests(facts: Facts) -> pd.DataFrame:
-    """Every support request created by `now`, with its teams and times.
+    """Every support request created by `now`, with its teams and times (computed once per
+    facts; shared: `breaches` adds its columns to a copy).
 
     Input: facts (items, comments, transitions, memberships, config). Output columns
     (REQUESTS): first_response_hours (NaN until answered), resolution_hours (created ->
     done_at, NaN while open), the SLA targets for its priority (NaN = none). One row per
     request and team pair (see the module docstring).
     """
+    return facts.derived("support_requests", _support_requests)
+
+
+def _support_requests(facts: Facts) -> pd.DataFrame:
     items = facts.items[facts.items["support"]].reset_index(drop=True)
     if items.empty:
         return pd.DataFrame({c: pd.Series([], dtype=_dtype(c)) for c in REQUESTS})

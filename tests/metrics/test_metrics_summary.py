@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from metrics.facts import Facts
 from metrics.frames import Frames
-from metrics.samples import ALL_TEAMS, TURNAROUND_METRICS
-from metrics.summary import metrics_report
+from metrics.samples import ALL_TEAMS, TURNAROUND_METRICS, item_samples, pr_samples
+from metrics.summary import metrics_report, reorg_comparisons, report_from_facts
+from metrics.support import support_requests
 from metrics.tables import report_tables
 from tests.metrics.metrics_world import WorldBuilder, org_config, ts
 
@@ -207,6 +209,29 @@ def test_selected_teams_limit_the_report(story):
     report = report_of(story, ["Research"])
     assert [t["team"] for t in report["teams"]] == ["Research"]
     assert {r["team"] for r in report["reorgs"][0]["comparisons"]} == {"Research", ALL_TEAMS}
+
+
+def test_the_reorg_comparisons_are_the_same_whatever_the_window(story, report):
+    facts = Facts.build(story.frames(), story.config, NOW)
+    later = report_from_facts(facts, dt.date(2025, 3, 3), dt.date(2025, 3, 30), None)
+    assert later["reorgs"] == report["reorgs"] == reorg_comparisons(facts, None)
+    assert reorg_comparisons(facts, ["Research"]) == report_of(story, ["Research"])["reorgs"]
+
+
+def test_a_report_without_the_reorgs_differs_only_by_leaving_them_out(story, report):
+    facts = Facts.build(story.frames(), story.config, NOW)
+    bare = report_from_facts(facts, dt.date(2025, 1, 8), dt.date(2025, 1, 19), None, reorgs=False)
+    assert bare["reorgs"] == [] and report["reorgs"]
+    assert bare == {**report, "reorgs": []}
+
+
+def test_the_window_free_tables_are_computed_once_per_facts(story):
+    facts = Facts.build(story.frames(), story.config, NOW)
+    for table in (item_samples, pr_samples, support_requests):
+        assert table(facts) is table(facts)
+    again = Facts.build(story.frames(), story.config, NOW)
+    assert item_samples(again) is not item_samples(facts)
+    assert item_samples(again).equals(item_samples(facts))
 
 
 def test_an_empty_world_still_gives_the_whole_shape():
