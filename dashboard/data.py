@@ -31,8 +31,9 @@ from metrics import drilldown
 from metrics.allocation import team_days as _team_days
 from metrics.cluster import cluster_weekly
 from metrics.facts import Facts
+from metrics.frames import UTC_NS
 from metrics.samples import item_samples, long_samples, pr_samples
-from metrics.summary import report_from_facts
+from metrics.summary import reorg_comparisons, report_from_facts
 from metrics.support import breaches, support_requests
 from metrics.tables import report_tables
 from metrics.weeks import Window, widen
@@ -154,24 +155,65 @@ def previous(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner="Reading the database…")
 def facts(url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime) -> Facts:
+    """What the window's figures read, and those of the period of the same length before it
+    (the Overview, the landing page, compares the two): everything but the reorgs'
+    before/after periods, which `reorg_facts` reads once for every window.
+
+    Facts read over a wider span give the same figures for a window, since the extra
+    rows are items created after it or done before it.
+    """
+    cfg = settings(config_file)
+    first, _ = previous(start, end)
     with engine(url).connect() as conn:
-        return compute.facts(conn, settings(config_file), start, end, now)
+        return compute.facts_between(conn, cfg, compute.window_span(cfg, first, end, now), now)
+
+
+@st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner="Reading the reorg periods…")
+def reorg_facts(url: str, config_file: str, now: dt.datetime) -> Facts | None:
+    """What the before/after comparisons of the org file's reorgs read (None: no reorg)."""
+    cfg = settings(config_file)
+    span = compute.reorg_span(cfg, now)
+    if span is None:
+        return None
+    with engine(url).connect() as conn:
+        return compute.facts_between(conn, cfg, span, now)
+
+
+@st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner="Comparing before and after…")
+def reorgs(url: str, config_file: str, now: dt.datetime) -> list[dict[str, Any]]:
+    """The report's `reorgs` entry: the same for every window, so computed once."""
+    found = reorg_facts(url, config_file, now)
+    return [] if found is None else reorg_comparisons(found, None)
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner="Computing the metrics…")
 def _full_report(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, Any]:
-    # Every team at once: one computation serves every team filter of the window.
-    return report_from_facts(facts(url, config_file, start, end, now), start, end, None)
+    # Every team at once: one computation serves every team filter of the window. The
+    # reorgs are left out here (`reorgs()` has them for every window).
+    found = facts(url, config_file, start, end, now)
+    return report_from_facts(found, start, end, None, reorgs=False)
 
 
-@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
 def report(
-    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    with_reorgs: bool = True,
 ) -> dict[str, Any]:
-    """The `teamtide metrics` report of the window for every team, without person names."""
-    return _strip_names(_full_report(url, config_file, start, end, now))
+    """The `teamtide metrics` report of the window for every team, without person names.
+
+    `with_reorgs=False` leaves `reorgs` empty, for a page that shows none of them: they
+    read periods of their own (`reorg_facts`), which such a page need not wait for.
+    """
+    out = _strip_names(_full_report(url, config_file, start, end, now))
+    if with_reorgs:
+        out["reorgs"] = copy.deepcopy(reorgs(url, config_file, now))
+    return out
 
 
 def _strip_names(full: dict[str, Any]) -> dict[str, Any]:
@@ -183,34 +225,38 @@ def _strip_names(full: dict[str, Any]) -> dict[str, Any]:
 
 
 @st.cache_resource(
-    ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner="Comparing with the period before…"
+    ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner="Comparing with the period before…"
 )
 def previous_report(
-    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    with_reorgs: bool = True,
 ) -> dict[str, Any]:
-    """`report()` of the period of the same length just before `start`..`end`.
-
-    Computed from the facts already read for `start`..`end` when they cover what the
-    earlier period needs (they usually do: the read always spans the reorg periods);
-    facts read over a wider span give the same figures, since the extra rows are
-    items created after the earlier period or done before it.
-    """
-    cfg = settings(config_file)
+    """`report()` of the period of the same length just before `start`..`end`, computed from
+    the facts read for `start`..`end` (they cover it, see `facts`)."""
     first, last = previous(start, end)
-    lo, hi = compute.read_span(cfg, first, last, now)
-    have_lo, have_hi = compute.read_span(cfg, start, end, now)
-    if have_lo <= lo and hi <= have_hi:
-        found = facts(url, config_file, start, end, now)
-        return _strip_names(report_from_facts(found, first, last, None))
-    return report(url, config_file, first, last, now)
+    found = facts(url, config_file, start, end, now)
+    out = _strip_names(report_from_facts(found, first, last, None, reorgs=False))
+    if with_reorgs:
+        out["reorgs"] = copy.deepcopy(reorgs(url, config_file, now))
+    return out
 
 
-@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
 def tables(
-    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    with_reorgs: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """`metrics.tables.report_tables` of the aggregate report (person rows are empty)."""
-    return report_tables(report(url, config_file, start, end, now))
+    """`metrics.tables.report_tables` of the aggregate report (person rows are empty;
+    `with_reorgs=False`: so is the reorgs table)."""
+    return report_tables(report(url, config_file, start, end, now, with_reorgs))
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
@@ -281,12 +327,13 @@ def turnaround_lines(
     return drilldown.period_percentiles(rows, grain, settings(config_file).org.timezone)
 
 
-@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
-def _long_samples(
-    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
-) -> pd.DataFrame:
-    """Every turnaround sample of the facts read for the window (reorg periods included)."""
-    found = facts(url, config_file, start, end, now)
+@st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner=False)
+def _long_samples(url: str, config_file: str, now: dt.datetime) -> pd.DataFrame:
+    """Every turnaround sample of the facts the reorg comparisons read (`reorg_facts`)."""
+    found = reorg_facts(url, config_file, now)
+    if found is None:
+        columns = {"team": object, "metric": object, "id": object, "at": UTC_NS, "value": float}
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
     requests = support_requests(found)
     samples = long_samples(item_samples(found), pr_samples(found), requests)
     return samples.assign(at=pd.to_datetime(samples["at"], utc=True))
@@ -306,8 +353,9 @@ def reorg_trend(
     last: dt.datetime,
 ) -> pd.DataFrame:
     """p50/p85/p95 per week or month of one turnaround metric (`samples.TURNAROUND_METRICS`)
-    of `team` (or "(all)") between `first` and `last`: the samples the reorg comparison uses."""
-    samples = _long_samples(url, config_file, start, end, now)
+    of `team` (or "(all)") between `first` and `last` (a reorg's periods, whatever the
+    window): the samples the reorg comparison uses."""
+    samples = _long_samples(url, config_file, now)
     at = samples["at"]
     rows = samples[
         (samples["team"] == team)
@@ -538,9 +586,21 @@ def health(url: str) -> dict[str, Any]:
 def uncategorized(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> pd.DataFrame:
-    """Work items alive in the window that no category rule matched (no person names)."""
+    """Work items alive in the window that no category rule matched (no person names).
+
+    Alive as `queries.metric_frames` reads them: created by the window's end and not
+    done before its start (the facts also hold the period before the window).
+    """
     found = facts(url, config_file, start, end, now)
-    items = found.items[found.items["category"] == "uncategorized"]
+    lo, hi = compute.window_span(settings(config_file), start, end, now)
+    raw = found.frames.items
+    alive = raw["item_id"][
+        (raw["created_at"] <= pd.Timestamp(hi))
+        & (raw["done_at"].isna() | (raw["done_at"] >= pd.Timestamp(lo)))
+    ]
+    items = found.items[
+        (found.items["category"] == "uncategorized") & found.items["item_id"].isin(alive)
+    ]
     text = found.frames.items.set_index("item_id")[["summary", "url", "labels", "components"]]
     items = items[["item_id", "key", "project", "issue_type"]].join(text, on="item_id")
     return items.drop(columns="item_id").reset_index(drop=True)

@@ -2,7 +2,9 @@
 
 It decides what to read (the window, plus the periods around each reorg that the
 before/after comparison needs), reads it through `db.queries`, and hands it to
-`metrics.summary`; no figure is computed anywhere else.
+`metrics.summary`; no figure is computed anywhere else. The dashboard reads the two
+parts apart (`window_span`, `reorg_span`): the comparisons are the same for every
+window, and most pages show none of them.
 """
 
 from __future__ import annotations
@@ -19,27 +21,59 @@ from metrics.frames import Frames
 from metrics.summary import report_from_facts, window_of
 from teamtide.config import Config
 
+Span = tuple[dt.datetime, dt.datetime]
 
-def read_span(
-    config: Config, start: dt.date, end: dt.date, now: dt.datetime
-) -> tuple[dt.datetime, dt.datetime]:
-    """UTC bounds of what a report over `start`..`end` must read, reorg periods included."""
+
+def _window_bounds(config: Config, start: dt.date, end: dt.date) -> Span:
     window = window_of(start, end, config)
     lo = dt.datetime.combine(window.first_day, dt.time.min, config.org.tz)
     hi = dt.datetime.combine(window.last_day + dt.timedelta(days=1), dt.time.min, config.org.tz)
+    return lo, hi
+
+
+def _reorg_bounds(config: Config) -> list[Span]:
     margin = dt.timedelta(days=compare.DEFAULT_DAYS + 7)
-    for reorg in config.org.reorgs:
-        moment = dt.datetime.combine(reorg.date, dt.time.min, config.org.tz)
-        lo, hi = min(lo, moment - margin), max(hi, moment + margin)
+    moments = [dt.datetime.combine(r.date, dt.time.min, config.org.tz) for r in config.org.reorgs]
+    return [(moment - margin, moment + margin) for moment in moments]
+
+
+def _capped(lo: dt.datetime, hi: dt.datetime, now: dt.datetime) -> Span:
     hi = max(lo, min(hi, now))  # nothing after `now` exists yet
     return lo.astimezone(dt.UTC), hi.astimezone(dt.UTC)
+
+
+def read_span(config: Config, start: dt.date, end: dt.date, now: dt.datetime) -> Span:
+    """UTC bounds of what a report over `start`..`end` must read, reorg periods included."""
+    lo, hi = _window_bounds(config, start, end)
+    for before, after in _reorg_bounds(config):
+        lo, hi = min(lo, before), max(hi, after)
+    return _capped(lo, hi, now)
+
+
+def window_span(config: Config, start: dt.date, end: dt.date, now: dt.datetime) -> Span:
+    """UTC bounds of what a report over `start`..`end` reads for everything but the reorgs."""
+    return _capped(*_window_bounds(config, start, end), now)
+
+
+def reorg_span(config: Config, now: dt.datetime) -> Span | None:
+    """UTC bounds of what the before/after comparisons of the org file's reorgs read (None:
+    no reorg): the periods around each reorg, whatever the window. The rows a wider read
+    adds (`read_span`'s) are items done before those periods or created after them."""
+    bounds = _reorg_bounds(config)
+    if not bounds:
+        return None
+    return _capped(min(lo for lo, _ in bounds), max(hi for _, hi in bounds), now)
+
+
+def facts_between(conn: Connection, config: Config, span: Span, now: dt.datetime) -> Facts:
+    """The facts of everything alive between the UTC bounds `span` (see `queries.metric_frames`)."""
+    return Facts.build(Frames(**queries.metric_frames(conn, *span)), config, now)
 
 
 def facts(
     conn: Connection, config: Config, start: dt.date, end: dt.date, now: dt.datetime
 ) -> Facts:
-    lo, hi = read_span(config, start, end, now)
-    return Facts.build(Frames(**queries.metric_frames(conn, lo, hi)), config, now)
+    return facts_between(conn, config, read_span(config, start, end, now), now)
 
 
 def report(

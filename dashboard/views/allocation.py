@@ -21,8 +21,8 @@ def render() -> None:
         "worked on that day.",
     )
     widgets.definition("allocation", "unplanned")
-    report = data.report(*page.window)
-    tables = data.tables(*page.window)
+    report = data.report(*page.window, with_reorgs=False)
+    tables = data.tables(*page.window, with_reorgs=False)
     grain = page.filters.grain
     teams = {t["team"]: t for t in report["teams"]}
     weekly = tables["allocation_weekly"]

@@ -15,8 +15,8 @@ def render() -> None:
         f"{page_factor('flood')}x the baseline or more, droughts at {page_factor('drought')}x or less.",
     )
     widgets.definition("load", "concentration", "coupling")
-    report = data.report(*page.window)
-    tables = data.tables(*page.window)
+    report = data.report(*page.window, with_reorgs=False)
+    tables = data.tables(*page.window, with_reorgs=False)
     settings = page.ctx.config.load
     teams = {t["team"]: t for t in report["teams"]}
     weekly = tables["load_weekly"]
@@ -133,7 +133,7 @@ def coupling(page: widgets.Page, report: dict) -> None:
         charts.lag_chart(rows, "Requests from one team vs the serving team's load k weeks later"),
         "coupling",
     )
-    table = data.tables(*page.window)["coupling"]
+    table = data.tables(*page.window, with_reorgs=False)["coupling"]
     table = table[
         table["serving_team"].isin(page.teams) | table["requesting_team"].isin(page.teams)
     ]

@@ -25,12 +25,12 @@ def render() -> None:
         "Where each team's time goes, how long people wait, and whether the load is steady.",
     )
     widgets.definition("allocation", "cycle_time", "support", "load", "as_of")
-    report = data.report(*page.window)
-    before = data.previous_report(*page.window)
+    report = data.report(*page.window, with_reorgs=False)
+    before = data.previous_report(*page.window, with_reorgs=False)
     freshness(page)
     teams = {t["team"]: t for t in report["teams"]}
     earlier = {t["team"]: t for t in before["teams"]}
-    shares = data.tables(*page.window)["allocation_share"]
+    shares = data.tables(*page.window, with_reorgs=False)["allocation_share"]
     shares = shares[shares["team"].isin(page.teams) & shares["share"].notna()]
     if not shares.empty:
         widgets.chart(

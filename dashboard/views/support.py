@@ -14,7 +14,7 @@ def render() -> None:
         "against the SLA targets of the org file.",
     )
     widgets.definition("support")
-    report = data.report(*page.window)
+    report = data.report(*page.window, with_reorgs=False)
     teams = {t["team"]: t for t in report["teams"]}
     for team in page.teams:
         s = teams[team]["support"]

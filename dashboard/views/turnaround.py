@@ -18,7 +18,7 @@ def render() -> None:
         "work still in progress.",
     )
     widgets.definition("cycle_time", "flow_efficiency", "pr", "ageing", "as_of")
-    report = data.report(*page.window)
+    report = data.report(*page.window, with_reorgs=False)
     teams = {t["team"]: t for t in report["teams"]}
     cards(page, teams)
     samples = data.turnaround_samples(*page.window)
@@ -62,7 +62,7 @@ def render() -> None:
     breakdown(page, teams)
     st.header("Ageing work in progress")
     ageing(page)
-    table = data.tables(*page.window)["turnaround"]
+    table = data.tables(*page.window, with_reorgs=False)["turnaround"]
     table = table[table["team"].isin(page.teams)].copy()
     durations = table["metric"].str.endswith("_hours")
     for column in ("p50", "p85", "p95"):

@@ -93,3 +93,65 @@ def test_the_previous_period_from_shared_facts_matches_its_own_computation(
         assert mine["support"] == theirs["support"]
         assert mine["load"] == theirs["load"]
     assert shared["reorgs"] == own["reorgs"]
+
+
+def test_the_report_equals_teamtide_metrics_though_the_reorg_periods_are_read_apart(
+    window, expected
+):
+    mine, theirs = data.report(*window), expected.report
+    for team, their in zip(mine["teams"], theirs["teams"], strict=True):
+        their = {**their, "people": []}
+        their["concentration"] = {**their["concentration"], "top1_person": None}
+        assert team == their
+    assert {k: v for k, v in mine.items() if k != "teams"} == {
+        k: v for k, v in theirs.items() if k != "teams"
+    }
+    assert mine["reorgs"]  # the tiny world has one
+
+
+def test_pages_without_the_reorgs_get_the_same_figures_less_them(window):
+    bare = data.report(*window, with_reorgs=False)
+    assert bare == {**data.report(*window), "reorgs": []}
+    assert data.previous_report(*window, with_reorgs=False) == {
+        **data.previous_report(*window),
+        "reorgs": [],
+    }
+    assert data.tables(*window, with_reorgs=False)["reorgs"].empty
+
+
+def test_the_dashboard_reads_the_window_and_the_period_before_it_then_the_reorgs_apart(
+    window, expected
+):
+    from teamtide import compute
+
+    url, config_file, start, end, now = window
+    config = expected.config
+    first, _ = data.previous(start, end)
+    lo, hi = compute.window_span(config, first, end, now)
+    found = data.facts(*window).frames.items
+    assert (found["done_at"].dropna() >= lo).all() and (found["created_at"] <= hi).all()
+    reorg_lo, reorg_hi = compute.reorg_span(config, now)
+    # `teamtide metrics` reads the window and the reorg periods at once
+    own_lo, own_hi = compute.window_span(config, start, end, now)
+    assert compute.read_span(config, start, end, now) == (
+        min(own_lo, reorg_lo),
+        max(own_hi, reorg_hi),
+    )
+    reorg_items = data.reorg_facts(url, config_file, now).frames.items
+    assert (reorg_items["done_at"].dropna() >= reorg_lo).all()
+
+
+def test_uncategorized_lists_the_work_items_alive_in_the_window_only(
+    window, synced_world, expected
+):
+    from db.session import make_engine
+    from teamtide import compute
+
+    _, _, start, end, now = window
+    engine = make_engine(synced_world.db_url, readonly=True)
+    with engine.connect() as conn:
+        span = compute.window_span(expected.config, start, end, now)
+        own = compute.facts_between(conn, expected.config, span, now)
+    engine.dispose()
+    keys = own.items.loc[own.items["category"] == "uncategorized", "key"]
+    assert sorted(data.uncategorized(*window)["key"]) == sorted(keys)
