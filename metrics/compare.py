@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu
 
 from metrics.intervals import NAT_NS, ns
 from metrics.weeks import local_midnights
@@ -100,6 +99,10 @@ def compare_samples(
     if before_median is not None and after_median is not None:
         if before_median != 0:
             change = (after_median - before_median) / before_median
+        # Imported here: scipy.stats takes most of a second to import, and only the
+        # comparisons need it (the dashboard's first page shows none).
+        from scipy.stats import mannwhitneyu
+
         p = float(mannwhitneyu(x, y, alternative="two-sided").pvalue)
         p_value = None if np.isnan(p) else p
     if before_median and len(x) >= 2 and len(y) >= 2:
