@@ -24,7 +24,11 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from db import models
 
@@ -220,6 +224,34 @@ def _as_list(value: Any) -> Any:
     return value if value and value == value else []
 
 
+class _Unindexed(ColumnElement[Any]):
+    """A column that SQLite must not pick an index for (`+column`); the column elsewhere.
+
+    `created_at <= end` holds for nearly every row when `end` is recent, yet without
+    statistics SQLite reads the ids of the items alive in a window through the
+    created_at index (a lookup per row) instead of the done_at one (the rows done since
+    `start`, plus those not done): 1.5 to 2 times slower. Used only where the order of
+    the rows does not depend on the plan (inside `IN (...)`).
+    """
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _column(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _unary_plus(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
     """The cyclic garbage collector off while frames are read (reference counting still
@@ -249,7 +281,9 @@ def metric_frames(
     w, t, a, c = models.WorkItem, models.ItemTransition, models.ItemAssignment, models.ItemComment
     pr, rv = models.PullRequest, models.Review
     alive = (w.created_at <= end) & ((w.done_at.is_(None)) | (w.done_at >= start))
-    item_ids = select(w.id).where(alive)
+    item_ids = select(w.id).where(
+        (_Unindexed(w.created_at) <= end) & ((w.done_at.is_(None)) | (w.done_at >= start))
+    )
     items = _frame(
         conn,
         select(
@@ -335,7 +369,14 @@ def metric_frames(
             rv.reviewer_account,
             rv.state,
             rv.submitted_at,
-        ).where(rv.pr_id.in_(select(pr.id).where(open_in_window))),
+        ).where(
+            rv.pr_id.in_(
+                select(pr.id).where(
+                    (_Unindexed(pr.created_at) <= end)
+                    & (pr.closed_at.is_(None) | (pr.closed_at >= start))
+                )
+            )
+        ),
         ("submitted_at",),
     )
     statuses = _frame(
