@@ -217,11 +217,13 @@ def report(
 
 
 def _strip_names(full: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(full)
-    for team in out["teams"]:
-        team["people"] = []
-        team["concentration"]["top1_person"] = None
-    return out
+    # The people (each with a weekly series) are most of the report: dropped before the
+    # copy rather than copied and dropped.
+    teams = [
+        {**team, "people": [], "concentration": {**team["concentration"], "top1_person": None}}
+        for team in full["teams"]
+    ]
+    return copy.deepcopy({**full, "teams": teams})
 
 
 @st.cache_resource(
