@@ -153,20 +153,6 @@ def report_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
         row = {k: v for k, v in pair.items() if k != "r_by_lag"}
         row.update({f"r_lag{k}": r for k, r in enumerate(pair["r_by_lag"])})
         coupling.append(row)
-    reorgs = []
-    for reorg in report["reorgs"]:
-        for row in reorg["comparisons"]:
-            ci = row["ci95"] or [None, None]
-            rest = {k: v for k, v in row.items() if k != "ci95"}
-            reorgs.append(
-                {
-                    "date": reorg["date"],
-                    "name": reorg["name"],
-                    **rest,
-                    "ci95_low": ci[0],
-                    "ci95_high": ci[1],
-                }
-            )
     return {
         "allocation_share": _frame(share, ["team", "category", "share", "fte"]),
         "allocation_weekly": _frame(weekly, ["team", "week", "category", "fte"]),
@@ -206,21 +192,40 @@ def report_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
                 *[f"r_lag{k}" for k in range(5)],
             ],
         ),
-        "reorgs": _frame(
-            reorgs,
-            [
-                "date",
-                "name",
-                "team",
-                "metric",
-                "before_median",
-                "after_median",
-                "change",
-                "ci95_low",
-                "ci95_high",
-                "p_value",
-                "n_before",
-                "n_after",
-            ],
-        ),
+        "reorgs": reorg_table(report["reorgs"]),
     }
+
+
+def reorg_table(reorgs: list[dict[str, Any]]) -> pd.DataFrame:
+    """The report's `reorgs` as one row per comparison (the `reorgs` section above)."""
+    rows = []
+    for reorg in reorgs:
+        for row in reorg["comparisons"]:
+            ci = row["ci95"] or [None, None]
+            rest = {k: v for k, v in row.items() if k != "ci95"}
+            rows.append(
+                {
+                    "date": reorg["date"],
+                    "name": reorg["name"],
+                    **rest,
+                    "ci95_low": ci[0],
+                    "ci95_high": ci[1],
+                }
+            )
+    return _frame(
+        rows,
+        [
+            "date",
+            "name",
+            "team",
+            "metric",
+            "before_median",
+            "after_median",
+            "change",
+            "ci95_low",
+            "ci95_high",
+            "p_value",
+            "n_before",
+            "n_after",
+        ],
+    )

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import charts, data, widgets
 from dashboard.comparisons import LABELS, sentence, shown_interval
 from metrics.samples import ALL_TEAMS
+from metrics.tables import reorg_table
 
 TREND_METRICS = (
     "cycle_time_hours",
@@ -57,16 +58,18 @@ def render() -> None:
         "confidence interval of the change, and whether it is distinguishable from noise.",
     )
     widgets.definition("reorg")
-    report = data.report(*page.window)
-    if not report["reorgs"]:
+    # The comparisons read periods of their own, the same whatever the window.
+    url, config_file, _, _, now = page.window
+    reorgs = data.reorgs(url, config_file, now)
+    if not reorgs:
         widgets.empty(
             "The org file lists no reorg (`org.reorgs`), so there is nothing to compare. "
             "Add one with its date and name to see turnaround before and after it."
         )
         return
-    options = [f"{r['date']}: {r['name']}" for r in report["reorgs"]]
+    options = [f"{r['date']}: {r['name']}" for r in reorgs]
     chosen = st.selectbox("Reorg", options, index=len(options) - 1)
-    reorg = report["reorgs"][options.index(chosen)]
+    reorg = reorgs[options.index(chosen)]
     st.caption(
         f"Before: {reorg['before_from'][:10]} to {reorg['date']}; after: {reorg['date']} to "
         f"{reorg['after_to'][:10]} (equal lengths, so a recent reorg is compared fairly)."
@@ -106,7 +109,7 @@ def render() -> None:
                 ),
                 f"reorg-{scope}",
             )
-    table = data.tables(*page.window)["reorgs"]
+    table = reorg_table(reorgs)
     table = table[(table["date"] == reorg["date"]) & table["team"].isin(scopes)]
     widgets.table(table, "reorg", "Every comparison (hours; change and CI as fractions)")
 
