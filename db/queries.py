@@ -175,7 +175,9 @@ def _read_sqlite(conn: Connection, stmt: Select[Any], parse_dates: dict[str, Any
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     values = {}
     for name, value in compiled.construct_params().items():
-        process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        # an IN list's values are expanded to `<its bind>_1`, `<its bind>_2`, ...
+        bind = compiled.binds[name if name in compiled.binds else name.rsplit("_", 1)[0]]
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         values[name] = process(value) if process else value
     params = [values[name] for name in compiled.positiontup] if compiled.positional else values
     dbapi = conn.connection.dbapi_connection
@@ -266,6 +268,37 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+LINKED_KEYS_PER_QUERY = 500
+
+
+def _linked_items(conn: Connection, keys: set[str]) -> pd.DataFrame:
+    """The items named by `keys` (linked from the window's PRs, outside the span read):
+    the columns their category rules need, so a PR's category does not depend on the span."""
+    w = models.WorkItem
+    wanted = sorted(keys)
+    chunks = [
+        _frame(
+            conn,
+            select(
+                w.id.label("item_id"),
+                w.source,
+                w.key,
+                w.project,
+                w.type.label("issue_type"),
+                w.labels,
+                w.components,
+                w.epic_key,
+            )
+            .where(w.key.in_(wanted[i : i + LINKED_KEYS_PER_QUERY]))
+            .order_by(w.id),
+            (),
+            ("labels", "components"),
+        )
+        for i in range(0, max(len(wanted), 1), LINKED_KEYS_PER_QUERY)
+    ]
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
 @_cyclic_gc_paused()
@@ -359,6 +392,10 @@ def metric_frames(
         ("labels", "linked_keys"),
     )
     key_to_id = dict(zip(items["key"], items["item_id"], strict=True))
+    linked_items = _linked_items(
+        conn, {k for keys in pulls["linked_keys"] for k in keys} - set(key_to_id)
+    )
+    key_to_id.update(zip(linked_items["key"], linked_items["item_id"], strict=True))
     pulls["linked_item_ids"] = [
         [key_to_id[k] for k in keys if k in key_to_id] for keys in pulls["linked_keys"]
     ]
@@ -407,6 +444,7 @@ def metric_frames(
         "reviews": reviews,
         "memberships": memberships,
         "people": people,
+        "linked_items": linked_items,
     }
 
 

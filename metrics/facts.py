@@ -108,14 +108,19 @@ class Facts:
     @cached_property
     def pulls(self) -> pd.DataFrame:
         """One row per PR created by `now`: pr_flow's columns, pull_rules' (linked_item_id,
-        category, unplanned, support) and linked_item_ids."""
+        category, unplanned, support) and linked_item_ids.
+
+        A linked item outside the span read (`frames.linked_items`) still gives the PR its
+        category and flags.
+        """
         f = self.frames
         flow = pr_flow(f.pulls, f.reviews, self.now)
         created = ns(f.pulls["created_at"])
         source = f.pulls[(created != NAT_NS) & (created <= self.now_ns)].reset_index(drop=True)
-        rules = pull_rules(
-            source, self.items[["item_id", "category", "unplanned", "support"]], self.config
-        )
+        known = self.items[["item_id", "category", "unplanned", "support"]]
+        if len(f.linked_items):
+            known = pd.concat([known, item_rules(f.linked_items, self.config)], ignore_index=True)
+        rules = pull_rules(source, known, self.config)
         return pd.concat(
             [
                 flow,

@@ -253,12 +253,23 @@ class Frames:
     reviews: pd.DataFrame = field(default_factory=lambda: empty("reviews"))
     memberships: pd.DataFrame = field(default_factory=lambda: empty("memberships"))
     people: pd.DataFrame = field(default_factory=lambda: empty("people"))
+    # Items that `pulls.linked_item_ids` name but `items` lacks (outside the span read),
+    # in the `items` shape. Only their rules (category, unplanned, support) are used, so
+    # that a PR takes its ticket's category however wide the read was.
+    linked_items: pd.DataFrame = field(default_factory=lambda: empty("items"))
 
     def prepared(self) -> Frames:
         """A copy with every frame normalised (dtypes, missing columns, list columns)."""
         return replace(
-            self, **{f.name: _prepare(f.name, getattr(self, f.name)) for f in fields(self)}
+            self,
+            **{
+                f.name: _prepare(_KIND_OF.get(f.name, f.name), getattr(self, f.name))
+                for f in fields(self)
+            },
         )
+
+
+_KIND_OF = {"linked_items": "items"}
 
 
 def prepare(kind: str, frame: pd.DataFrame | None) -> pd.DataFrame:

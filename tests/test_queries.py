@@ -27,6 +27,7 @@ def item(key: str, created: dt.datetime, **fields: object) -> dict[str, object]:
         "labels": [],
         "assignee_account": None,
         "reporter_account": None,
+        "project": key.split("-")[0],
     }
     return base | fields
 
@@ -140,7 +141,13 @@ def test_metric_frames_read_the_window_and_name_people(engine: Engine) -> None:
     assert frames["transitions"]["author"].tolist() == ["Ada"]
     pulls = frames["pulls"]
     assert pulls["author"].tolist() == ["Ada"]  # GitHub login matched case-insensitively
-    assert pulls["linked_item_ids"].tolist() == [[int(items.loc["ENG-2", "item_id"])]]
+    # ENG-1, done before the window, is not read as an item, but the PR linking it still
+    # finds it (its rules give the PR its category, however wide the read)
+    linked = frames["linked_items"].set_index("key")
+    assert list(linked.index) == ["ENG-1"] and linked.loc["ENG-1", "project"] == "ENG"
+    assert pulls["linked_item_ids"].tolist() == [
+        [int(items.loc["ENG-2", "item_id"]), int(linked.loc["ENG-1", "item_id"])]
+    ]
     assert frames["reviews"]["reviewer"].tolist() == [None]
     assert frames["memberships"][["person", "team"]].values.tolist() == [["Ada", "Infra"]]
 
@@ -252,6 +259,25 @@ def _reference_metric_frames(
         ("labels", "linked_keys"),
     )
     key_to_id = dict(zip(items["key"], items["item_id"], strict=True))
+    missing = sorted({k for keys in pulls["linked_keys"] for k in keys} - set(key_to_id))
+    linked_items = _ref_frame(
+        conn,
+        select(
+            w.id.label("item_id"),
+            w.source,
+            w.key,
+            w.project,
+            w.type.label("issue_type"),
+            w.labels,
+            w.components,
+            w.epic_key,
+        )
+        .where(w.key.in_(missing))
+        .order_by(w.id),
+        (),
+        ("labels", "components"),
+    )
+    key_to_id.update(zip(linked_items["key"], linked_items["item_id"], strict=True))
     pulls["linked_item_ids"] = [
         [key_to_id[k] for k in keys if k in key_to_id] for keys in pulls["linked_keys"]
     ]
@@ -290,6 +316,7 @@ def _reference_metric_frames(
         "reviews": reviews,
         "memberships": memberships,
         "people": people,
+        "linked_items": linked_items,
     }
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from metrics.allocation import person_days, shares, team_days, weekly_fte, weekly_planned
+from metrics.facts import Facts
+from metrics.frames import Frames
 from metrics.weeks import widen
-from tests.metrics.metrics_world import WorldBuilder, org_config
+from tests.metrics.metrics_world import WorldBuilder, org_config, ts
 
 NOW = "2025-02-01 00:00"
 WEEK = widen(dt.date(2025, 1, 6), dt.date(2025, 1, 12))
@@ -66,6 +69,28 @@ def test_a_pr_linked_to_an_item_its_author_did_not_work_on_counts_with_the_items
         10, "Ada", "2025-01-07 10:00", repo="acme/infra-eks", merged="2025-01-07 16:00", linked=[1]
     )
     assert fte(world) == pytest.approx({"DS support": 0.2, "no tracked work": 0.8})
+
+
+def test_a_pr_linked_to_an_item_outside_the_span_read_still_takes_its_category(world):
+    """A loader reads only the items alive in its span; the PR's ticket, closed long before,
+    comes as a linked item, and the PR's category must not depend on how wide the read was."""
+    world.member("Ada", "Infra")
+    world.item(1, "2024-11-04 08:00", issue_type="Support Request", project="DS")
+    world.pr(
+        10, "Ada", "2025-01-07 10:00", repo="acme/infra-eks", merged="2025-01-07 16:00", linked=[1]
+    )
+    frames = world.frames()
+    outside = replace(frames, items=frames.items.iloc[:0], linked_items=frames.items)
+    unknown = replace(frames, items=frames.items.iloc[:0])
+
+    def tuesday_fte(found: Frames) -> dict[str, float]:
+        weekly = weekly_fte(Facts.build(found, world.config, ts(NOW)), WEEK, ["Infra"])
+        return {c: f for c, f in zip(weekly["category"], weekly["fte"], strict=True) if f}
+
+    # Tuesday: PR 10 is part of the DS support request (0.2 FTE), not matched on its repo.
+    assert tuesday_fte(outside) == pytest.approx({"DS support": 0.2, "no tracked work": 0.8})
+    # Had the loader not found the ticket, the repo rule would have decided: Infrastructure.
+    assert tuesday_fte(unknown) == pytest.approx({"Infrastructure": 0.2, "no tracked work": 0.8})
 
 
 def test_draft_time_of_a_pr_is_not_work_attributed(world):
