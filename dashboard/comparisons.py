@@ -18,6 +18,7 @@ LABELS = {
 }
 
 
+SIGNIFICANT = 0.05
 FLOOR = -1.0  # a median of durations can fall by all of itself, never more
 
 
@@ -48,9 +49,17 @@ def sentence(row: dict[str, Any]) -> str:
         p = ", p < 0.001" if row["p_value"] < 0.001 else f", p = {row['p_value']:.3f}"
     wide = "; the interval is wide, too few samples to bound it" if capped else ""
     if low <= 0 <= high:
+        # Mann-Whitney tests the whole distribution, the interval only the median: they
+        # can disagree, and the sentence says which is which rather than pick one.
+        shifted = row["p_value"] is not None and row["p_value"] < SIGNIFICANT
+        also = (
+            " The distributions do differ (Mann-Whitney), though not their medians."
+            if shifted
+            else ""
+        )
         return (
             f"{label} p50: no detectable change ({row['change']:+.0%}, 95% CI "
-            f"{low:+.0%} to {high:+.0%}{p}{wide}; {n})."
+            f"{low:+.0%} to {high:+.0%}{p}{wide}; {n}).{also}"
         )
     verb = "fell" if row["change"] < 0 else "rose"
     bounds = sorted((abs(low), abs(high)))

@@ -34,6 +34,15 @@ def test_an_interval_across_zero_is_no_detectable_change():
     )
 
 
+def test_a_shift_of_the_distribution_without_one_of_the_median_says_so():
+    text = sentence(row(change=-0.05, ci95=[-0.15, 0.03], p_value=0.014))
+    assert text == (
+        "support resolution p50: no detectable change (-5%, 95% CI -15% to +3%, p = 0.014; "
+        "n = 40 before, 38 after). The distributions do differ (Mann-Whitney), though not "
+        "their medians."
+    )
+
+
 def test_a_bound_past_minus_100_percent_is_shown_as_100_percent_and_called_wide():
     # 8 samples each side: the resampled before medians exceed the observed 10 h, so the
     # difference's lower bound (-13 h) over 10 h is -130%, more than a median can fall.
