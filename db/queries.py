@@ -273,27 +273,41 @@ def _cyclic_gc_paused() -> Iterator[None]:
 LINKED_KEYS_PER_QUERY = 500
 
 
+def _item_columns() -> list[Any]:
+    """The work-item columns the metrics read, named as the `items` frame names them."""
+    w = models.WorkItem
+    return [
+        w.id.label("item_id"),
+        w.source,
+        w.key,
+        w.project,
+        w.type.label("issue_type"),
+        w.summary,
+        w.status,
+        w.priority,
+        w.labels,
+        w.components,
+        w.epic_key,
+        w.created_at,
+        w.done_at,
+        w.reporter_account,
+        w.assignee_account,
+        w.url,
+    ]
+
+
 def _linked_items(conn: Connection, keys: set[str]) -> pd.DataFrame:
-    """The items named by `keys` (linked from the window's PRs, outside the span read):
-    the columns their category rules need, so a PR's category does not depend on the span."""
+    """The items named by `keys` (linked from the window's PRs, outside the span read), in
+    the shape of the items read: their rules give a PR its category whatever the span."""
     w = models.WorkItem
     wanted = sorted(keys)
     chunks = [
         _frame(
             conn,
-            select(
-                w.id.label("item_id"),
-                w.source,
-                w.key,
-                w.project,
-                w.type.label("issue_type"),
-                w.labels,
-                w.components,
-                w.epic_key,
-            )
+            select(*_item_columns())
             .where(w.key.in_(wanted[i : i + LINKED_KEYS_PER_QUERY]))
             .order_by(w.id),
-            (),
+            ("created_at", "done_at"),
             ("labels", "components"),
         )
         for i in range(0, max(len(wanted), 1), LINKED_KEYS_PER_QUERY)
@@ -319,24 +333,7 @@ def metric_frames(
     )
     items = _frame(
         conn,
-        select(
-            w.id.label("item_id"),
-            w.source,
-            w.key,
-            w.project,
-            w.type.label("issue_type"),
-            w.summary,
-            w.status,
-            w.priority,
-            w.labels,
-            w.components,
-            w.epic_key,
-            w.created_at,
-            w.done_at,
-            w.reporter_account,
-            w.assignee_account,
-            w.url,
-        ).where(alive),
+        select(*_item_columns()).where(alive),
         ("created_at", "done_at"),
         ("labels", "components"),
     )
@@ -428,7 +425,8 @@ def metric_frames(
     )
     people = _frame(conn, select(p.name.label("person"), p.active))
     jira, github = _accounts(conn, "jira"), _accounts(conn, "github")
-    _to_people(items, jira, {"reporter_account": "reporter", "assignee_account": "assignee"})
+    for frame in (items, linked_items):
+        _to_people(frame, jira, {"reporter_account": "reporter", "assignee_account": "assignee"})
     _to_people(transitions, jira, {"author_account": "author"})
     _to_people(assignments, jira, {"from_account": "from_person", "to_account": "to_person"})
     _to_people(comments, jira, {"author_account": "author"})

@@ -195,26 +195,27 @@ def _reference_metric_frames(
     pr, rv = models.PullRequest, models.Review
     alive = (w.created_at <= end) & ((w.done_at.is_(None)) | (w.done_at >= start))
     item_ids = select(w.id).where(alive)
+    item_columns = (
+        w.id.label("item_id"),
+        w.source,
+        w.key,
+        w.project,
+        w.type.label("issue_type"),
+        w.summary,
+        w.status,
+        w.priority,
+        w.labels,
+        w.components,
+        w.epic_key,
+        w.created_at,
+        w.done_at,
+        w.reporter_account,
+        w.assignee_account,
+        w.url,
+    )
     items = _ref_frame(
         conn,
-        select(
-            w.id.label("item_id"),
-            w.source,
-            w.key,
-            w.project,
-            w.type.label("issue_type"),
-            w.summary,
-            w.status,
-            w.priority,
-            w.labels,
-            w.components,
-            w.epic_key,
-            w.created_at,
-            w.done_at,
-            w.reporter_account,
-            w.assignee_account,
-            w.url,
-        ).where(alive),
+        select(*item_columns).where(alive),
         ("created_at", "done_at"),
         ("labels", "components"),
     )
@@ -262,19 +263,8 @@ def _reference_metric_frames(
     missing = sorted({k for keys in pulls["linked_keys"] for k in keys} - set(key_to_id))
     linked_items = _ref_frame(
         conn,
-        select(
-            w.id.label("item_id"),
-            w.source,
-            w.key,
-            w.project,
-            w.type.label("issue_type"),
-            w.labels,
-            w.components,
-            w.epic_key,
-        )
-        .where(w.key.in_(missing))
-        .order_by(w.id),
-        (),
+        select(*item_columns).where(w.key.in_(missing)).order_by(w.id),
+        ("created_at", "done_at"),
         ("labels", "components"),
     )
     key_to_id.update(zip(linked_items["key"], linked_items["item_id"], strict=True))
@@ -300,7 +290,10 @@ def _reference_metric_frames(
     )
     people = _ref_frame(conn, select(p.name.label("person"), p.active))
     jira, github = _ref_accounts(conn, "jira"), _ref_accounts(conn, "github")
-    _ref_to_people(items, jira, {"reporter_account": "reporter", "assignee_account": "assignee"})
+    for frame in (items, linked_items):
+        _ref_to_people(
+            frame, jira, {"reporter_account": "reporter", "assignee_account": "assignee"}
+        )
     _ref_to_people(transitions, jira, {"author_account": "author"})
     _ref_to_people(assignments, jira, {"from_account": "from_person", "to_account": "to_person"})
     _ref_to_people(comments, jira, {"author_account": "author"})
