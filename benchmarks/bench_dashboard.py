@@ -52,11 +52,11 @@ def build(scale: str, seed: int, rebuild: bool) -> Path:
     done = directory / "synced.ok"
     if done.exists() and not rebuild:
         return config
+    from collectors.org import prepare_database
     from collectors.sync import sync
+    from config.load import load_config
     from sandbox.generator import generate
     from sandbox.stack import SandboxStack
-    from teamtide.config import load_config
-    from teamtide.database import prepare_database
 
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)

@@ -4,10 +4,10 @@ For each scale, a world is loaded into SQLite by the collectors without HTTP
 (`benchmarks/loader.py`, cached under `.bench/`), then a fresh child process times, on
 that database:
 
-- the raw reads: `db.queries.metric_frames` for the span `compute.report` reads
-  (`teamtide.compute.read_span`: the window widened to ISO weeks, plus the reorg's
+- the raw reads: `db.queries.metric_frames` for the span `reading.report` reads
+  (`metrics.reading.read_span`: the window widened to ISO weeks, plus the reorg's
   before/after periods), i.e. the same columns loaded from the database;
-- the whole `compute.report` (`teamtide metrics` without printing): the same reads, then
+- the whole `reading.report` (`teamtide metrics` without printing): the same reads, then
   the facts and every figure of the report.
 
 Warm figures: one read first fills the OS file cache, then the median of `--runs` runs.
@@ -59,12 +59,12 @@ def measure(scale: str, seed: int, months: int, runs: int) -> dict[str, Any]:
 
     from benchmarks import loader
     from db import queries
-    from teamtide import compute
+    from metrics import reading
 
     loaded = loader.cached(scale, seed, END, progress=lambda _: None)
     config, now = loaded.config(), loaded.clock
     start, end = window(now, months)
-    lo, hi = compute.read_span(config, start, end, now)
+    lo, hi = reading.read_span(config, start, end, now)
     engine = create_engine(loaded.db_url)
     reads: list[float] = []
     totals: list[float] = []
@@ -78,7 +78,7 @@ def measure(scale: str, seed: int, months: int, runs: int) -> dict[str, Any]:
             sizes = {name: len(frame) for name, frame in frames.items()}
             del frames  # not held while the report runs: peak memory is the report's own
             t0 = time.perf_counter()
-            report = compute.report(conn, config, start, end, None, now)
+            report = reading.summary(conn, config, start, end, None, now)
             totals.append(time.perf_counter() - t0)
     engine.dispose()
     json.dumps(report, allow_nan=False)  # the report is the JSON contract
@@ -152,8 +152,8 @@ def main() -> None:
     print(
         f"\nteamtide metrics over {args.months} months from SQLite "
         f"(seed {args.seed}; medians of {args.runs} warm runs)\n"
-        "reads_s = db.queries.metric_frames for the span compute.report reads; "
-        "total_s = compute.report;\ncompute_s = total_s - reads_s; ratio = total_s / reads_s\n"
+        "reads_s = db.queries.metric_frames for the span reading.report reads; "
+        "total_s = reading.report;\ncompute_s = total_s - reads_s; ratio = total_s / reads_s\n"
     )
     print(" | ".join(f"{c:>12}" for c in COLUMNS), flush=True)
     runs: list[dict[str, Any]] = []

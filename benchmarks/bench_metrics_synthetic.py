@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from config.schema import Config
 from metrics import allocation, concentration, coupling, load, samples, support
 from metrics.facts import Facts
 from metrics.frames import Frames
-from metrics.summary import report_from_facts
+from metrics.summary import summary_from_facts
 from metrics.weeks import widen
-from teamtide.config import Config
 
 HOUR = 3_600_000_000_000
 START = pd.Timestamp("2023-01-02", tz="UTC")
@@ -241,7 +241,7 @@ def main() -> None:
     timed("coupling", lambda: coupling.coupling(requests, loads, window), table)
     fresh = Facts.build(frames, config, NOW)
     report = timed(
-        "whole report (fresh facts)", lambda: report_from_facts(fresh, start, end, None), table
+        "whole report (fresh facts)", lambda: summary_from_facts(fresh, start, end, None), table
     )
     timed("json.dumps", lambda: json.dumps(report, allow_nan=False), table)
     width = max(len(label) for label, _ in table)

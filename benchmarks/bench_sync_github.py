@@ -30,10 +30,10 @@ from sqlalchemy import func, select  # noqa: E402
 from benchmarks.sandbox_process import admin, requests_served, start_sandbox  # noqa: E402
 from collectors.base import NullProgress, run_stream  # noqa: E402
 from collectors.github import streams  # noqa: E402
+from config.schema import Config  # noqa: E402
 from db import models  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.session import make_engine  # noqa: E402
-from teamtide.config import Config  # noqa: E402
 
 END = dt.date(2025, 6, 30)
 PAGE = 100

@@ -48,13 +48,13 @@ from collectors.github import (
 )
 from collectors.github import IssueStream as GithubIssueStream
 from collectors.jira import IssueStream, JiraApi, JiraApiError, StatusStream
+from collectors.org import prepare_database
+from config.schema import Config, GithubSource, JiraSource
 from sandbox import github_api, jira_api
 from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.orgfile import org_file
 from sandbox.world import World
-from teamtide.config import Config, GithubSource, JiraSource
-from teamtide.database import prepare_database
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".bench"
@@ -200,7 +200,7 @@ class Loaded:
     stale: bool = False  # built by other code than today's (see `cached`)
 
     def config(self) -> Config:
-        from teamtide.config import load_config
+        from config.load import load_config
 
         return load_config(self.config_path)
 
@@ -289,7 +289,7 @@ def build(
     if dropped:
         progress(f"  {len(dropped)} e-mails claimed twice by the generated org file, dropped")
     config_path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
-    from teamtide.config import load_config
+    from config.load import load_config
 
     config = load_config(config_path)
     engine, _ = prepare_database(config)

@@ -55,9 +55,9 @@ from collectors.cluster_parse import (
 )
 from collectors.cluster_parse import PROMETHEUS_QUERIES as QUERIES
 from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
+from config.schema import ClusterSource, Config
 from db import models
 from db.upsert import upsert
-from teamtide.config import ClusterSource, Config
 
 log = logging.getLogger(__name__)
 

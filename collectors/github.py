@@ -48,9 +48,9 @@ from collectors.github_parse import (
 )
 from collectors.identities import record_accounts, resolve_identities
 from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
+from config.schema import Config, GithubSource
 from db import models
 from db.upsert import upsert
-from teamtide.config import Config, GithubSource
 
 log = logging.getLogger(__name__)
 

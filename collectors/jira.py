@@ -41,9 +41,9 @@ from collectors.jira_parse import (
     parse_issue,
 )
 from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
+from config.schema import Config, JiraSource
 from db import models
 from db.upsert import upsert
-from teamtide.config import Config, JiraSource
 
 try:  # orjson parses a page of issues several times faster than the standard library
     import orjson

@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from collectors.identities import resolve_identities
+from config.schema import Config
 from db import models
+from db.migrate import upgrade
+from db.session import make_engine, session_scope
 from db.upsert import upsert
-from teamtide.config import Config
 
 
 @dataclass
@@ -132,4 +134,26 @@ def _snapshot(session: Session) -> tuple[object, ...]:
             ).all(),
             key=repr,
         ),
+    )
+
+
+def prepare_database(cfg: Config) -> tuple[Engine, str]:
+    """Migrate the schema and load the org file: idempotent, so every writing command does it."""
+    engine = make_engine(cfg.database.url)
+    before, after = upgrade(engine)
+    today = dt.datetime.now(cfg.org.tz).date()
+    with session_scope(engine) as session:
+        result = load_org(session, cfg, today)
+    schema = (
+        f"schema upgraded {before or 'empty'} -> {after}"
+        if before != after
+        else f"schema up to date ({after})"
+    )
+    org = "org loaded" if result.changed else "org unchanged"
+    closed = (
+        f", {result.closed_memberships} memberships closed" if result.closed_memberships else ""
+    )
+    return (
+        engine,
+        f"{schema}; {org}: {result.teams} teams, {result.people} people, {result.memberships} memberships{closed}",
     )

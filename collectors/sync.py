@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, update
 
 from collectors.base import NullProgress, Progress, Stream, StreamResult, run_stream
+from config.schema import Config
 from db import models
-from teamtide.config import Config
 
 # The sources in the order a sync runs them: Jira first, so that GitHub can link pull
 # requests to the work-item keys it now knows. Each module exposes

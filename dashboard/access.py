@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from teamtide.config import Config, Role
-from teamtide.configload import config_for_display
+from config.display import config_for_display
+from config.schema import Config, Role
 
 
 @dataclass(frozen=True)

@@ -25,21 +25,20 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from config.load import load_config
+from config.schema import Config
 from db import cluster_queries, queries
 from db.session import make_engine, session_scope
-from metrics import drilldown
+from metrics import drilldown, reading
 from metrics.allocation import team_days as _team_days
 from metrics.cluster import cluster_weekly
 from metrics.facts import Facts
 from metrics.frames import UTC_NS
 from metrics.samples import item_samples, long_samples, pr_samples
-from metrics.summary import reorg_comparisons, report_from_facts
+from metrics.summary import reorg_comparisons, summary_from_facts
 from metrics.support import breaches, support_requests
-from metrics.tables import report_tables
+from metrics.tables import summary_tables
 from metrics.weeks import Window, widen
-from teamtide import compute
-from teamtide.config import Config
-from teamtide.configload import load_config
 
 TTL = dt.timedelta(minutes=5)  # how soon a new sync shows: span, as_of and health re-read
 # Metric results are keyed by `as_of` (a new sync is a new key), so they can live longer;
@@ -165,18 +164,18 @@ def facts(url: str, config_file: str, start: dt.date, end: dt.date, now: dt.date
     cfg = settings(config_file)
     first, _ = previous(start, end)
     with engine(url).connect() as conn:
-        return compute.facts_between(conn, cfg, compute.window_span(cfg, first, end, now), now)
+        return reading.facts_between(conn, cfg, reading.window_span(cfg, first, end, now), now)
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner="Reading the reorg periods…")
 def reorg_facts(url: str, config_file: str, now: dt.datetime) -> Facts | None:
     """What the before/after comparisons of the org file's reorgs read (None: no reorg)."""
     cfg = settings(config_file)
-    span = compute.reorg_span(cfg, now)
+    span = reading.reorg_span(cfg, now)
     if span is None:
         return None
     with engine(url).connect() as conn:
-        return compute.facts_between(conn, cfg, span, now)
+        return reading.facts_between(conn, cfg, span, now)
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner="Comparing before and after…")
@@ -193,7 +192,7 @@ def _full_report(
     # Every team at once: one computation serves every team filter of the window. The
     # reorgs are left out here (`reorgs()` has them for every window).
     found = facts(url, config_file, start, end, now)
-    return report_from_facts(found, start, end, None, reorgs=False)
+    return summary_from_facts(found, start, end, None, reorgs=False)
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
@@ -241,7 +240,7 @@ def previous_report(
     the facts read for `start`..`end` (they cover it, see `facts`)."""
     first, last = previous(start, end)
     found = facts(url, config_file, start, end, now)
-    out = _strip_names(report_from_facts(found, first, last, None, reorgs=False))
+    out = _strip_names(summary_from_facts(found, first, last, None, reorgs=False))
     if with_reorgs:
         out["reorgs"] = copy.deepcopy(reorgs(url, config_file, now))
     return out
@@ -256,9 +255,9 @@ def tables(
     now: dt.datetime,
     with_reorgs: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """`metrics.tables.report_tables` of the aggregate report (person rows are empty;
+    """`metrics.tables.summary_tables` of the aggregate report (person rows are empty;
     `with_reorgs=False`: so is the reorgs table)."""
-    return report_tables(report(url, config_file, start, end, now, with_reorgs))
+    return summary_tables(report(url, config_file, start, end, now, with_reorgs))
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
@@ -491,7 +490,7 @@ def people_load(
     """Each member's own weekly load and state (columns: team, person, week, load, state),
     for `people_teams` only and only for the weeks the person was a member of that team."""
     columns = ["team", "person", "week", "load", "state"]
-    full = report_tables(_full_report(url, config_file, start, end, now))["load_weekly"]
+    full = summary_tables(_full_report(url, config_file, start, end, now))["load_weekly"]
     rows = full[full["person"].notna() & full["team"].isin(people_teams)]
     if rows.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
@@ -594,7 +593,7 @@ def uncategorized(
     done before its start (the facts also hold the period before the window).
     """
     found = facts(url, config_file, start, end, now)
-    lo, hi = compute.window_span(settings(config_file), start, end, now)
+    lo, hi = reading.window_span(settings(config_file), start, end, now)
     raw = found.frames.items
     alive = raw["item_id"][
         (raw["created_at"] <= pd.Timestamp(hi))

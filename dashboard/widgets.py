@@ -146,7 +146,7 @@ class Page:
     @property
     def team_colours(self) -> dict[str, str]:
         # from every team of the org file, so a team keeps its colour whatever is selected
-        from dashboard.charts import team_colour
+        from report.charts import team_colour
 
         return team_colour(self.ctx.teams)
 

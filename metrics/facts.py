@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from config.schema import Config
 from metrics.frames import Frames
 from metrics.intervals import NAT_NS, ns
 from metrics.membership import member_days
@@ -32,7 +33,6 @@ from metrics.timeline import (
 )
 from metrics.turnaround import item_flow, pr_flow
 from metrics.weeks import Window
-from teamtide.config import Config
 
 
 def utc_now(now: dt.datetime | pd.Timestamp) -> pd.Timestamp:

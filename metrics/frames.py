@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from teamtide.config import Config
+from config.schema import Config
 
 UTC_NS = "datetime64[ns, UTC]"
 _MARK = "teamtide.metrics.frame"  # DataFrame.attrs key set on normalised frames

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from config.schema import Load
 from metrics.facts import Facts
 from metrics.intervals import group_codes, split_by_day
 from metrics.stages import ACTIVE
 from metrics.weeks import Window
-from teamtide.config import Load
 
 FLOOD, DROUGHT, NORMAL = "flood", "drought", "normal"
 _TOLERANCE = 1e-9  # so 3.0 >= 1.5 x 2.0 holds despite binary fractions

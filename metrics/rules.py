@@ -16,8 +16,8 @@ from fnmatch import fnmatchcase
 import numpy as np
 import pandas as pd
 
+from config.schema import CategoryRule, Config, Match
 from metrics.frames import prepare
-from teamtide.config import CategoryRule, Config, Match
 
 UNCATEGORIZED = "uncategorized"
 NO_TRACKED_WORK = "no tracked work"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from config.schema import Config
 from metrics.frames import prepare
 from metrics.intervals import ns, order_by
-from teamtide.config import Config
 
 STAGES: tuple[str, ...] = ("todo", "active", "waiting", "done")
 TODO, ACTIVE, WAITING, DONE = range(4)

@@ -7,7 +7,7 @@ by members. Support: requests created in the window served by the team (percenti
 over those that have the event; `sla_breach_rate` = requests over their resolution
 target, or still open past it at the window's end (or `now`, if earlier), / n).
 Allocation and load: every week of the window. Durations are hours. The result is
-plain JSON (no NaN, no numpy types); `tables.report_tables` turns it into tidy frames.
+plain JSON (no NaN, no numpy types); `tables.summary_tables` turns it into tidy frames.
 
 Keys beyond the contract's example, per team:
 - allocation: `fte` (average FTE per week by category, over the weeks begun by
@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from config.schema import Config
 from metrics import compare
 from metrics.allocation import shares, team_days, weekly_fte, weekly_planned
 from metrics.concentration import concentration
@@ -71,7 +72,6 @@ from metrics.samples import (
 from metrics.stats import describe, plain
 from metrics.support import UNASSIGNED, breaches, support_requests
 from metrics.weeks import Window, widen
-from teamtide.config import Config
 
 
 def window_of(start: dt.date, end: dt.date, config: Config) -> Window:
@@ -79,7 +79,7 @@ def window_of(start: dt.date, end: dt.date, config: Config) -> Window:
     return widen(start, end, config.org.timezone)
 
 
-def metrics_report(
+def summary(
     frames: Frames,
     config: Config,
     start: dt.date,
@@ -94,12 +94,12 @@ def metrics_report(
     """Every metric for the window `start`..`end` (widened to ISO weeks) and `teams`
     (None: the org file's teams), as of `now`. See the module docstring."""
     facts = Facts.build(frames, config, now)
-    return report_from_facts(
+    return summary_from_facts(
         facts, start, end, teams, reorg_days=reorg_days, resamples=resamples, seed=seed
     )
 
 
-def report_from_facts(
+def summary_from_facts(
     facts: Facts,
     start: dt.date,
     end: dt.date,
@@ -110,7 +110,7 @@ def report_from_facts(
     resamples: int = compare.RESAMPLES,
     seed: int = compare.SEED,
 ) -> dict[str, Any]:
-    """`metrics_report` over already built facts (so callers can reuse them).
+    """`summary` over already built facts (so callers can reuse them).
 
     Without `reorgs`, the `reorgs` entry is left empty: the before/after comparisons do
     not depend on the window, so a caller showing several windows (or none of the
@@ -202,7 +202,7 @@ def reorg_comparisons(
 
     The same for every window: the periods around each reorg and the samples in them
     come from the facts and `now` only, so `facts` need only cover those periods
-    (`teamtide.compute.reorg_span`).
+    (`metrics.reading.reorg_span`).
     """
     return plain(
         _reorgs(

@@ -115,7 +115,7 @@ def _block_rows(team: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) -> 
             load_weekly.append({"team": name, "person": person, **week})
 
 
-def report_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
+def summary_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Section name -> tidy frame. Sections and columns:
 
     Each section but concentration, coupling and reorgs has a row per team and then the

@@ -15,8 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from teamtide import config as configmod
-from teamtide.database import prepare_database
+from collectors.org import prepare_database
+from config.display import summary_text
+from config.document import ConfigError, format_problems
+from config.load import load_config, resolve_config_path
+from config.schema import Config
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -58,7 +61,7 @@ def main(
         ),
     ] = None,
 ) -> None:
-    state.config_path = configmod.resolve_config_path(config)
+    state.config_path = resolve_config_path(config)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -66,7 +69,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load(require_env: bool = False) -> configmod.Config:
+def load(require_env: bool = False) -> Config:
     """The org file, or a clear list of its problems and exit 2."""
     path = state.config_path
     if not path.exists():
@@ -75,10 +78,10 @@ def load(require_env: bool = False) -> configmod.Config:
             EXIT_CONFIG,
         )
     try:
-        return configmod.load_config(path, require_env=require_env)
-    except configmod.ConfigError as exc:
+        return load_config(path, require_env=require_env)
+    except ConfigError as exc:
         err.print(
-            configmod.format_problems(exc.problems, path),
+            format_problems(exc.problems, path),
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -91,7 +94,7 @@ def load(require_env: bool = False) -> configmod.Config:
 def check_config() -> None:
     """Validate the org file: every problem at once with its key and line (exit 2), or a summary."""
     cfg = load(require_env=True)
-    console.print(configmod.summary_text(cfg), highlight=False, markup=False, soft_wrap=True)
+    console.print(summary_text(cfg), highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -135,7 +138,7 @@ def sync(
 
 def sync_and_summarise(
     engine: Engine,
-    cfg: configmod.Config,
+    cfg: Config,
     *,
     only: list[str] | None = None,
     full: bool = False,
@@ -217,7 +220,7 @@ def metrics(
     import json
 
     from db.session import make_engine
-    from teamtide import compute
+    from metrics import reading
 
     if fmt not in ("json", "csv", "table"):
         fail(f"--format {fmt!r}: choose json, csv or table", EXIT_CONFIG)
@@ -233,13 +236,13 @@ def metrics(
         )
     engine = make_engine(cfg.database.url, readonly=True)
     with err.status("Computing metrics…"), engine.connect() as conn:
-        result = compute.report(conn, cfg, first, last, team or None, dt.datetime.now(dt.UTC))
+        result = reading.summary(conn, cfg, first, last, team or None, dt.datetime.now(dt.UTC))
     if fmt == "json":
         sys.stdout.write(json.dumps(result, indent=2, allow_nan=False) + "\n")
         return
-    from metrics.tables import report_tables
+    from metrics.tables import summary_tables
 
-    tables = report_tables(result)
+    tables = summary_tables(result)
     if fmt == "csv":
         if out:
             out.mkdir(parents=True, exist_ok=True)
@@ -388,8 +391,7 @@ def report(
     """Generate the weekly report, store it (the dashboard's Reports page), and optionally send it."""
     import contextlib
 
-    from dashboard import delivery
-    from dashboard import report as weekly
+    from report import delivery, weekly
 
     cfg = load(require_env=send)
     now = dt.datetime.now(dt.UTC)
@@ -399,7 +401,7 @@ def report(
         fail(f"--week {exc}", EXIT_CONFIG)
     if send and not delivery.recipients(cfg):
         fail(
-            f"nothing to send to: set report.recipients or report.webhook_url in {state.config_path}",
+            f"nothing to send to: set weekly.recipients or weekly.webhook_url in {state.config_path}",
             EXIT_CONFIG,
         )
     engine, _ = prepare_database(cfg)
@@ -505,7 +507,7 @@ def status() -> None:
         console.print(ids)
 
 
-def _when(moment: dt.datetime | None, cfg: configmod.Config, otherwise: str = "never") -> str:
+def _when(moment: dt.datetime | None, cfg: Config, otherwise: str = "never") -> str:
     return moment.astimezone(cfg.org.tz).strftime("%Y-%m-%d %H:%M %Z") if moment else otherwise
 
 

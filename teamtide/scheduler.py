@@ -28,10 +28,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, insert, update
 
+from config.load import load_config
+from config.schema import Config, Job
 from db import locks, models
 from db.session import make_engine
-from teamtide.config import Config, Job
-from teamtide.configload import load_config
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def jobs(config: Config) -> dict[str, Job]:
         if getattr(config.sources, name) is not None and job.enabled:
             wanted[name] = job
     if config.schedule.report.enabled:
-        from dashboard.delivery import RETRY_EVERY_MINUTES, recipients
+        from report.delivery import RETRY_EVERY_MINUTES, recipients
 
         # Team leads alone (`per_team_lead`, no other recipient) are an audience too.
         if recipients(config):
@@ -93,7 +93,7 @@ def _run_sync(
 def _run_report(config: Config, engine: Engine, name: str) -> tuple[str, str | None]:
     # Last week's report to whoever lacks it: `run_job` holds the `report` lease, which is
     # also the delivery lease, and the ledger makes a rerun or a restart send nothing twice.
-    from dashboard.delivery import run_weekly
+    from report.delivery import run_weekly
 
     return run_weekly(config, engine, now=_now())
 
@@ -109,7 +109,7 @@ def _report_runner(
 def _report_retry_runner(
     config: Config, engine: Engine, name: str, should_stop: ShouldStop
 ) -> tuple[str, str | None]:
-    from dashboard.delivery import retry_failed
+    from report.delivery import retry_failed
 
     return retry_failed(config, engine, now=_now())
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from teamtide.config import Config
+from config.schema import Config
 
 # Streamlit's own floor (joserfc's) for the key that signs the identity cookie
 MIN_COOKIE_SECRET_BYTES = 14

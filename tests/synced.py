@@ -11,12 +11,13 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from collectors.org import prepare_database
 from collectors.sync import sync
+from config.load import load_config
+from config.schema import Config
 from sandbox.generator import generate
 from sandbox.stack import SandboxStack
 from sandbox.world import World
-from teamtide.config import Config, load_config
-from teamtide.database import prepare_database
 
 END = dt.date(2025, 6, 30)  # the tiny world's clock: 2025-06-30 00:00 UTC
 

@@ -17,10 +17,10 @@ import pytest
 import synced
 from sqlalchemy import create_engine
 
+from collectors.org import prepare_database
 from collectors.sync import sync
+from metrics import reading
 from sandbox.truth import truth_report
-from teamtide import compute
-from teamtide.database import prepare_database
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ def report_of(world: synced.SyncedWorld, url: str, start: dt.date, end: dt.date)
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return compute.report(conn, world.config, start, end, None, world.world.clock)
+            return reading.summary(conn, world.config, start, end, None, world.world.clock)
     finally:
         engine.dispose()
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, widgets
+from dashboard import data, widgets
 from metrics import drilldown
 from metrics.rules import NO_TRACKED_WORK
+from report import charts
 
 PLANNED_COLOURS = {"planned_fte": "#1f77b4", "unplanned_fte": "#d62728"}
 PLANNED_NAMES = {"planned_fte": "planned", "unplanned_fte": "unplanned"}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, widgets
+from dashboard import data, widgets
 from metrics.cluster import NO_TEAM, usage_totals
+from report import charts
 
 
 def render() -> None:

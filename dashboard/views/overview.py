@@ -7,8 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, widgets
+from dashboard import data, widgets
 from metrics.rules import NO_TRACKED_WORK
+from report import charts
 
 TOP_CATEGORIES = 3
 BADGES = {  # state -> label, badge colour, icon: the flood page's colours

@@ -7,10 +7,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, widgets
+from dashboard import data, widgets
 from dashboard.comparisons import LABELS, sentence, shown_interval
 from metrics.samples import ALL_TEAMS
 from metrics.tables import reorg_table
+from report import charts
 
 TREND_METRICS = (
     "cycle_time_hours",

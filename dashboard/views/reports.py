@@ -7,8 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, report, widgets
+from dashboard import data, widgets
 from db import queries
+from report import weekly
 
 TTL = data.TTL
 
@@ -95,7 +96,7 @@ def render() -> None:
         st.markdown("###" + body[1:] if body.startswith("# ") else body)
     with tab_charts:
         if figs:
-            for name, fig in report.figure_charts(figs).items():
+            for name, fig in weekly.figure_charts(figs).items():
                 fig.update_layout(width=None)  # the page is wider than an e-mail
                 st.plotly_chart(fig, key=f"report-{chosen}-{name}", width="stretch")
     with tab_delivery:

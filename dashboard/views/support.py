@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, widgets
+from dashboard import data, widgets
+from report import charts
 
 
 def render() -> None:

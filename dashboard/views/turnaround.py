@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, widgets
+from dashboard import data, widgets
+from report import charts
 
 PARTS = ["draft", "pickup", "review"]
 PART_COLOURS = {"draft": "#c7c7c7", "pickup": "#ff7f0e", "review": "#1f77b4"}

@@ -42,6 +42,7 @@ from collectors.cluster_parse import (
 )
 from collectors.retry import RetryPolicy
 from collectors.sync import sync
+from config.schema import Config
 from db import models
 from db.cluster_queries import cluster_frames
 from db.migrate import upgrade
@@ -52,7 +53,6 @@ from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.kube_api import KubeSandbox
 from sandbox.world import World
-from teamtide.config import Config
 
 END = dt.date(2025, 6, 30)  # the world's clock starts at 2025-06-30 00:00 UTC
 END_AT = dt.datetime.combine(END, dt.time(), dt.UTC)

@@ -28,13 +28,13 @@ from sqlalchemy import Engine, func, insert, select
 from collectors.base import NullProgress, StreamResult, run_stream
 from collectors.github import RateLimitWait, api_error, streams
 from collectors.retry import RetryPolicy
+from config.schema import Config
 from db import models
 from db.migrate import upgrade
 from db.session import make_engine
 from sandbox.generator import generate
 from sandbox.server import Sandbox
 from sandbox.world import World
-from teamtide.config import Config
 
 END = dt.date(2025, 6, 30)
 TOKEN_VAR = "TEAMTIDE_TEST_GITHUB_TOKEN"
@@ -386,7 +386,7 @@ import sys
 from collectors.base import NullProgress, run_stream
 from collectors.github import streams
 from db.session import make_engine
-from teamtide.config import Config
+from config.schema import Config
 config = Config.model_validate_json(sys.argv[2])
 engine = make_engine(sys.argv[1])
 for stream in streams(config, engine, NullProgress()):

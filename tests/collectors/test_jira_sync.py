@@ -20,13 +20,13 @@ from sqlalchemy import Engine, func, select, text
 from collectors.base import NullProgress, StreamResult, run_stream
 from collectors.jira import streams
 from collectors.retry import RetryPolicy
+from config.schema import Config
 from db import models
 from db.migrate import upgrade
 from db.session import make_engine
 from sandbox.generator import generate
 from sandbox.server import Sandbox
 from sandbox.world import World
-from teamtide.config import Config
 
 END = dt.date(2025, 6, 30)
 TOKEN_VAR = "TEAMTIDE_TEST_JIRA_TOKEN"
@@ -361,7 +361,7 @@ import json, sys
 from collectors.base import NullProgress, run_stream
 from collectors.jira import streams
 from db.session import make_engine
-from teamtide.config import Config
+from config.schema import Config
 config = Config.model_validate(json.loads(sys.argv[1]))
 engine = make_engine(sys.argv[2])
 for stream in streams(config, engine, NullProgress()):

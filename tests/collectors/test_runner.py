@@ -157,10 +157,10 @@ def test_a_source_that_cannot_start_is_noted_in_sync_state_and_cleared_by_the_ne
     from sqlalchemy import select
 
     from collectors.sync import sync
+    from config.schema import Config
     from db import models
     from db.migrate import upgrade
     from db.session import make_engine
-    from teamtide.config import Config
 
     engine = make_engine(f"sqlite:///{tmp_path / 'teamtide.db'}")
     upgrade(engine)

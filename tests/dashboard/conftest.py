@@ -13,11 +13,12 @@ import yaml
 from sqlalchemy import Connection
 from streamlit.testing.v1 import AppTest
 
+from config.load import load_config
+from config.schema import Config
 from db import queries
 from db.migrate import upgrade
 from db.session import make_engine, session_scope
-from teamtide import compute
-from teamtide.config import Config, load_config
+from metrics import reading
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
 # A fixed window inside the tiny world (it spans ~April to June 2025, reorg 2025-05-12).
@@ -85,7 +86,7 @@ def empty_config(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) ->
 
 @dataclass
 class Expected:
-    """Figures for the test window computed the CLI's way (teamtide.compute), not by the pages."""
+    """Figures for the test window computed the CLI's way (metrics.reading), not by the pages."""
 
     config: Config
     now: dt.datetime
@@ -109,7 +110,7 @@ def expected(synced_world: Any) -> Expected:
     engine = make_engine(synced_world.db_url, readonly=True)
     with engine.connect() as conn:
         now = data_moment(conn, engine)
-        report = compute.report(conn, config, START, END, None, now)
+        report = reading.summary(conn, config, START, END, None, now)
     engine.dispose()
     return Expected(config, now, report)
 

@@ -79,12 +79,12 @@ def test_the_previous_period_from_shared_facts_matches_its_own_computation(
     window, synced_world, expected
 ):
     from db.session import make_engine
-    from teamtide import compute
+    from metrics import reading
 
     first, last = data.previous(START, END)
     engine = make_engine(synced_world.db_url, readonly=True)
     with engine.connect() as conn:
-        own = compute.report(conn, expected.config, first, last, None, expected.now)
+        own = reading.summary(conn, expected.config, first, last, None, expected.now)
     engine.dispose()
     shared = data.previous_report(*window)
     for mine, theirs in zip(shared["teams"], own["teams"], strict=True):
@@ -122,18 +122,18 @@ def test_pages_without_the_reorgs_get_the_same_figures_less_them(window):
 def test_the_dashboard_reads_the_window_and_the_period_before_it_then_the_reorgs_apart(
     window, expected
 ):
-    from teamtide import compute
+    from metrics import reading
 
     url, config_file, start, end, now = window
     config = expected.config
     first, _ = data.previous(start, end)
-    lo, hi = compute.window_span(config, first, end, now)
+    lo, hi = reading.window_span(config, first, end, now)
     found = data.facts(*window).frames.items
     assert (found["done_at"].dropna() >= lo).all() and (found["created_at"] <= hi).all()
-    reorg_lo, reorg_hi = compute.reorg_span(config, now)
+    reorg_lo, reorg_hi = reading.reorg_span(config, now)
     # `teamtide metrics` reads the window and the reorg periods at once
-    own_lo, own_hi = compute.window_span(config, start, end, now)
-    assert compute.read_span(config, start, end, now) == (
+    own_lo, own_hi = reading.window_span(config, start, end, now)
+    assert reading.read_span(config, start, end, now) == (
         min(own_lo, reorg_lo),
         max(own_hi, reorg_hi),
     )
@@ -145,13 +145,13 @@ def test_uncategorized_lists_the_work_items_alive_in_the_window_only(
     window, synced_world, expected
 ):
     from db.session import make_engine
-    from teamtide import compute
+    from metrics import reading
 
     _, _, start, end, now = window
     engine = make_engine(synced_world.db_url, readonly=True)
     with engine.connect() as conn:
-        span = compute.window_span(expected.config, start, end, now)
-        own = compute.facts_between(conn, expected.config, span, now)
+        span = reading.window_span(expected.config, start, end, now)
+        own = reading.facts_between(conn, expected.config, span, now)
     engine.dispose()
     keys = own.items.loc[own.items["category"] == "uncategorized", "key"]
     assert sorted(data.uncategorized(*window)["key"]) == sorted(keys)

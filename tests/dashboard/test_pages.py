@@ -1,5 +1,5 @@
 """Every dashboard page through AppTest on the synced sandbox world: it renders, and shows the
-numbers `teamtide.compute` gives for the same window (formatted the way the page formats them)."""
+numbers `metrics.reading` gives for the same window (formatted the way the page formats them)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard import charts, widgets
+from dashboard import widgets
 from metrics.cluster import NO_TEAM, cluster_weekly, usage_totals
 from metrics.weeks import widen
+from report import charts
 from tests.dashboard.conftest import DASHBOARD, END, QUERY, START
 from tests.dashboard.helpers import metric, texts
 

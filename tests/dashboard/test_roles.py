@@ -202,8 +202,8 @@ def _people(config: Any, url: str) -> tuple[Person, ...]:
 
 @pytest.fixture(scope="module")
 def roles_world(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> RolesWorld:
-    from dashboard import delivery
-    from teamtide.config import load_config
+    from config.load import load_config
+    from report import delivery
 
     directory = tmp_path_factory.mktemp("roles")
     target = directory / "teamtide.db"

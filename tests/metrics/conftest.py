@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from teamtide.config import Config
+from config.schema import Config
 from tests.metrics.metrics_world import WorldBuilder, org_config
 
 

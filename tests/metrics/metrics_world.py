@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from config.schema import Config
 from metrics.facts import Facts
 from metrics.frames import Frames
-from teamtide.config import Config
 
 STATUSES = pd.DataFrame(
     [

@@ -13,8 +13,8 @@ from metrics.intervals import split_by_day
 from metrics.membership import member_days, teams_at
 from metrics.samples import ALL_TEAMS
 from metrics.stats import describe
-from metrics.summary import metrics_report
-from metrics.tables import report_tables
+from metrics.summary import summary
+from metrics.tables import summary_tables
 from metrics.turnaround import first_reviews
 from metrics.weeks import widen
 from tests.metrics.metrics_world import org_config, ts
@@ -58,11 +58,9 @@ def test_helpers_accept_empty_input():
 
 
 def test_tidy_tables_of_an_empty_report_have_their_columns():
-    report = metrics_report(
-        Frames(), org_config(), dt.date(2025, 1, 6), dt.date(2025, 1, 12), [], NOW
-    )
+    report = summary(Frames(), org_config(), dt.date(2025, 1, 6), dt.date(2025, 1, 12), [], NOW)
     assert report["teams"] == []
-    tables = report_tables(report)
+    tables = summary_tables(report)
     # the org's rows (team "(all)") are there whatever teams are selected; nothing else is
     rest = [f[f["team"] != ALL_TEAMS] if "team" in f else f for f in tables.values()]
     assert all(frame.empty for frame in rest)

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
+from config.schema import Load
 from metrics.load import DROUGHT, FLOOD, NORMAL, person_load, states, team_load, variability
 from metrics.weeks import widen
-from teamtide.config import Load
 
 NOW = "2025-02-01 00:00"
 WEEK = widen(dt.date(2025, 1, 6), dt.date(2025, 1, 12))

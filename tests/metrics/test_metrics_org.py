@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from metrics.samples import ALL_TEAMS
-from metrics.summary import metrics_report
-from metrics.tables import report_tables
+from metrics.summary import summary
+from metrics.tables import summary_tables
 from tests.metrics.metrics_world import WorldBuilder, org_config, ts
 
 NOW = ts("2025-01-20 12:00")
@@ -22,7 +22,7 @@ WEEK_HOURS = 7 * 24
 
 
 def report_of(world: WorldBuilder, teams: list[str] | None = None) -> dict[str, Any]:
-    return metrics_report(
+    return summary(
         world.frames(), world.config, dt.date(2025, 1, 6), dt.date(2025, 1, 12), teams, NOW
     )
 
@@ -201,7 +201,7 @@ def test_the_org_block_ignores_the_team_selection(world, report):
 
 
 def test_the_tables_hold_the_org_rows_as_team_all(report):
-    tables = report_tables(report)
+    tables = summary_tables(report)
     support = tables["support"].set_index("team")
     assert support.loc[ALL_TEAMS, ["n", "opened", "resolved", "unassigned"]].tolist() == [
         2,

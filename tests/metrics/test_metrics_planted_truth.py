@@ -14,13 +14,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from config.schema import Config
 from metrics.frames import Frames, memberships_from_config
-from metrics.summary import metrics_report
+from metrics.summary import summary
 from sandbox.generator import generate
 from sandbox.orgfile import org_file
 from sandbox.truth import truth_report
 from sandbox.world import World
-from teamtide.config import Config
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*-\d+")
 
@@ -111,9 +111,7 @@ def reports() -> tuple[dict[str, Any], dict[str, Any]]:
     world = generate(7, "tiny", dt.date(2025, 6, 30))
     truth = truth_report(world)
     start, end = dt.date.fromisoformat(truth["from"]), dt.date.fromisoformat(truth["to"])
-    mine = metrics_report(
-        frames_from_world(world), world_config(world), start, end, None, world.clock
-    )
+    mine = summary(frames_from_world(world), world_config(world), start, end, None, world.clock)
     return mine, truth
 
 

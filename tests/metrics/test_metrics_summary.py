@@ -12,9 +12,9 @@ import pytest
 from metrics.facts import Facts
 from metrics.frames import Frames
 from metrics.samples import ALL_TEAMS, TURNAROUND_METRICS, item_samples, pr_samples
-from metrics.summary import metrics_report, reorg_comparisons, report_from_facts
+from metrics.summary import reorg_comparisons, summary, summary_from_facts
 from metrics.support import support_requests
-from metrics.tables import report_tables
+from metrics.tables import summary_tables
 from tests.metrics.metrics_world import WorldBuilder, org_config, ts
 
 NOW = ts("2025-03-31 12:00")
@@ -81,7 +81,7 @@ def report(story: WorldBuilder) -> dict[str, Any]:
 
 
 def report_of(world: WorldBuilder, teams: list[str] | None = None, **kw: Any) -> dict[str, Any]:
-    return metrics_report(
+    return summary(
         world.frames(), world.config, dt.date(2025, 1, 8), dt.date(2025, 1, 19), teams, NOW, **kw
     )
 
@@ -213,14 +213,14 @@ def test_selected_teams_limit_the_report(story):
 
 def test_the_reorg_comparisons_are_the_same_whatever_the_window(story, report):
     facts = Facts.build(story.frames(), story.config, NOW)
-    later = report_from_facts(facts, dt.date(2025, 3, 3), dt.date(2025, 3, 30), None)
+    later = summary_from_facts(facts, dt.date(2025, 3, 3), dt.date(2025, 3, 30), None)
     assert later["reorgs"] == report["reorgs"] == reorg_comparisons(facts, None)
     assert reorg_comparisons(facts, ["Research"]) == report_of(story, ["Research"])["reorgs"]
 
 
 def test_a_report_without_the_reorgs_differs_only_by_leaving_them_out(story, report):
     facts = Facts.build(story.frames(), story.config, NOW)
-    bare = report_from_facts(facts, dt.date(2025, 1, 8), dt.date(2025, 1, 19), None, reorgs=False)
+    bare = summary_from_facts(facts, dt.date(2025, 1, 8), dt.date(2025, 1, 19), None, reorgs=False)
     assert bare["reorgs"] == [] and report["reorgs"]
     assert bare == {**report, "reorgs": []}
 
@@ -236,9 +236,7 @@ def test_the_window_free_tables_are_computed_once_per_facts(story):
 
 def test_an_empty_world_still_gives_the_whole_shape():
     world = WorldBuilder(org_config())
-    report = metrics_report(
-        Frames(), world.config, dt.date(2025, 1, 6), dt.date(2025, 1, 12), None, NOW
-    )
+    report = summary(Frames(), world.config, dt.date(2025, 1, 6), dt.date(2025, 1, 12), None, NOW)
     json.dumps(report, allow_nan=False)
     assert [t["team"] for t in report["teams"]] == ["Infra", "Research", "Enablement"]
     team = report["teams"][0]
@@ -251,7 +249,7 @@ def test_an_empty_world_still_gives_the_whole_shape():
 
 
 def test_tidy_tables_hold_the_same_numbers(report):
-    tables = report_tables(report)
+    tables = summary_tables(report)
     assert set(tables) >= {
         "allocation_share",
         "allocation_weekly",

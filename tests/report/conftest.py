@@ -21,7 +21,8 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from teamtide.config import Config, load_config
+from config.load import load_config
+from config.schema import Config
 from tests.report.helpers import SMTP_PASSWORD, SMTP_USER, WEBHOOK_PATH
 
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from dashboard import report
 from db import models
 from db.session import make_engine
+from report import weekly
 from teamtide.cli import app
 from tests.report.helpers import ARTIFACTS, NOW, WEEK
 
@@ -23,7 +23,7 @@ def _figures(config) -> dict:
     engine = make_engine(config.database.url, readonly=True)
     try:
         with engine.connect() as conn:
-            return report.build(conn, config, report.parse_week(WEEK), NOW)
+            return weekly.build(conn, config, weekly.parse_week(WEEK), NOW)
     finally:
         engine.dispose()
 
@@ -68,7 +68,7 @@ def test_source_text_is_escaped_in_html_markdown_and_the_webhook(report_world) -
         )
     engine.dispose()
     figs = _figures(config)
-    rendered = report.render(figs, images=False)
+    rendered = weekly.render(figs, images=False)
     html = rendered.html(lambda name: f"cid:{name}")
     assert "<img src=x" not in html and "<script>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -76,7 +76,7 @@ def test_source_text_is_escaped_in_html_markdown_and_the_webhook(report_world) -
     assert not re.search(r"(?<!\\)<(script|img)", rendered.markdown)
     assert not re.search(r"(?<!\\)\]\(javascript:", rendered.markdown)
     assert r"\<img src=x onerror=alert(1)\>" in rendered.markdown
-    payload = report.webhook_payload(figs, rendered.headlines, "https://hooks.slack.com/services/x")
+    payload = weekly.webhook_payload(figs, rendered.headlines, "https://hooks.slack.com/services/x")
     assert "<img" not in payload["text"] and "&lt;img" in payload["text"]
     # a failing source is the first headline: nobody reads stale numbers as news
     assert rendered.headlines[0].startswith("Jira failed on its last sync")
@@ -85,12 +85,12 @@ def test_source_text_is_escaped_in_html_markdown_and_the_webhook(report_world) -
 def test_headlines_are_three_to_five_sentences_drawn_from_the_figures(report_world) -> None:
     _, config = report_world.write_config()
     figs = _figures(config)
-    lines = report.headlines(figs)
+    lines = weekly.headlines(figs)
     assert 3 <= len(lines) <= 5
     assert all(line.endswith(".") and line[0].isupper() for line in lines)
     # each team in a flood or drought is named in a headline with its streak, most pressing first
     for team in figs["teams"]:
-        if report.active(team) and team["load"]["state"] in ("flood", "drought"):
+        if weekly.active(team) and team["load"]["state"] in ("flood", "drought"):
             assert any(team["team"] in line and team["load"]["state"] in line for line in lines)
 
 
@@ -103,9 +103,9 @@ def test_a_report_stored_before_the_org_figures_still_renders(report_world) -> N
     for team in figs["teams"]:
         for key in ("resolved", "unassigned"):
             del team["support"][key]
-    text = report.render(figs, images=False).text()
-    assert report.ORG_NAME not in text and "The whole org" not in text
-    teams = [t for t in figs["teams"] if report.active(t)]
+    text = weekly.render(figs, images=False).text()
+    assert weekly.ORG_NAME not in text and "The whole org" not in text
+    teams = [t for t in figs["teams"] if weekly.active(t)]
     opened = sum(t["support"]["opened"] for t in teams) + figs["unassigned_support_requests"]
     assert f"Support requests opened: {opened} " in text
     for team in teams:
@@ -116,18 +116,18 @@ def test_a_report_stored_before_the_org_figures_still_renders(report_world) -> N
 
 def test_streak_counts_the_weeks_in_a_row_ending_with_the_last() -> None:
     # ... normal, flood, flood, flood: the 3rd week of a flood
-    assert report._streak(["normal", "flood", "flood", "flood"]) == 3
-    assert report._streak(["flood", "normal"]) == 1
-    assert report._streak([None, None]) == 0
-    assert report._streak([]) == 0
+    assert weekly._streak(["normal", "flood", "flood", "flood"]) == 3
+    assert weekly._streak(["flood", "normal"]) == 1
+    assert weekly._streak([None, None]) == 0
+    assert weekly._streak([]) == 0
 
 
 def test_parse_week_reads_iso_weeks_and_rejects_others() -> None:
-    assert str(report.parse_week("2025-W26")) == "2025-06-23"
-    assert report.week_label(report.parse_week("2020-W53")) == "2020-W53"
+    assert str(weekly.parse_week("2025-W26")) == "2025-06-23"
+    assert weekly.week_label(weekly.parse_week("2020-W53")) == "2020-W53"
     for bad in ("2025-26", "2025-W54", "W26"):
         with pytest.raises(ValueError):
-            report.parse_week(bad)
+            weekly.parse_week(bad)
 
 
 @pytest.mark.slow
@@ -137,7 +137,7 @@ def test_the_html_email_looks_right_in_a_browser(report_world) -> None:
     from playwright.sync_api import sync_playwright
 
     _, config = report_world.write_config()
-    rendered = report.render(_figures(config))
+    rendered = weekly.render(_figures(config))
     out = report_world.directory / "shot"
     rendered.write(out, "https://teamtide.acme.example")
     page_file = out / f"teamtide-report-{WEEK}.html"
@@ -166,18 +166,18 @@ def test_the_html_email_looks_right_in_a_browser(report_world) -> None:
 def test_the_webhook_summary_is_slack_blocks_or_a_teams_card_by_url(report_world) -> None:
     _, config = report_world.write_config()
     figs = _figures(config)
-    lines = report.headlines(figs)
-    slack = report.webhook_payload(
+    lines = weekly.headlines(figs)
+    slack = weekly.webhook_payload(
         figs, lines, "https://hooks.slack.com/services/T/B/x", "https://d"
     )
-    assert slack["blocks"][0]["text"]["text"] == report.title(figs)
+    assert slack["blocks"][0]["text"]["text"] == weekly.title(figs)
     assert all(
         f"• {line}" in slack["blocks"][1]["text"]["text"] for line in lines if "<" not in line
     )
-    teams = report.webhook_payload(
+    teams = weekly.webhook_payload(
         figs, lines, "https://acme.webhook.office.com/webhookb2/x", "https://d"
     )
-    assert teams["@type"] == "MessageCard" and teams["title"] == report.title(figs)
+    assert teams["@type"] == "MessageCard" and teams["title"] == weekly.title(figs)
     assert teams["potentialAction"][0]["targets"][0]["uri"] == "https://d"
 
 
@@ -186,12 +186,12 @@ def test_the_default_week_is_the_last_one_that_ended_in_the_org_timezone(report_
 
     _, config = report_world.write_config()  # Europe/Dublin: UTC+1 in summer
     monday_8am = dt.datetime(2025, 6, 30, 7, 0, tzinfo=dt.UTC)
-    assert report.last_complete_week(monday_8am, config) == dt.date(2025, 6, 23)
+    assert weekly.last_complete_week(monday_8am, config) == dt.date(2025, 6, 23)
     # 23:30 UTC on Sunday is already Monday in Dublin: the week of the 23rd has ended
-    assert report.last_complete_week(dt.datetime(2025, 6, 29, 23, 30, tzinfo=dt.UTC), config) == (
+    assert weekly.last_complete_week(dt.datetime(2025, 6, 29, 23, 30, tzinfo=dt.UTC), config) == (
         dt.date(2025, 6, 23)
     )
     # 22:30 UTC on Sunday is still Sunday there: the last ended week is the one before
-    assert report.last_complete_week(dt.datetime(2025, 6, 29, 22, 30, tzinfo=dt.UTC), config) == (
+    assert weekly.last_complete_week(dt.datetime(2025, 6, 29, 22, 30, tzinfo=dt.UTC), config) == (
         dt.date(2025, 6, 16)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from dashboard import report
+from report import weekly
 
 CATEGORIES = ["Infrastructure", "DS support", "Core development"]
 STEADY_SHARES = {
@@ -41,7 +41,7 @@ def _fig(
     streak: int = 3,
     load: float = 1.0,
 ) -> dict[str, Any]:
-    """One team's figures (or the org's) as `report.figures` stores them; quiet unless told."""
+    """One team's figures (or the org's) as `weekly.figures` stores them; quiet unless told."""
     shares = shares or STEADY_SHARES
     members = round(fte[0])
     return {
@@ -125,7 +125,7 @@ def test_an_org_move_no_team_made_is_a_headline_of_its_own() -> None:
     infra = _fig("Infra", resolution=(120.0, 120.0), support_n=(4, 2), opened=4, still_open=1)
     research = _fig("Research", resolution=(40.0, 40.0), support_n=(2, 4), opened=2, still_open=1)
     org = _fig("(all)", resolution=(100.8, 72.0), support_n=(6, 6), opened=6, still_open=2)
-    assert report.headlines(_report([infra, research], org)) == [
+    assert weekly.headlines(_report([infra, research], org)) == [
         "Across the org, support resolution p85 rose 40% "
         "(4.2 d, against 3.0 d over the four weeks before).",
         "Load is within its normal range for Infra and Research.",
@@ -175,7 +175,7 @@ def test_org_allocation_shifts_and_sla_breaches_read_as_the_org() -> None:
         breach=0.3,
     )
     # scores: SLA 40 + 0.3 x 9.9 = 42.97; shares 20 + 20/10 = 22 and 20 + 12/10 = 21.2
-    assert report.headlines(_report([infra, research], org)) == [
+    assert weekly.headlines(_report([infra, research], org)) == [
         "Across the org, 3 of the 10 support requests the teams took on this week "
         "breached their SLA.",
         "Across the org, 40% of the time went to Infrastructure, up 20 points on the four "
@@ -210,7 +210,7 @@ def test_with_one_active_team_the_org_does_not_repeat_its_headlines() -> None:
     # Research has no members nor work: the org's figures are Infra's, word for word
     infra = _infra_news()
     figs = _report([infra, _idle("Research")], copy.deepcopy(infra))
-    assert report.headlines(figs) == [
+    assert weekly.headlines(figs) == [
         "3 of the 8 support requests Infra took on this week breached their SLA.",  # 43.7
         INFRA_RESOLUTION,  # 30 + 0.6 x 5 = 33
         "Infra spent 42% of its time on Infrastructure, up 12 points on the four weeks before.",
@@ -239,9 +239,9 @@ def test_an_org_restatement_of_team_news_comes_after_it_and_never_crowds_it_out(
         "Across the org, support resolution p85 rose 92% "
         "(4.0 d, against 2.1 d over the four weeks before)."
     )
-    assert report.headlines(figs) == [INFRA_RESOLUTION, research_share, org_resolution]
+    assert weekly.headlines(figs) == [INFRA_RESOLUTION, research_share, org_resolution]
     # with room for two, both are the teams'
-    assert report.headlines(figs, limit=2, least=2) == [INFRA_RESOLUTION, research_share]
+    assert weekly.headlines(figs, limit=2, least=2) == [INFRA_RESOLUTION, research_share]
 
 
 def test_an_org_figure_moving_against_a_team_is_news_ranked_by_its_score() -> None:
@@ -251,7 +251,7 @@ def test_an_org_figure_moving_against_a_team_is_news_ranked_by_its_score() -> No
     infra = _fig("Infra", resolution=(80.0, 50.0))
     research = _fig("Research", cycle=(52.0, 40.0))
     org = _fig("(all)", resolution=(40.0, 80.0), support_n=(10, 10), fte=(10.0, 10.0))
-    assert report.headlines(_report([infra, research], org)) == [
+    assert weekly.headlines(_report([infra, research], org)) == [
         INFRA_RESOLUTION,
         "Across the org, support resolution p85 fell 50% "
         "(40.0 h, against 3.3 d over the four weeks before).",
@@ -265,7 +265,7 @@ def test_an_org_figure_of_too_few_samples_or_a_small_move_makes_no_headline() ->
     few = _fig("(all)", resolution=(100.8, 72.0), support_n=(2, 6))
     small = _fig("(all)", resolution=(86.4, 72.0), support_n=(6, 6))
     for org in (few, small):
-        lines = report.headlines(_report(quiet, org))
+        lines = weekly.headlines(_report(quiet, org))
         assert not any("across the org" in line.lower() for line in lines), lines
         assert lines[0] == "Load is within its normal range for Infra and Research."
 
@@ -273,19 +273,19 @@ def test_an_org_figure_of_too_few_samples_or_a_small_move_makes_no_headline() ->
 def test_a_report_stored_before_the_org_figures_makes_the_team_headlines_and_renders() -> None:
     figs = _report([_infra_news(), _fig("Research")], None)
     assert "org" not in figs
-    lines = report.headlines(figs)
+    lines = weekly.headlines(figs)
     assert lines == [
         "3 of the 8 support requests Infra took on this week breached their SLA.",
         INFRA_RESOLUTION,
         "Infra spent 42% of its time on Infrastructure, up 12 points on the four weeks before.",
     ]
-    text = report.render(figs, images=False).text()
+    text = weekly.render(figs, images=False).text()
     assert all(line in text for line in lines)
-    assert report.ORG_NAME not in text
+    assert weekly.ORG_NAME not in text
 
 
 def test_counts_of_requests_read_as_english():
-    some_of, opened_words = report.some_of, report.opened_words
+    some_of, opened_words = weekly.some_of, weekly.opened_words
     assert some_of(3, 8) == "3 of the 8 support requests"
     assert some_of(2, 2) == "all 2 support requests"
     assert some_of(1, 1) == "the one support request"

@@ -7,8 +7,8 @@ import threading
 
 from sqlalchemy import Engine
 
-from dashboard import delivery
 from db import queries
+from report import delivery
 
 
 def test_only_one_of_many_racing_senders_claims_a_recipient(engine: Engine) -> None:
@@ -54,7 +54,7 @@ def test_a_failed_row_can_be_claimed_again_and_counts_its_attempts(engine: Engin
 
 
 def test_a_report_is_stored_once_per_week_and_records_who_has_it(engine: Engine) -> None:
-    from teamtide.config import Config
+    from config.schema import Config
 
     config = Config(report={"recipients": ["a@x.example"]})
     now = dt.datetime(2025, 6, 30, 8, 0, tzinfo=dt.UTC)

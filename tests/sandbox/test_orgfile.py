@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from config.schema import Config
 from sandbox.generator import generate
 from sandbox.orgfile import org_file, sandbox_tokens, write_org_file
 from sandbox.truth import CATEGORIES
 from sandbox.world import World
-from teamtide.config import Config
 
 URLS = {"jira_url": "http://127.0.0.1:8001", "github_url": "http://127.0.0.1:8002"}
 KUBE = {"api_url": "http://127.0.0.1:8003", "token": "kube-token", "verify_ssl": False}
@@ -114,7 +114,7 @@ def test_every_identity_of_a_bigger_world_belongs_to_one_person(
     scale: str, seed: int, tmp_path: Path
 ) -> None:
     # medium seed 1 once gave two people the mailbox cianr@ (Cian Ryan, Cian Roche).
-    from teamtide.configload import load_config
+    from config.load import load_config
 
     big = generate(seed, scale, dt.date(2025, 6, 30))
     path = write_org_file(tmp_path / "teamtide.yaml", big, **URLS, kube=KUBE)

@@ -1,6 +1,6 @@
 """Typed settings from the org file (YAML): the one place every layer reads configuration from.
 
-Key names follow DESIGN.md ("The org file"): they are a contract with other teams'
+Key names follow docs/org-file.md: they are a contract with other teams'
 tools, so fields may be added but never renamed. Secrets stay `${ENV_VAR}` references
 until the moment a collector needs them (`Secret.reveal`), so they never reach the
 database, logs or error messages.
@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 TeamKind = Literal["research", "enablement", "infra", "other"]
 Stage = Literal["todo", "active", "waiting", "done"]
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class Strict(BaseModel):
@@ -33,7 +33,7 @@ class Secret(str):
     """A config string that may hold `${ENV_VAR}` references, resolved only on `reveal()`."""
 
     def env_vars(self) -> list[str]:
-        return _ENV_REF.findall(self)
+        return ENV_REF.findall(self)
 
     def missing_env_vars(self) -> list[str]:
         return [name for name in self.env_vars() if name not in os.environ]
@@ -42,7 +42,7 @@ class Secret(str):
         missing = self.missing_env_vars()
         if missing:
             raise KeyError(f"environment variable {missing[0]} is not set")
-        return _ENV_REF.sub(lambda m: os.environ[m.group(1)], str(self))
+        return ENV_REF.sub(lambda m: os.environ[m.group(1)], str(self))
 
     def __repr__(self) -> str:  # never print a value, only the reference
         return "Secret(***)" if not self.env_vars() else f"Secret({str(self)!r})"
@@ -378,32 +378,3 @@ class Config(Strict):
 
         walk(self, "")
         return found
-
-
-_LOADER_NAMES = frozenset(
-    {
-        "ConfigError",
-        "Problem",
-        "load_config",
-        "format_problems",
-        "summary_text",
-        "show_secret",
-        "config_for_display",
-        "config_display_text",
-        "resolve_config_path",
-        "DEFAULT_CONFIG_PATH",
-        "CONFIG_ENV_VAR",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    """The loader lives in `teamtide.configload`; its public names are importable from here too.
-
-    Lazy, because configload imports this module: an eager import would be circular.
-    """
-    if name in _LOADER_NAMES:
-        from teamtide import configload
-
-        return getattr(configload, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,16 +28,17 @@ import yaml
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from collectors.org import prepare_database
 from collectors.sync import sync
+from config.load import load_config
+from config.schema import Config
 from db import models, queries
 from db.session import make_engine
 from sandbox.generator import generate
 from sandbox.stack import SandboxStack
 from teamtide import scheduler
-from teamtide.config import Config, load_config
-from teamtide.database import prepare_database
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 END = dt.date(2025, 6, 30)
 FAST = {"every_minutes": 0.05}  # every 3 s
 OFF = {"enabled": False}

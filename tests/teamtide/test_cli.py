@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from teamtide.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
@@ -82,7 +82,7 @@ def test_every_command_is_in_the_readme_command_table() -> None:
 
     from teamtide.cli import app
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     group = typer.main.get_group(app)
     names = []
     for name, command in group.commands.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_serve import free_port
+from tests.teamtide.test_serve import free_port
 
 
 @pytest.mark.slow

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from config.load import parse_config
+from config.schema import Config
 from teamtide.cli import app, app_file
-from teamtide.config import Config
-from teamtide.configload import parse_config
 from teamtide.serving import (
     ServeRefused,
     authlib_problem,
@@ -27,7 +27,7 @@ from teamtide.serving import (
     sign_in_problems,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 ORG = """\

@@ -8,9 +8,10 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from config.display import config_display_text, config_for_display
+from config.load import parse_config
+from config.schema import Config
 from dashboard.access import Viewer, config_for_viewer, local_viewer, viewer_for
-from teamtide.config import Config
-from teamtide.configload import config_display_text, config_for_display, parse_config
 
 # Three teams; Cai leads Research and Dee leads Infra through org.teams[].leads.
 ORG = """\
@@ -217,7 +218,7 @@ PROBE = """\
 import streamlit as st
 
 from dashboard.access import current_viewer, show_viewer
-from teamtide.configload import load_config
+from config.load import load_config
 
 config = load_config({path!r})
 viewer = current_viewer(config)

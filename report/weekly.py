@@ -1,6 +1,6 @@
 """The weekly report: its figures from the metrics, headline sentences, and its HTML, text, Markdown and webhook forms.
 
-`figures()` reads everything the report says through `teamtide.compute` (and the
+`figures()` reads everything the report says through `metrics.reading` (and the
 cluster metrics), as one JSON-ready dict that is stored in `reports.summary`; every
 form is then rendered from that dict alone, so a report re-rendered after a restart
 is the report that was first sent. Text taken from the sources (names, sync errors)
@@ -31,14 +31,14 @@ import plotly.graph_objects as go
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from dashboard import charts
+from config.schema import Config
 from db import queries
 from db.cluster_queries import cluster_frames
+from metrics import reading
 from metrics.cluster import cluster_weekly
-from metrics.summary import report_from_facts
+from metrics.summary import summary_from_facts
 from metrics.weeks import widen
-from teamtide import compute
-from teamtide.config import Config
+from report import charts
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,10 @@ def figures(conn: Connection, config: Config, monday: dt.date, now: dt.datetime)
     sunday = monday + dt.timedelta(days=6)
     before_start = monday - dt.timedelta(weeks=COMPARE_WEEKS)
     history_start = monday - dt.timedelta(weeks=HISTORY_WEEKS - 1)
-    facts = compute.facts(conn, config, history_start, sunday, now)
-    this = report_from_facts(facts, monday, sunday, None)
-    before = report_from_facts(facts, before_start, monday - dt.timedelta(days=1), None)
-    history = report_from_facts(facts, history_start, sunday, None)
+    facts = reading.facts(conn, config, history_start, sunday, now)
+    this = summary_from_facts(facts, monday, sunday, None)
+    before = summary_from_facts(facts, before_start, monday - dt.timedelta(days=1), None)
+    history = summary_from_facts(facts, history_start, sunday, None)
     teams = [t["team"] for t in this["teams"]]
     window = widen(history_start, sunday, config.org.timezone)
     cluster = cluster_weekly(

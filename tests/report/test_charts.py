@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard import charts
+from report import charts
 
 REORG = [(dt.date(2025, 3, 3), "Squad split")]
 WEEKS = pd.to_datetime(["2025-02-24", "2025-03-03", "2025-03-10"])

@@ -36,9 +36,9 @@ from typing import Any, Literal
 from sqlalchemy import Engine, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dashboard import report
+from config.schema import Config, Smtp
 from db import locks, models, queries
-from teamtide.config import Config, Smtp
+from report import weekly
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Outcome:
 @dataclass
 class Result:
     period: str
-    rendered: report.Rendered
+    rendered: weekly.Rendered
     regenerated: bool
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -240,7 +240,7 @@ def leased(engine: Engine, holder: str | None = None) -> Iterator[bool]:
 # --- storing ------------------------------------------------------------------------------
 
 
-def store(engine: Engine, rendered: report.Rendered) -> None:
+def store(engine: Engine, rendered: weekly.Rendered) -> None:
     """Insert or replace the week's row in `reports` (its delivered_to is kept)."""
     values = {
         "period": rendered.period,
@@ -270,13 +270,13 @@ def publish(
     *,
     force: bool = False,
     images: bool = True,
-) -> tuple[report.Rendered, bool]:
+) -> tuple[weekly.Rendered, bool]:
     """The week's report, rendered and stored; (rendered, whether figures were computed anew).
 
     A report already sent to anyone is frozen: its stored figures are rendered again,
     unless `force`.
     """
-    period = report.week_label(monday)
+    period = weekly.week_label(monday)
     with engine.connect() as conn:
         stored = queries.stored_report(conn, period)
         ledger = queries.report_deliveries(conn, period)
@@ -287,10 +287,10 @@ def publish(
     )
     if frozen and not force:
         assert stored is not None and stored.summary is not None
-        return report.render(stored.summary, images=images), False
+        return weekly.render(stored.summary, images=images), False
     with engine.connect() as conn:
-        figs = report.build(conn, config, monday, now)
-    rendered = report.render(figs, images=images)
+        figs = weekly.build(conn, config, monday, now)
+    rendered = weekly.render(figs, images=images)
     store(engine, rendered)
     return rendered, True
 
@@ -299,7 +299,7 @@ def publish(
 
 
 def email_message(
-    rendered: report.Rendered, to: Recipient, sender: str, dashboard_url: str | None, force: bool
+    rendered: weekly.Rendered, to: Recipient, sender: str, dashboard_url: str | None, force: bool
 ) -> EmailMessage:
     """multipart/alternative: the plain text, then the HTML with its charts as inline (CID) PNGs."""
     message = EmailMessage()
@@ -335,7 +335,7 @@ def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECON
         user = smtp.user.reveal() if smtp.user else None
         password = smtp.password.reveal() if smtp.password else ""
     except KeyError as exc:
-        raise SendError(f"report.smtp: {exc.args[0]}", transient=False) from None
+        raise SendError(f"weekly.smtp: {exc.args[0]}", transient=False) from None
     try:
         context = ssl.create_default_context()
         client: smtplib.SMTP
@@ -368,13 +368,13 @@ def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECON
     except smtplib.SMTPNotSupportedError as exc:
         raise SendError(
             f"the SMTP server {where} does not support {exc.args[0] if exc.args else 'it'}: "
-            "check report.smtp.security (starttls, ssl or none) and port",
+            "check weekly.smtp.security (starttls, ssl or none) and port",
             transient=False,
         ) from None
     except ssl.SSLError as exc:
         raise SendError(
             f"TLS with the SMTP server {where} failed ({exc.reason or type(exc).__name__}): "
-            "check report.smtp.security and the server's certificate",
+            "check weekly.smtp.security and the server's certificate",
             transient=False,
         ) from None
     except (OSError, smtplib.SMTPException) as exc:
@@ -426,7 +426,7 @@ Sender = Callable[[Recipient], None]
 def deliver(
     engine: Engine,
     config: Config,
-    rendered: report.Rendered,
+    rendered: weekly.Rendered,
     *,
     force: bool = False,
     retry: Retry = Retry(),
@@ -495,7 +495,7 @@ def _attempts(
     raise AssertionError("unreachable: the loop returns on its last attempt")
 
 
-def _sender(config: Config, rendered: report.Rendered, force: bool) -> Sender:
+def _sender(config: Config, rendered: weekly.Rendered, force: bool) -> Sender:
     settings = config.report
 
     def send(target: Recipient) -> None:
@@ -504,16 +504,16 @@ def _sender(config: Config, rendered: report.Rendered, force: bool) -> Sender:
             try:
                 url = settings.webhook_url.reveal()
             except KeyError as exc:
-                raise SendError(f"report.webhook_url: {exc.args[0]}", transient=False) from None
+                raise SendError(f"weekly.webhook_url: {exc.args[0]}", transient=False) from None
             post_webhook(
                 url,
-                report.webhook_payload(
+                weekly.webhook_payload(
                     rendered.figures, rendered.headlines, url, settings.dashboard_url
                 ),
             )
             return
         if settings.smtp is None:
-            raise SendError("report.smtp is not configured in the org file", transient=False)
+            raise SendError("weekly.smtp is not configured in the org file", transient=False)
         message = email_message(
             rendered, target, settings.smtp.sender, settings.dashboard_url, force
         )
@@ -552,7 +552,7 @@ def run(
 
 def run_weekly(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
     """The scheduler's job: last week's report to everyone who does not have it yet."""
-    monday = report.last_complete_week(now, config)
+    monday = weekly.last_complete_week(now, config)
     result = run(engine, config, monday, now, send=True)
     return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]
 
@@ -568,9 +568,9 @@ def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str,
     retried (a sender that died mid-message left `in doubt`, which needs a person), under
     the report lease, with the figures the others received.
     """
-    monday = report.last_complete_week(now, config)
+    monday = weekly.last_complete_week(now, config)
     failed = sorted(
-        k for k, s in statuses(engine, report.week_label(monday)).items() if s == "failed"
+        k for k, s in statuses(engine, weekly.week_label(monday)).items() if s == "failed"
     )
     if not failed:
         return "ok", "no failed delivery to retry"

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from db import locks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(minutes=2)
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from db.migrate import upgrade
 from db.session import make_engine
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 WRITES = (
     "INSERT INTO teams (name, kind) VALUES ('Intruders', 'other')",

@@ -2,7 +2,7 @@
 
 `benchmarks/loader.py` turns a generated world into rows without sockets (sandbox
 handlers in-process, then the collectors' own streams). Its figures mean something
-only if its database is the synced one: on `tiny`, `teamtide metrics` (`compute.report`)
+only if its database is the synced one: on `tiny`, `teamtide metrics` (`reading.report`)
 must agree with the database `tests/synced.py` syncs through the whole sandbox stack,
 every number to 1e-9, and so must the row counts of every table the metrics read.
 """
@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, func, select
 
 from benchmarks import loader
 from db import models
-from teamtide import compute
+from metrics import reading
 
 TABLES = (
     models.WorkItem,
@@ -77,7 +77,7 @@ def report(url: str, config: Any, start: dt.date, end: dt.date, now: dt.datetime
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return compute.report(conn, config, start, end, None, now)
+            return reading.summary(conn, config, start, end, None, now)
     finally:
         engine.dispose()
 

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from collectors.org import load_org
+from config.schema import Config
 from db import models
 from db.session import session_scope
-from teamtide.config import Config
 
 TODAY = dt.date(2025, 6, 30)
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from config.schema import Config
 from db import queries
 from metrics import compare
 from metrics.facts import Facts
 from metrics.frames import Frames
-from metrics.summary import report_from_facts, window_of
-from teamtide.config import Config
+from metrics.summary import summary_from_facts, window_of
 
 Span = tuple[dt.datetime, dt.datetime]
 
@@ -76,7 +76,7 @@ def facts(
     return facts_between(conn, config, read_span(config, start, end, now), now)
 
 
-def report(
+def summary(
     conn: Connection,
     config: Config,
     start: dt.date,
@@ -85,4 +85,4 @@ def report(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """The `teamtide metrics` JSON for a window and teams (None: every team of the org file)."""
-    return report_from_facts(facts(conn, config, start, end, now), start, end, teams)
+    return summary_from_facts(facts(conn, config, start, end, now), start, end, teams)

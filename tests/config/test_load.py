@@ -11,19 +11,13 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from teamtide.config import Config, Secret
-from teamtide.configload import (
-    ConfigError,
-    Problem,
-    _is_model,
-    _unwrap,
-    format_problems,
-    load_config,
-    resolve_config_path,
-    summary_text,
-)
+from config.checks import _is_model, _unwrap
+from config.display import summary_text
+from config.document import ConfigError, Problem, format_problems
+from config.load import load_config, resolve_config_path
+from config.schema import Config, Secret
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "teamtide.example.yaml"
 DOCS = ROOT / "README.md"
 

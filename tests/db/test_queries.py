@@ -12,10 +12,10 @@ from sqlalchemy import Connection, Engine, create_engine, insert, select, text
 
 from collectors.identities import Account, record_accounts
 from collectors.org import load_org
+from config.schema import Config
 from db import models, queries
 from db.session import session_scope
 from db.upsert import upsert
-from teamtide.config import Config
 
 
 def item(key: str, created: dt.datetime, **fields: object) -> dict[str, object]:

@@ -1,0 +1,176 @@
+"""The org file as parsed YAML: its data, its node tree (for lines) and the problems found.
+
+Every problem carries a key path (`org.people[3].memberships[0].team`) and its line in the
+file, found by walking the composed YAML node tree, so a message names where to look.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the org file: where (key path, 1-based line) and what."""
+
+    key: str  # e.g. "org.people[3].memberships[0].team"; "" for the file as a whole
+    line: int | None
+    message: str
+
+
+class ConfigError(Exception):
+    """The org file can't be used; `problems` lists everything wrong with it, not just the first."""
+
+    def __init__(self, problems: list[Problem], path: Path | str | None = None) -> None:
+        self.problems = sorted(problems, key=_problem_order)
+        self.path = path
+        super().__init__(format_problems(self.problems, path))
+
+
+def format_problems(problems: list[Problem], path: Path | str | None = None) -> str:
+    """`path:line: key: message`, one per line, in file order (what editors and CI link to)."""
+    lines = []
+    for problem in sorted(problems, key=_problem_order):
+        where = [str(path)] if path is not None else []
+        if problem.line is not None:
+            where.append(str(problem.line))
+        head = ":".join(where)
+        parts = [part for part in (head, problem.key) if part]
+        lines.append(": ".join([*parts, problem.message]))
+    return "\n".join(lines)
+
+
+def _problem_order(problem: Problem) -> tuple[int, str]:
+    return (problem.line or 0, problem.key)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves an impossible date (2025-13-01) as text for the schema to report."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+        try:
+            return SafeConstructor.construct_yaml_timestamp(self, node)
+        except ValueError:
+            return self.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+class Document:
+    """The parsed file: its data, its node tree (for lines) and the problems found so far."""
+
+    def __init__(self, data: Any, root: yaml.Node | None, problems: list[Problem]) -> None:
+        self.data, self.root, self.problems = data, root, problems
+
+    @classmethod
+    def parse(cls, text: str) -> Document:
+        """The document, or one with only its YAML error; duplicate keys are problems too."""
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            # before construction: it flattens `<<` merges in place, where overriding is the point
+            duplicates = _duplicate_keys(root)
+            # merged keys then keep the lines where they were written
+            data = loader.construct_document(root) if root is not None else None
+        except yaml.YAMLError as exc:
+            return cls(None, None, [_yaml_problem(exc)])
+        finally:
+            loader.dispose()
+        return cls(data, root, duplicates)
+
+    def line(self, loc: Loc) -> int:
+        """Line of the key at `loc`, or of the deepest mapping or item that exists on the way."""
+        node, line = self.root, 1 if self.root is None else self.root.start_mark.line + 1
+        for part in loc:
+            found = _child(node, part)
+            if found is None:
+                break
+            line, node = found
+        return line
+
+    def report(self, loc: Loc, message: str) -> None:
+        self.problems.append(Problem(key_path(loc), self.line(loc), message))
+
+
+def _child(node: yaml.Node | None, part: str | int) -> tuple[int, yaml.Node] | None:
+    """(line, node) of one step down the tree: a mapping key or a sequence index."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in reversed(node.value):  # the last duplicate is the one YAML keeps
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return key.start_mark.line + 1, value
+    elif (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        item = node.value[part]
+        return item.start_mark.line + 1, item
+    return None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+    # PyYAML's str() quotes the offending line, which may hold a token: use only its parts
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or "invalid YAML"
+        if exc.context:
+            context_line = exc.context_mark.line + 1 if exc.context_mark else None
+            what += f" ({exc.context}" + (f" at line {context_line})" if context_line else ")")
+        return Problem("", mark.line + 1 if mark else None, f"YAML syntax error: {what}")
+    return Problem("", None, "YAML syntax error")
+
+
+def key_path(loc: Loc) -> str:
+    """`org.people[3].memberships[0].team`; keys that aren't plain words in quotes: `stages["In Review"]`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return out
+
+
+def _duplicate_keys(root: yaml.Node | None) -> list[Problem]:
+    """YAML silently keeps the last of two equal keys: a pasted block would override quietly."""
+    problems: list[Problem] = []
+
+    def walk(node: yaml.Node | None, loc: Loc, seen: set[int]) -> None:
+        if node is None or id(node) in seen:  # anchors make the tree a graph
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                    continue
+                line = key.start_mark.line + 1
+                if key.value in first:
+                    problems.append(
+                        Problem(
+                            key_path((*loc, key.value)),
+                            line,
+                            f"duplicate key (first on line {first[key.value]}); only the last "
+                            "would count",
+                        )
+                    )
+                first.setdefault(key.value, line)
+                walk(value, (*loc, key.value), seen)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*loc, index), seen)
+
+    walk(root, (), set())
+    return problems
