@@ -46,9 +46,9 @@ def config_for_display(config: Config) -> dict[str, Any]:
         return node
 
     shown = walk(config)
-    shown["database"]["url"] = _redact_url(config.database.url)
+    shown["database"]["url"] = redact_url(config.database.url)
     if config.database.readonly_url:
-        shown["database"]["readonly_url"] = _redact_url(config.database.readonly_url)
+        shown["database"]["readonly_url"] = redact_url(config.database.readonly_url)
     return shown
 
 
@@ -86,9 +86,9 @@ def summary_text(config: Config, today: dt.date | None = None) -> str:
     lines.append("sources:")
     lines.extend(f"  {line}" for line in _sources(config))
     lines.append(f"schedule: {_schedule(config)}")
-    lines.append(f"database: {_redact_url(config.database.url)}")
+    lines.append(f"database: {redact_url(config.database.url)}")
     if config.database.readonly_url:
-        lines.append(f"dashboard reads: {_redact_url(config.database.readonly_url)}")
+        lines.append(f"dashboard reads: {redact_url(config.database.readonly_url)}")
     for reorg in org.reorgs:
         lines.append(f"reorg: {reorg.date} {reorg.name}")
     names = [rule.name for rule in config.categories]
@@ -172,7 +172,8 @@ def _report(config: Config) -> str:
     return ", ".join(routes) if routes else "not delivered (no smtp or webhook_url)"
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
+    """A database URL with its password hidden, for messages and logs."""
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)

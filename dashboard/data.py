@@ -8,8 +8,8 @@ mutate what they get. Pages never compute a metric.
 Person-level data (names, per-person figures, item lists naming people) comes only
 from the `people_*` loaders, which take the viewer's `people_teams` (part of the cache
 key) and return rows of those teams alone, membership judged at the moment in
-question. Everything else a page receives is team aggregates: `report()` strips the
-names the metrics report carries.
+question. Everything else a page receives is team aggregates: `summary()` strips the
+names the metrics summary carries.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def reorgs(url: str, config_file: str, now: dt.datetime) -> list[dict[str, Any]]
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner="Computing the metrics…")
-def _full_report(
+def _full_summary(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, Any]:
     # Every team at once: one computation serves every team filter of the window. The
@@ -196,7 +196,7 @@ def _full_report(
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
-def report(
+def summary(
     url: str,
     config_file: str,
     start: dt.date,
@@ -204,13 +204,19 @@ def report(
     now: dt.datetime,
     with_reorgs: bool = True,
 ) -> dict[str, Any]:
-    """The `teamtide metrics` report of the window for every team, without person names.
+    """The `teamtide metrics` summary of the window for every team, without person names.
 
     `with_reorgs=False` leaves `reorgs` empty, for a page that shows none of them: they
     read periods of their own (`reorg_facts`), which such a page need not wait for.
     """
-    out = _strip_names(_full_report(url, config_file, start, end, now))
-    if with_reorgs:
+    out = _strip_names(_full_summary(url, config_file, start, end, now))
+    return _with_reorgs(out, with_reorgs, url, config_file, now)
+
+
+def _with_reorgs(
+    out: dict[str, Any], wanted: bool, url: str, config_file: str, now: dt.datetime
+) -> dict[str, Any]:
+    if wanted:
         out["reorgs"] = copy.deepcopy(reorgs(url, config_file, now))
     return out
 
@@ -228,7 +234,7 @@ def _strip_names(full: dict[str, Any]) -> dict[str, Any]:
 @st.cache_resource(
     ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner="Comparing with the period before…"
 )
-def previous_report(
+def previous_summary(
     url: str,
     config_file: str,
     start: dt.date,
@@ -236,14 +242,12 @@ def previous_report(
     now: dt.datetime,
     with_reorgs: bool = True,
 ) -> dict[str, Any]:
-    """`report()` of the period of the same length just before `start`..`end`, computed from
+    """`summary()` of the period of the same length just before `start`..`end`, computed from
     the facts read for `start`..`end` (they cover it, see `facts`)."""
     first, last = previous(start, end)
     found = facts(url, config_file, start, end, now)
     out = _strip_names(summary_from_facts(found, first, last, None, reorgs=False))
-    if with_reorgs:
-        out["reorgs"] = copy.deepcopy(reorgs(url, config_file, now))
-    return out
+    return _with_reorgs(out, with_reorgs, url, config_file, now)
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
@@ -255,9 +259,9 @@ def tables(
     now: dt.datetime,
     with_reorgs: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """`metrics.tables.summary_tables` of the aggregate report (person rows are empty;
+    """`metrics.tables.summary_tables` of the aggregate summary (person rows are empty;
     `with_reorgs=False`: so is the reorgs table)."""
-    return summary_tables(report(url, config_file, start, end, now, with_reorgs))
+    return summary_tables(summary(url, config_file, start, end, now, with_reorgs))
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
@@ -490,7 +494,7 @@ def people_load(
     """Each member's own weekly load and state (columns: team, person, week, load, state),
     for `people_teams` only and only for the weeks the person was a member of that team."""
     columns = ["team", "person", "week", "load", "state"]
-    full = summary_tables(_full_report(url, config_file, start, end, now))["load_weekly"]
+    full = summary_tables(_full_summary(url, config_file, start, end, now))["load_weekly"]
     rows = full[full["person"].notna() & full["team"].isin(people_teams)]
     if rows.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
@@ -513,7 +517,7 @@ def people_concentration(
 ) -> dict[str, str | None]:
     """Team -> the member who carried most of its support and unplanned work, for
     `people_teams` only."""
-    full = _full_report(url, config_file, start, end, now)
+    full = _full_summary(url, config_file, start, end, now)
     return {
         t["team"]: t["concentration"]["top1_person"]
         for t in full["teams"]

@@ -117,8 +117,3 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: committed at the end, rolled back on any error."""
     with session_factory(engine)() as session, session.begin():
         yield session
-
-
-def redact_url(url: str) -> str:
-    """The URL with its password hidden, for messages and logs."""
-    return make_url(url).render_as_string(hide_password=True)

@@ -102,14 +102,7 @@ _INTEGRALS = {
 }
 _GIB = float(1 << 30)
 _NUMBERS = {
-    "samples": (
-        "cpu_requested",
-        "memory_requested",
-        "gpu_requested",
-        "pods_running",
-        "pods_pending",
-        "gpu_pods_pending",
-    ),
+    "samples": SAMPLES[SAMPLES.index("cpu_requested") :],
     "nodes": ("count", "gpu"),
     "events": (),
 }

@@ -34,8 +34,7 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float | None:
     x, y = x[known], y[known]
     if len(x) < MIN_PAIRS or np.ptp(x) == 0 or np.ptp(y) == 0:
         return None
-    dx, dy = x - x.mean(), y - y.mean()
-    return float(np.sum(dx * dy) / np.sqrt(np.sum(dx * dx) * np.sum(dy * dy)))
+    return float(np.corrcoef(x, y)[0, 1])
 
 
 def lagged_r(demand: np.ndarray, load: np.ndarray, max_lag: int = MAX_LAG) -> list[float | None]:

@@ -1,4 +1,4 @@
-"""The machine-readable metrics report (`teamtide metrics`): one dict for a window and teams.
+"""The machine-readable metrics summary (`teamtide metrics`): one dict for a window and teams.
 
 What counts for a team: the window is widened to whole ISO weeks (org timezone);
 membership is judged at the moment in question. Cycle and lead time: items done in

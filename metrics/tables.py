@@ -1,4 +1,4 @@
-"""Tidy tables of a metrics report (one DataFrame per section) for `--format csv`.
+"""Tidy tables of a metrics summary (one DataFrame per section) for `--format csv`.
 
 Built from the report dict itself, so the CSV and the JSON can never disagree. The
 org-wide block appears as rows of team "(all)", as in the reorg comparisons.

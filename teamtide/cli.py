@@ -100,7 +100,7 @@ def check_config() -> None:
 @app.command()
 def init() -> None:
     """Create or upgrade the database schema and load the org file's teams and people. Safe to rerun."""
-    from db.session import redact_url
+    from config.display import redact_url
 
     cfg = load()
     _, said = prepare_database(cfg)

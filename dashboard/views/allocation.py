@@ -22,10 +22,10 @@ def render() -> None:
         "worked on that day.",
     )
     widgets.definition("allocation", "unplanned")
-    report = data.report(*page.window, with_reorgs=False)
+    summary = data.summary(*page.window, with_reorgs=False)
     tables = data.tables(*page.window, with_reorgs=False)
     grain = page.filters.grain
-    teams = {t["team"]: t for t in report["teams"]}
+    teams = {t["team"]: t for t in summary["teams"]}
     weekly = tables["allocation_weekly"]
     planned = tables["planned"]
     planned = planned[planned["week"] != "all"]
@@ -87,7 +87,7 @@ def render() -> None:
             "fte": st.column_config.NumberColumn("average FTE", format="%.2f"),
         },
     )
-    drill_down(page, report["categories"])
+    drill_down(page, summary["categories"])
 
 
 def drill_down(page: widgets.Page, categories: list[str]) -> None:

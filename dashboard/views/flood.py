@@ -16,10 +16,10 @@ def render() -> None:
         f"{page_factor('flood')}x the baseline or more, droughts at {page_factor('drought')}x or less.",
     )
     widgets.definition("load", "concentration", "coupling")
-    report = data.report(*page.window, with_reorgs=False)
+    window_summary = data.summary(*page.window, with_reorgs=False)
     tables = data.tables(*page.window, with_reorgs=False)
     settings = page.ctx.config.load
-    teams = {t["team"]: t for t in report["teams"]}
+    teams = {t["team"]: t for t in window_summary["teams"]}
     weekly = tables["load_weekly"]
     weekly = weekly[weekly["person"].isna() & weekly["team"].isin(page.teams)]
     strip = weekly.assign(
@@ -87,7 +87,7 @@ def render() -> None:
     summary = summary[summary["person"].isna() & summary["team"].isin(page.teams)]
     widgets.table(summary.drop(columns="person"), "load-summary", "Load variability per team")
     widgets.table(weekly.drop(columns="person"), "load-weekly", "Weekly load per team")
-    coupling(page, report)
+    coupling(page, window_summary)
 
 
 def page_factor(kind: str) -> str:
@@ -118,9 +118,9 @@ def people(page: widgets.Page, team: str) -> None:
         widgets.table(loads, f"people-load-{team}", None)
 
 
-def coupling(page: widgets.Page, report: dict) -> None:
+def coupling(page: widgets.Page, window_summary: dict) -> None:
     st.header("Demand coupling")
-    rows = pd.DataFrame(report["coupling"])
+    rows = pd.DataFrame(window_summary["coupling"])
     if rows.empty:
         widgets.empty("No support requests between teams in this period, so nothing to couple.")
         return

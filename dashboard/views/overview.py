@@ -26,23 +26,23 @@ def render() -> None:
         "Where each team's time goes, how long people wait, and whether the load is steady.",
     )
     widgets.definition("allocation", "cycle_time", "support", "load", "as_of")
-    report = data.report(*page.window, with_reorgs=False)
-    before = data.previous_report(*page.window, with_reorgs=False)
+    summary = data.summary(*page.window, with_reorgs=False)
+    before = data.previous_summary(*page.window, with_reorgs=False)
     freshness(page)
-    teams = {t["team"]: t for t in report["teams"]}
+    teams = {t["team"]: t for t in summary["teams"]}
     earlier = {t["team"]: t for t in before["teams"]}
     shares = data.tables(*page.window, with_reorgs=False)["allocation_share"]
     shares = shares[shares["team"].isin(page.teams) & shares["share"].notna()]
     if not shares.empty:
         widgets.chart(
-            charts.share_bars(shares, report["categories"], "Where the time went (share of FTE)"),
+            charts.share_bars(shares, summary["categories"], "Where the time went (share of FTE)"),
             "overview-shares",
         )
     for row in range(0, len(page.teams), PER_ROW):
         columns = st.columns(min(PER_ROW, len(page.teams)))
         for column, team in zip(columns, page.teams[row : row + PER_ROW], strict=False):
             with column, st.container(border=True):
-                card(team, teams[team], earlier.get(team), report["categories"], page)
+                card(team, teams[team], earlier.get(team), summary["categories"], page)
 
 
 def freshness(page: widgets.Page) -> None:

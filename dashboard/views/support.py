@@ -15,8 +15,8 @@ def render() -> None:
         "against the SLA targets of the org file.",
     )
     widgets.definition("support")
-    report = data.report(*page.window, with_reorgs=False)
-    teams = {t["team"]: t for t in report["teams"]}
+    summary = data.summary(*page.window, with_reorgs=False)
+    teams = {t["team"]: t for t in summary["teams"]}
     for team in page.teams:
         s = teams[team]["support"]
         with st.container(border=True):
@@ -31,9 +31,9 @@ def render() -> None:
             c[3].metric("Resolution p50", widgets.duration(s["resolution_hours"]["p50"]))
             c[4].metric("Resolution SLA breached", widgets.percent(s["sla_breach_rate"]))
             c[5].metric("Requests it filed", s["requested"]["n"])
-    if report["unassigned_support_requests"]:
+    if summary["unassigned_support_requests"]:
         st.warning(
-            f"{report['unassigned_support_requests']} requests of this period have nobody "
+            f"{summary['unassigned_support_requests']} requests of this period have nobody "
             "assigned: they count for no serving team until someone picks them up."
         )
     found = data.support(*page.window)

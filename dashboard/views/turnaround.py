@@ -19,8 +19,8 @@ def render() -> None:
         "work still in progress.",
     )
     widgets.definition("cycle_time", "flow_efficiency", "pr", "ageing", "as_of")
-    report = data.report(*page.window, with_reorgs=False)
-    teams = {t["team"]: t for t in report["teams"]}
+    summary = data.summary(*page.window, with_reorgs=False)
+    teams = {t["team"]: t for t in summary["teams"]}
     cards(page, teams)
     samples = data.turnaround_samples(*page.window)
     items = samples["items"]

@@ -31,7 +31,7 @@ def member_weeks(config, team: str) -> set[tuple[str, dt.date]]:
 
 
 def test_the_aggregate_report_names_nobody(window):
-    report = data.report(*window)
+    report = data.summary(*window)
     assert all(not t["people"] for t in report["teams"])
     assert all(t["concentration"]["top1_person"] is None for t in report["teams"])
     assert data.tables(*window)["load_weekly"]["person"].isna().all()
@@ -86,7 +86,7 @@ def test_the_previous_period_from_shared_facts_matches_its_own_computation(
     with engine.connect() as conn:
         own = reading.summary(conn, expected.config, first, last, None, expected.now)
     engine.dispose()
-    shared = data.previous_report(*window)
+    shared = data.previous_summary(*window)
     for mine, theirs in zip(shared["teams"], own["teams"], strict=True):
         assert mine["allocation"] == theirs["allocation"]
         assert mine["turnaround"] == theirs["turnaround"]
@@ -98,7 +98,7 @@ def test_the_previous_period_from_shared_facts_matches_its_own_computation(
 def test_the_report_equals_teamtide_metrics_though_the_reorg_periods_are_read_apart(
     window, expected
 ):
-    mine, theirs = data.report(*window), expected.report
+    mine, theirs = data.summary(*window), expected.report
     for team, their in zip(mine["teams"], theirs["teams"], strict=True):
         their = {**their, "people": []}
         their["concentration"] = {**their["concentration"], "top1_person": None}
@@ -110,10 +110,10 @@ def test_the_report_equals_teamtide_metrics_though_the_reorg_periods_are_read_ap
 
 
 def test_pages_without_the_reorgs_get_the_same_figures_less_them(window):
-    bare = data.report(*window, with_reorgs=False)
-    assert bare == {**data.report(*window), "reorgs": []}
-    assert data.previous_report(*window, with_reorgs=False) == {
-        **data.previous_report(*window),
+    bare = data.summary(*window, with_reorgs=False)
+    assert bare == {**data.summary(*window), "reorgs": []}
+    assert data.previous_summary(*window, with_reorgs=False) == {
+        **data.previous_summary(*window),
         "reorgs": [],
     }
     assert data.tables(*window, with_reorgs=False)["reorgs"].empty
