@@ -365,6 +365,15 @@ class Config(Strict):
     def team_names(self) -> list[str]:
         return [team.name for team in self.org.teams]
 
+    def staffed_teams(self, first: dt.date, last: dt.date) -> set[str]:
+        """Teams with at least one member on some day of `first`..`last` (both inclusive)."""
+        return {
+            m.team
+            for person in self.org.people
+            for m in person.memberships
+            if m.from_ <= last and (m.to is None or first <= m.to)
+        }
+
     def secrets(self) -> list[tuple[str, Secret]]:
         """Every secret-bearing setting as (key path, reference): for checks and redaction."""
         found: list[tuple[str, Secret]] = []

@@ -53,16 +53,28 @@ def missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def duration(hours: float | None) -> str:
-    """Hours as a reader wants them: minutes, hours, or days once past two days."""
+def duration(hours: float | None, scale: float | None = None) -> str:
+    """Hours as a reader wants them: minutes, hours, or days once past two days.
+
+    The unit is the one `scale` (default: `hours` itself) needs, so figures read side by
+    side can share one unit (`durations`).
+    """
     if missing(hours):
         return DASH
     assert hours is not None
-    if hours < 1:
+    scale = hours if missing(scale) else scale
+    assert scale is not None
+    if scale < 1:
         return f"{hours * 60:.0f} min"
-    if hours < 48:
+    if scale < 48:
         return f"{hours:.1f} h"
     return f"{hours / 24:.1f} d"
+
+
+def durations(*hours: float | None) -> list[str]:
+    """Durations in one unit, the one the largest needs: a p50 never reads larger than its p85."""
+    largest = max((h for h in hours if not missing(h)), default=None)
+    return [duration(h, largest) for h in hours]
 
 
 def percent(share: float | None, digits: int = 0) -> str:
@@ -132,7 +144,23 @@ class Page:
 
     @property
     def teams(self) -> list[str]:
+        """The selected teams that had members in the window: the ones a page draws."""
+        staffed = self.ctx.config.staffed_teams(*self._days)
+        return [team for team in self.selected_teams if team in staffed]
+
+    @property
+    def selected_teams(self) -> list[str]:
+        """Every selected team, members or not (the Reorg page compares teams that are gone)."""
         return self.filters.selected(self.ctx.teams)
+
+    @property
+    def unstaffed_teams(self) -> list[str]:
+        return [team for team in self.selected_teams if team not in self.teams]
+
+    @property
+    def _days(self) -> tuple[dt.date, dt.date]:
+        window = self.ctx.window(self.filters.start, self.filters.end)
+        return window.first_day, min(window.last_day, self.ctx.today)
 
     @property
     def people_teams(self) -> frozenset[str]:
@@ -164,8 +192,13 @@ class Page:
         )
 
 
-def start_page(title: str, caption: str, needs_data: bool = True) -> Page:
+def start_page(
+    title: str, caption: str, needs_data: bool = True, teams_of_the_window: bool = True
+) -> Page:
     """Title, filters and viewer of a page; stops with a helpful message when there is no data.
+
+    `teams_of_the_window`: the page draws the teams with members in the window (all but
+    the Reorg page, which compares teams before and after); the others are named once.
 
     Inside the app, app.py has drawn the filters already; a page run on its own (tests,
     benchmarks) draws them itself.
@@ -188,7 +221,7 @@ def start_page(title: str, caption: str, needs_data: bool = True) -> Page:
             f"({ctx.config_file}), then reload this page. The Data health page shows what each sync did."
         )
         st.stop()
-    if needs_data and not page.teams:
+    if needs_data and not page.selected_teams:
         empty(
             f"The org file ({ctx.config_file}) lists no teams under `org.teams`, so there is nothing "
             "to show per team. Add the teams and their members' memberships, then reload."
@@ -196,6 +229,19 @@ def start_page(title: str, caption: str, needs_data: bool = True) -> Page:
         st.stop()
     if needs_data:
         st.caption(page.period())
+    if needs_data and teams_of_the_window and page.unstaffed_teams:
+        gone = ", ".join(page.unstaffed_teams)
+        if page.teams:
+            st.caption(
+                f"No members in this period: {gone} (widen the date range to see them, or "
+                "check their memberships in the org file)."
+            )
+        else:
+            empty(
+                f"{gone} {'has' if len(page.unstaffed_teams) == 1 else 'have'} no data in this "
+                "period: no members in the org file for these dates. Widen the date range, or "
+                "check the memberships in the org file."
+            )
     return page
 
 

@@ -82,34 +82,28 @@ def card(
     headcount_week = (
         f"week of {pd.Timestamp(staffed['week'].iloc[-1]):%d %b}" if len(staffed) else "last week"
     )
-    c1, c2 = st.columns(2)
-    c1.metric("Headcount", widgets.number(members, 0), help=f"Average members, {headcount_week}.")
-    with c2:
-        st.markdown(
-            "Load state",
-            help=f"{when}: work in progress per person against the team's own median "
-            "(flood, normal or drought).",
-        )
-        label, colour, icon = BADGES.get(state or "", ("No data", "gray", ":material/remove:"))
-        st.badge(label, color=colour, icon=icon)
+    # One figure per line: a card is a quarter of a laptop's width, and two figures side by
+    # side cut their numbers short ("30.…").
+    label, colour, icon = BADGES.get(state or "", ("No data", "gray", ":material/remove:"))
+    st.markdown(
+        f"**{widgets.number(members, 0)}** members, load state:",
+        help=f"Members: the average, {headcount_week}. Load state, {when}: work in progress "
+        "per person against the team's own median (flood, normal or drought).",
+    )
+    st.badge(label, color=colour, icon=icon)
     if len(weekly) and weekly["load"].notna().any():
         widgets.chart(charts.sparkline(weekly["load"], weekly["state"]), f"spark-{name}")
     cycle, old = team["turnaround"]["cycle_time_hours"], (before or {}).get("turnaround", {})
     old_cycle = old.get("cycle_time_hours", {})
-    c1, c2 = st.columns(2)
-    c1.metric(
-        "Cycle time p50",
-        widgets.duration(cycle["p50"]),
-        widgets.change(cycle["p50"], old_cycle.get("p50")),
-        delta_color="inverse",
-        help="Change against the previous period of the same length.",
-    )
-    c2.metric(
-        "Cycle time p85",
-        widgets.duration(cycle["p85"]),
-        widgets.change(cycle["p85"], old_cycle.get("p85")),
-        delta_color="inverse",
-    )
+    shown = dict(zip(("p50", "p85"), widgets.durations(cycle["p50"], cycle["p85"]), strict=True))
+    for p in ("p50", "p85"):
+        st.metric(
+            f"Cycle time {p}",
+            shown[p],
+            widgets.change(cycle[p], old_cycle.get(p)),
+            delta_color="inverse",
+            help="Change against the previous period of the same length.",
+        )
     support, old_support = team["support"], (before or {}).get("support", {})
     st.metric(
         "Support SLA breach rate",

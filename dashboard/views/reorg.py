@@ -57,6 +57,7 @@ def render() -> None:
         "Reorg impact",
         "Each turnaround metric before and after each reorg of the org file: medians, the 95% "
         "confidence interval of the change, and whether it is distinguishable from noise.",
+        teams_of_the_window=False,
     )
     widgets.definition("reorg")
     # The comparisons read periods of their own, the same whatever the window.
@@ -76,7 +77,7 @@ def render() -> None:
         f"{reorg['after_to'][:10]} (equal lengths, so a recent reorg is compared fairly)."
     )
     rows = pd.DataFrame(reorg["comparisons"])
-    scopes = [ALL_TEAMS, *page.teams] if not page.filters.teams else page.teams
+    scopes = [ALL_TEAMS, *page.selected_teams] if not page.filters.teams else page.selected_teams
     for scope in scopes:
         mine = rows[rows["team"] == scope]
         if mine.empty:

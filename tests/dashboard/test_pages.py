@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from config.load import load_config
 from dashboard import widgets
 from metrics.cluster import NO_TEAM, cluster_weekly, usage_totals
 from metrics.weeks import widen
@@ -55,8 +56,10 @@ def test_overview_shows_each_figure_of_the_report(run_page, synced_world, expect
     at = run_page(synced_world.config_path, "overview", team="Infra", **QUERY)
     no_exception(at)
     cycle = team["turnaround"]["cycle_time_hours"]
-    assert metric(at, "Cycle time p50") == widgets.duration(cycle["p50"])
-    assert metric(at, "Cycle time p85") == widgets.duration(cycle["p85"])
+    p50, p85 = widgets.durations(cycle["p50"], cycle["p85"])  # one unit for the pair
+    assert metric(at, "Cycle time p50") == p50
+    assert metric(at, "Cycle time p85") == p85
+    assert p50.split()[-1] == p85.split()[-1]
     served = team["support"]
     assert metric(at, "Support SLA breach rate") == widgets.percent(served["sla_breach_rate"])
     last = [w for w in team["load"]["weekly"] if w["state"]][-1]
@@ -268,3 +271,23 @@ def test_a_lead_sees_the_people_of_their_own_team_only(run_page, lead_config):
     at = run_page(lead_config, "flood", **QUERY)
     people = [d.value for d in at.dataframe if "person" in d.value.columns]
     assert people and all(set(frame["team"]) == {"Infra"} for frame in people)
+
+
+def test_a_team_without_members_in_the_period_is_named_in_one_line_not_drawn(
+    run_page, synced_world
+):
+    config = load_config(synced_world.config_path)
+    after = config.org.reorgs[0].date + dt.timedelta(days=7)  # Squad is gone by then
+    gone = sorted(set(config.team_names()) - config.staffed_teams(after, END))
+    assert gone == ["Squad"]
+    query = {"from": after.isoformat(), "to": END.isoformat()}
+    for page in ("overview", "allocation", "turnaround", "flood", "support"):
+        at = run_page(synced_world.config_path, page, **query)
+        no_exception(at)
+        line = [t for t in texts(at.caption) if t.startswith("No members in this period")]
+        assert len(line) == 1 and "Squad" in line[0], page
+        drawn = texts(at.subheader) + texts(at.header)
+        assert "Squad" not in drawn and not any("Squad has no data" in t for t in texts(at.info))
+    # The Reorg page still compares the team before and after.
+    at = run_page(synced_world.config_path, "reorg", **query)
+    assert not [t for t in texts(at.caption) if t.startswith("No members in this period")]
