@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from collectors.org import prepare_database
 from config.display import summary_text
 from config.document import ConfigError, format_problems
 from config.load import load_config, resolve_config_path
 from config.schema import Config
+from teamtide import output
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -39,8 +38,8 @@ sandbox_app = typer.Typer(
 )
 app.add_typer(sandbox_app, name="sandbox")
 
-console = Console()
-err = Console(stderr=True)
+console = output.console()
+err = output.console(stderr=True)
 
 EXIT_CONFIG = 2
 
@@ -116,10 +115,12 @@ def sync(
     full: Annotated[
         bool, typer.Option("--full", help="Ignore cursors and fetch everything again.")
     ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Pull new and changed records from the configured sources; exits 1 if any source failed."""
     from collectors.sync import SOURCES, configured_sources
 
+    check_format(fmt)
     known = [name for name, _ in SOURCES]
     for name in source or []:
         if name not in known:
@@ -131,7 +132,7 @@ def sync(
             EXIT_CONFIG,
         )
     engine, _ = prepare_database(cfg)
-    outcomes = sync_and_summarise(engine, cfg, only=source, full=full)
+    outcomes = sync_and_summarise(engine, cfg, only=source, full=full, fmt=fmt)
     if any(o.failed for o in outcomes):
         raise typer.Exit(1)
 
@@ -143,6 +144,7 @@ def sync_and_summarise(
     only: list[str] | None = None,
     full: bool = False,
     now: Callable[[], dt.datetime] | None = None,
+    fmt: str = "table",
 ) -> list[SourceOutcome]:
     """Run the sync with a progress bar, then print a table of what each stream did."""
     from collectors.sync import sync as run_sync
@@ -151,40 +153,39 @@ def sync_and_summarise(
     clock = {"now": now} if now else {}
     with RichProgress(err) as progress:
         outcomes = run_sync(engine, cfg, only=only, full=full, progress=progress, **clock)
-    table = Table(title="sync")
-    for column in (
-        "source",
-        "stream",
-        "partition",
-        "rows",
-        "rejects",
-        "pages",
-        "requests",
-        "outcome",
-    ):
-        table.add_column(
-            column,
-            justify="right" if column in ("rows", "rejects", "pages", "requests") else "left",
-        )
+    table = output.Rows(
+        "sync",
+        ("source", "stream", "partition", "rows", "rejects", "pages", "requests", "outcome"),
+        right=frozenset({"rows", "rejects", "pages", "requests"}),
+    )
     for outcome in outcomes:
         if outcome.error:
-            table.add_row(
-                outcome.source, "", "", "", "", "", "", f"[red]{escape(outcome.error)}[/]"
-            )
+            table.add(outcome.source, "", "", None, None, None, None, failed(outcome.error))
         for r in outcome.results:
-            status = f"[red]{escape(r.error)}[/]" if r.error else "[green]ok[/]"
-            table.add_row(
+            table.add(
                 r.source,
                 r.stream,
                 r.partition,
-                str(r.rows),
-                str(r.rejects),
-                str(r.pages),
-                str(r.requests),
-                status,
+                r.rows,
+                r.rejects,
+                r.pages,
+                r.requests,
+                failed(r.error) if r.error else output.Cell("ok", "green"),
             )
-    console.print(table)
+    if fmt == "json":
+        output.show_json(console, table.records())
+    else:
+        output.show(console, table)
     return outcomes
+
+
+def failed(error: str) -> output.Cell:
+    return output.Cell(error, "red")
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in output.FORMATS:
+        fail(f"--format {fmt!r}: choose {' or '.join(output.FORMATS)}", EXIT_CONFIG)
 
 
 def _cell(value: object) -> str:
@@ -254,12 +255,10 @@ def metrics(
                 sys.stdout.write(f"# {name}\n{frame.to_csv(index=False)}\n")
         return
     for name, frame in tables.items():
-        view = Table(title=name)
-        for column in frame.columns:
-            view.add_column(str(column))
+        view = output.Rows(name, [str(c) for c in frame.columns])
         for row in frame.itertuples(index=False):
-            view.add_row(*(_cell(v) for v in row))
-        console.print(view)
+            view.add(*(_cell(v) for v in row))
+        output.show(console, view)
 
 
 @app.command()
@@ -439,11 +438,14 @@ def report(
 
 
 @app.command()
-def status() -> None:
+def status(
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
     """Sources, last success and error, rows and rejects; unmapped identities."""
     from db import queries
     from db.session import session_scope
 
+    check_format(fmt)
     cfg = load()
     engine, _ = prepare_database(cfg)
     with session_scope(engine) as session:
@@ -451,64 +453,72 @@ def status() -> None:
         unmapped = queries.unmapped_identities(session)
         next_run = queries.next_runs(session.connection())
         last_runs = queries.last_job_runs(session)
-    table = Table(title="sources")
-    for column in (
-        "source",
-        "stream",
-        "partition",
-        "last success",
-        "last error",
-        "next run",
-        "rows",
-        "rejects",
-        "kept rejects",
-    ):
-        table.add_column(column)
-    if not streams:
-        console.print("No sync has run yet: `teamtide sync` pulls the configured sources.")
+    sources = output.Rows(
+        "sources",
+        (
+            "source",
+            "stream",
+            "partition",
+            "last success",
+            "last error",
+            "next run",
+            "rows",
+            "rejects",
+            "kept rejects",
+        ),
+    )
     for row in streams:
-        table.add_row(
+        sources.add(
             row["source"],
             row["stream"],
             row["partition"],
-            _when(row["last_success"], cfg),
-            escape(row["last_error"] or ""),
-            _when(row["next_run"], cfg, "not scheduled"),
-            str(row["rows"]),
-            str(row["rejects"]),
-            str(row["rejects_kept"]),
+            _moment(row["last_success"], cfg),
+            row["last_error"] or "",
+            _moment(row["next_run"], cfg, "not scheduled"),
+            row["rows"],
+            row["rejects"],
+            row["rejects_kept"],
         )
-    if streams:
-        console.print(table)
-    if last_runs or next_run:
-        # the scheduler's view: the report job has no sync_state, and a skipped or missed
-        # attempt leaves none either
-        runs = Table(title="scheduled jobs (teamtide schedule)")
-        for column in ("job", "last run", "outcome", "detail", "next run"):
-            runs.add_column(column)
-        for job in sorted(set(last_runs) | {j.removeprefix("teamtide-") for j in next_run}):
-            run = last_runs.get(job)
-            runs.add_row(
-                job,
-                _when(run.finished_at if run else None, cfg),
-                escape(run.outcome or "") if run else "",
-                escape(run.detail or "") if run else "",
-                _when(next_run.get(f"teamtide-{job}"), cfg, "not scheduled"),
-            )
-        console.print(runs)
-    if unmapped:
-        ids = Table(
-            title=f"{len(unmapped)} unmapped identities (add them to a person in the org file)"
+    # the scheduler's view: the report job has no sync_state, and a skipped or missed
+    # attempt leaves none either
+    jobs = output.Rows(
+        "scheduled jobs (teamtide schedule)", ("job", "last run", "outcome", "detail", "next run")
+    )
+    for job in sorted(set(last_runs) | {j.removeprefix("teamtide-") for j in next_run}):
+        run = last_runs.get(job)
+        jobs.add(
+            job,
+            _moment(run.finished_at if run else None, cfg),
+            (run.outcome or "") if run else "",
+            (run.detail or "") if run else "",
+            _moment(next_run.get(f"teamtide-{job}"), cfg, "not scheduled"),
         )
-        for column in ("source", "account", "name", "e-mail"):
-            ids.add_column(column)
-        for i in unmapped:
-            ids.add_row(i.source, i.value, escape(i.display_name or ""), i.email or "")
-        console.print(ids)
+    ids = output.Rows(
+        f"{len(unmapped)} unmapped identities (add them to a person in the org file)",
+        ("source", "account", "name", "e-mail"),
+    )
+    for i in unmapped:
+        ids.add(i.source, i.value, i.display_name or "", i.email or "")
+    if fmt == "json":
+        output.show_json(
+            console,
+            {"sources": sources.records(), "jobs": jobs.records(), "unmapped": ids.records()},
+        )
+        return
+    if not streams:
+        console.print("No sync has run yet: `teamtide sync` pulls the configured sources.")
+    for table in (sources, jobs, ids):
+        if table.rows:
+            output.show(console, table)
 
 
 def _when(moment: dt.datetime | None, cfg: Config, otherwise: str = "never") -> str:
     return moment.astimezone(cfg.org.tz).strftime("%Y-%m-%d %H:%M %Z") if moment else otherwise
+
+
+def _moment(moment: dt.datetime | None, cfg: Config, otherwise: str = "never") -> output.Cell:
+    """A moment in the org's timezone for people, as an ISO timestamp (or null) in JSON."""
+    return output.Cell(_when(moment, cfg, otherwise), value=moment.isoformat() if moment else None)
 
 
 DEMO_DIR = Path(".demo")

@@ -520,19 +520,15 @@ def test_missed_runs_are_coalesced_into_one_within_the_grace_time_and_recorded_b
 
 
 def table_rows(output: str, title: str) -> list[list[str]]:
-    """The body rows of one of rich's box tables in `output`, as lists of cells."""
+    """The body rows of one table in a command's piped output (`# title`, a header, then
+    one tab-separated line a row), as lists of cells."""
     lines = output.splitlines()
-    start = next(n for n, line in enumerate(lines) if line.strip() == title)
+    start = lines.index(f"# {title}")
     rows: list[list[str]] = []
-    header_done = False
-    for line in lines[start + 1 :]:
-        if line.startswith("└"):
+    for line in lines[start + 2 :]:
+        if line.startswith("# "):
             break
-        if line.startswith("┡"):
-            header_done = True
-            continue
-        if header_done and line.startswith("│"):
-            rows.append([cell.strip() for cell in line.strip("│").split("│")])
+        rows.append(line.split("\t"))
     return rows
 
 
@@ -558,7 +554,7 @@ def test_status_shows_each_source_s_last_success_error_next_run_rows_and_rejects
     shown = subprocess.run(
         [sys.executable, "-m", "teamtide.cli", "--config", str(path), "status"],
         cwd=ROOT,
-        env=os.environ | {"PYTHONPATH": str(ROOT), "COLUMNS": "400"},  # no wrapped cells
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=60,
