@@ -22,7 +22,9 @@ DEFINITIONS: dict[str, str] = {
     ),
     "flow_efficiency": (
         "**Active time** is the time an item spent in *active* statuses (waiting excluded); "
-        "**flow efficiency** is active time divided by cycle time."
+        "**flow efficiency** is the finished items' total active time divided by their total "
+        "cycle time (per item, the same ratio has a distribution whose median is often 100%: "
+        "most items are never blocked)."
     ),
     "pr": (
         "**PR time to first review** runs from the moment a pull request was ready for review "

@@ -15,7 +15,8 @@ Keys beyond the contract's example, per team:
   (unplanned / tracked FTE, "no tracked work" excluded; null without tracked work);
   each weekly entry also has total_fte, planned_fte, unplanned_fte. `share` is null
   for every category of a team without member-days (0/0).
-- turnaround: `active_time_hours`, `flow_efficiency` (per-item ratios), `skipped_start`
+- turnaround: `active_time_hours`, `flow_efficiency` (per-item ratios),
+  `flow_efficiency_overall` (total active / total cycle time), `skipped_start`
   (done items never started), `done_items`, `pr_breakdown_hours` (merged PRs: draft,
   pickup and review stats with their mean; the means add up to the mean time to merge).
 - support: `opened` (= `n`: requests created in the window), `resolved` (requests that
@@ -294,6 +295,7 @@ def _turnaround(items: pd.DataFrame, pulls: pd.DataFrame) -> dict[str, Any]:
         "lead_time_hours": describe(items["lead_hours"]),
         "active_time_hours": describe(items["active_hours"]),
         "flow_efficiency": describe(items["flow_efficiency"]),
+        "flow_efficiency_overall": overall_efficiency(items),
         "skipped_start": int(items["skipped_start"].sum()),
         "done_items": len(items),
         "pr_first_review_hours": describe(pulls["first_review_hours"]),
@@ -305,6 +307,16 @@ def _turnaround(items: pd.DataFrame, pulls: pd.DataFrame) -> dict[str, Any]:
             "review": describe(merged["review_hours"], mean=True),
         },
     }
+
+
+def overall_efficiency(items: pd.DataFrame) -> float | None:
+    """Total active time over total cycle time of the done items that have both: the share
+    of the team's elapsed item-time that was worked. Unlike the per-item median (100% when
+    most items are never blocked), long waits weigh in by their length. None without
+    cycle time."""
+    timed = items[items["cycle_hours"].notna() & items["active_hours"].notna()]
+    cycle = float(timed["cycle_hours"].sum())
+    return float(timed["active_hours"].sum()) / cycle if cycle > 0 else None
 
 
 def _support_block(rows: pd.DataFrame, resolved: pd.DataFrame) -> dict[str, Any]:

@@ -91,9 +91,11 @@ def cards(page: widgets.Page, teams: dict) -> None:
             c[2].metric("Lead time p50", widgets.duration(t["lead_time_hours"]["p50"]))
             c[3].metric("PR first review p50", widgets.duration(t["pr_first_review_hours"]["p50"]))
             c[4].metric(
-                "Flow efficiency p50",
-                widgets.percent(t["flow_efficiency"]["p50"]),
-                help="Active time / cycle time of each finished item.",
+                "Flow efficiency",
+                widgets.percent(t["flow_efficiency_overall"]),
+                help="Total active time / total cycle time of the finished items. Per item, "
+                f"the median is {widgets.percent(t['flow_efficiency']['p50'])} and the p85 "
+                f"{widgets.percent(t['flow_efficiency']['p85'])} (an item never blocked is 100%).",
             )
 
 

@@ -187,3 +187,25 @@ def test_item_flow_of_no_items_is_an_empty_frame_with_its_columns(config):
     flow = item_flow(timeline)
     assert flow.empty
     assert list(flow.columns) == list(ITEM_FLOW)
+
+
+def test_overall_flow_efficiency_weighs_each_item_by_its_cycle_time(world):
+    from metrics.summary import overall_efficiency
+
+    # Three items never blocked (each 100% efficient) and one blocked for 4 days.
+    for item, day in ((1, "06"), (2, "07"), (3, "08")):
+        world.item(item, f"2025-01-{day} 09:00")
+        world.move(item, f"2025-01-{day} 10:00", "In Progress")
+        world.move(item, f"2025-01-{day} 12:00", "Done")  # 2 h active of 2 h
+    world.item(4, "2025-01-06 09:00")
+    world.move(4, "2025-01-06 10:00", "In Progress")
+    world.move(4, "2025-01-06 12:00", "Blocked")
+    world.move(4, "2025-01-10 12:00", "In Progress")
+    world.move(4, "2025-01-10 14:00", "Done")  # 4 h active of 100 h
+    world.item(5, "2025-01-06 09:00")
+    world.move(5, "2025-01-06 17:00", "Done")  # never started: no cycle time, left out
+    items = flow_of(world)
+    assert items["flow_efficiency"].median() == 1.0  # the per-item median says nothing
+    # (3 x 2 h + 4 h) active over (3 x 2 h + 100 h) of cycle time
+    assert overall_efficiency(items) == pytest.approx(10 / 106)
+    assert overall_efficiency(items.iloc[0:0]) is None
