@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -299,6 +300,27 @@ def app_file() -> Path:
     return Path(dashboard.__file__).resolve().parent / "app.py"
 
 
+def die_with_parent() -> None:
+    """In a child, before it runs: ask Linux to stop it if its parent dies (even by SIGKILL)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def stop_child(child: subprocess.Popen, grace: float = 10) -> None:
+    """Stop a child process that is still running: SIGTERM, then SIGKILL after `grace` s."""
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 def run_dashboard(config_path: Path, host: str, port: int) -> None:
     """Streamlit in the foreground, with the org file passed through the environment.
 
@@ -306,7 +328,6 @@ def run_dashboard(config_path: Path, host: str, port: int) -> None:
     server never outlives the command that started it.
     """
     import signal
-    import subprocess
 
     env = dict(os.environ, TEAMTIDE_CONFIG=str(config_path.resolve()))
     command = [
@@ -318,7 +339,7 @@ def run_dashboard(config_path: Path, host: str, port: int) -> None:
     ]  # fmt: skip
     shown = f"[{host}]" if ":" in host else host
     console.print(f"Dashboard on http://{shown}:{port}", highlight=False)
-    child = subprocess.Popen(command, env=env)
+    child = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
 
     def forward(signum: int, _frame: object) -> None:
         child.send_signal(signum)
@@ -333,6 +354,7 @@ def run_dashboard(config_path: Path, host: str, port: int) -> None:
     finally:
         if installed:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        stop_child(child)  # Ctrl-C reaches only this process when it is not a terminal's
     raise typer.Exit(code)
 
 

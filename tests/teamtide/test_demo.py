@@ -52,6 +52,11 @@ def test_demo_serves_a_synced_world_that_is_fresh_now(tmp_path: Path) -> None:
             process.kill()
             process.wait()
     output = log.read_text()
+    # Nothing outlives the demo: its dashboard no longer answers on the port.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and answers(port):
+        time.sleep(0.5)
+    assert not answers(port), "the demo's dashboard outlived it"
     assert items > 0 and successes and all(successes), output
     # The sandbox's clock was moved to the wall clock's minute before the sync, so the
     # data is as of now: the Data health page and the report do not call it stale.
@@ -59,3 +64,11 @@ def test_demo_serves_a_synced_world_that_is_fresh_now(tmp_path: Path) -> None:
     floor = started.replace(second=0, microsecond=0)
     assert all(floor <= moment <= dt.datetime.now(dt.UTC) for moment in last), (last, started)
     assert f"Dashboard on http://127.0.0.1:{port}" in output
+
+
+def answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+            return True
+    except OSError:
+        return False
