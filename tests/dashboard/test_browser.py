@@ -144,33 +144,8 @@ def test_every_page_opens_in_chromium_without_an_error(chromium: Path, server: s
             title = title or path
             console.clear()
             probes.clear()
-            page.goto(f"{server}/{path}{query}", wait_until="load")
-            heading = (
-                page.locator("h1")
-                if title == path
-                else page.get_by_role("heading", name=title, exact=True)
-            )
-            heading.first.wait_for(timeout=60_000)
-            if charts:
-                page.wait_for_function(
-                    "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
-                    arg=charts,
-                    timeout=60_000,
-                )
-            # Streamlit reruns while its status widget shows; wait until it is idle.
-            page.wait_for_function(
-                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                timeout=60_000,
-            )
-            page.wait_for_timeout(800)  # plotly's transitions settle
-            # The app scrolls inside its main block, so grow the window to show all of it.
-            height = page.evaluate(
-                "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
-            )
-            page.set_viewport_size({"width": 1600, "height": min(max(height, 1000), 12000)})
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(ARTIFACTS / f"page-{path or 'overview'}.png"), full_page=True)
-            page.set_viewport_size({"width": 1600, "height": 1000})
+            open_page(page, f"{server}/{path}{query}", title, path, charts)
+            shoot(page, f"page-{path or 'overview'}.png", 1600)
             errors = page.locator('[data-testid="stException"]').count()
             alerts = page.locator('[data-testid="stAlertContentError"]').count()
             if errors or alerts:
@@ -181,3 +156,64 @@ def test_every_page_opens_in_chromium_without_an_error(chromium: Path, server: s
             problems += [f"{title}: console: {text}" for text in unexplained]
         browser.close()
     assert not problems, "\n".join(problems)
+
+
+def open_page(page: Any, url: str, title: str, path: str, charts: int) -> None:
+    """Open a page and wait until its title, its charts and Streamlit's reruns are done."""
+    page.goto(url, wait_until="load")
+    heading = (
+        page.locator("h1") if title == path else page.get_by_role("heading", name=title, exact=True)
+    )
+    heading.first.wait_for(timeout=60_000)
+    if charts:
+        page.wait_for_function(
+            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+            arg=charts,
+            timeout=60_000,
+        )
+    # Streamlit reruns while its status widget shows; wait until it is idle.
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    page.wait_for_timeout(800)  # plotly's transitions settle
+
+
+def shoot(page: Any, name: str, width: int) -> None:
+    """A screenshot of the whole page in test-artifacts/ (the app scrolls inside its main
+    block, so the window grows to show all of it, then shrinks back)."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(max(height, 1000), 12000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    page.set_viewport_size({"width": width, "height": 1000})
+
+
+# A metric whose text is wider than its box is drawn cut, with an ellipsis.
+TRUNCATED = """() => [...document.querySelectorAll(
+    '[data-testid="stMetricValue"], [data-testid="stMetricLabel"], [data-testid="stMetricDelta"]'
+)].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+
+
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_no_metric_is_cut_short_at_a_laptop_or_a_desktop_width(
+    chromium: Path, server: str, width: int
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    query = f"?from={START.isoformat()}&to={END.isoformat()}"
+    cut: dict[str, list[str]] = {}
+    seen = 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        for path, title, charts in PAGES:
+            open_page(page, f"{server}/{path}{query}", title or path, path, charts)
+            shoot(page, f"page-{path or 'overview'}-{width}.png", width)
+            seen += page.locator('[data-testid="stMetricValue"]').count()
+            found = page.evaluate(TRUNCATED)
+            if found:
+                cut[path or "overview"] = found
+        browser.close()
+    assert seen > 10  # the pages drew their metrics
+    assert cut == {}
