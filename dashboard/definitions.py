@@ -1,4 +1,4 @@
-"""Each metric's definition in plain words (from DESIGN.md), one click away on every page."""
+"""Each metric's definition in plain words (short forms of docs/metrics.md), one click away on every page."""
 
 from __future__ import annotations
 

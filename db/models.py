@@ -1,4 +1,4 @@
-"""The domain tables of DESIGN.md as typed SQLAlchemy 2 models, shared by SQLite and PostgreSQL.
+"""The domain tables (docs/architecture.md, "Domain tables") as typed SQLAlchemy 2 models, shared by SQLite and PostgreSQL.
 
 Sources are stored as they speak: work items and pull requests keep the account that
 Jira or GitHub named (`*_account`), and `identities` maps accounts to people. The

@@ -38,8 +38,8 @@ member-days (so it is the sum of the teams' FTE when no one is in two teams at o
 load is their work in progress per person. Turnaround counts items whose assignee when
 done, and PRs whose author at creation, was such a member; support counts requests
 served by any of the teams (and `requested`: filed by a member). An unassigned request
-(no assignee now while open, or none when it was done) is served by no team (DESIGN.md
-shows it as unassigned), so it is not in the org's served figures:
+(no assignee now while open, or none when it was done) is served by no team (it is shown
+as unassigned: docs/metrics.md, "Support requests"), so it is not in the org's served figures:
 `support.unassigned` counts those opened in the window instead (the
 same number as the top level's `unassigned_support_requests`). Unlike the reorgs'
 "(all)" rows, work by people in no team is left out.

@@ -1,9 +1,11 @@
-"""Where the recorded real API responses are (`shared/realdata`, beside the repository).
+"""Where the recorded real API responses (Jira, GitHub) are, for the shape tests.
 
-They are not copied into the repository: they belong to the projects that recorded them.
-`TEAMTIDE_REALDATA` names the folder; otherwise `../shared/realdata` from the checkout,
-then `/work/shared/realdata`. Without them the shape tests skip with the reason, except
-under CI, where a missing recording is a failure.
+They are not in the repository: they belong to the projects that recorded them. Set
+`TEAMTIDE_REALDATA` to the folder that holds them (with `jira/` and `github/` inside).
+Without it, two places of the development machines are tried (a `shared/realdata`
+folder beside the checkout, then `/work/shared/realdata`). When the recordings are
+nowhere the shape tests skip with the reason, except under CI, where a missing
+recording is a failure.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ _CANDIDATES = [
 
 
 def folder(source: str) -> Path:
-    """`shared/realdata/<source>` (github or jira); skips the test when it is nowhere."""
+    """The folder of `source`'s recordings (github or jira); skips the test when it is nowhere."""
     for candidate in filter(None, _CANDIDATES):
         found = Path(candidate) / source
         if found.is_dir():
