@@ -1,6 +1,6 @@
 """Typed settings from the org file (YAML): the one place every layer reads configuration from.
 
-Key names follow docs/org-file.md: they are a contract with other teams'
+Key names follow the README's key reference ("Configuration: the org file"): they are a contract with other teams'
 tools, so fields may be added but never renamed. Secrets stay `${ENV_VAR}` references
 until the moment a collector needs them (`Secret.reveal`), so they never reach the
 database, logs or error messages.

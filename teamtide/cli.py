@@ -218,7 +218,7 @@ def metrics(
         Path | None, typer.Option(help="With --format csv: write one file per section here.")
     ] = None,
 ) -> None:
-    """Compute the metrics of DESIGN.md for a window (durations in hours)."""
+    """Compute the metrics of docs/metrics.md for a window (durations in hours)."""
     import json
 
     from db.session import make_engine
