@@ -66,6 +66,12 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
+# Limits no org file comes near (600 people are about 20,000 values, 10 levels deep).
+MAX_CHARS = 5_000_000
+MAX_DEPTH = 40
+MAX_VALUES = 500_000
+
+
 class Document:
     """The parsed file: its data, its node tree (for lines) and the problems found so far."""
 
@@ -74,18 +80,32 @@ class Document:
 
     @classmethod
     def parse(cls, text: str) -> Document:
-        """The document, or one with only its YAML error; duplicate keys are problems too."""
-        loader = _Loader(text)
+        """The document, or one with only its YAML error; duplicate keys are problems too.
+
+        A file past the limits no org file comes near (size, nesting, what its aliases
+        expand to) is refused before anything walks it: a nine-line alias bomb would
+        otherwise expand to billions of values in every later step.
+        """
+        if len(text) > MAX_CHARS:
+            return cls(None, None, [Problem("", None, f"larger than {MAX_CHARS:,} characters")])
+        loader: _Loader | None = None
         try:
+            loader = _Loader(text)
             root = loader.get_single_node()
+            too_big = _beyond_limits(root)
+            if too_big:
+                return cls(None, None, [too_big])
             # before construction: it flattens `<<` merges in place, where overriding is the point
             duplicates = _duplicate_keys(root)
             # merged keys then keep the lines where they were written
             data = loader.construct_document(root) if root is not None else None
+        except RecursionError:
+            return cls(None, None, [Problem("", None, f"nested deeper than {MAX_DEPTH} levels")])
         except yaml.YAMLError as exc:
-            return cls(None, None, [_yaml_problem(exc)])
+            return cls(None, None, [_yaml_problem(exc, text)])
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         return cls(data, root, duplicates)
 
     def line(self, loc: Loc) -> int:
@@ -118,7 +138,33 @@ def _child(node: yaml.Node | None, part: str | int) -> tuple[int, yaml.Node] | N
     return None
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+def _beyond_limits(root: yaml.Node | None) -> Problem | None:
+    """A problem when the node tree nests deeper than MAX_DEPTH or its aliases expand it
+    past MAX_VALUES values (each shared node counted once per use, computed once)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise RecursionError
+        if id(node) not in sizes:
+            if isinstance(node, yaml.MappingNode):
+                children = [child for pair in node.value for child in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = node.value
+            else:
+                children = []
+            sizes[id(node)] = 1 + sum(size(child, depth + 1) for child in children)
+        return sizes[id(node)]
+
+    if root is not None and size(root, 0) > MAX_VALUES:
+        return Problem("", None, f"its aliases (*name) expand to more than {MAX_VALUES:,} values")
+    return None
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        return Problem("", line, f"character U+{exc.character:04X} is not allowed in YAML")
     # PyYAML's str() quotes the offending line, which may hold a token: use only its parts
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
