@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -9,6 +10,7 @@ import streamlit as st
 from dashboard import data, filters, widgets
 
 VIEWS = Path(__file__).parent / "views"
+log = logging.getLogger("teamtide.dashboard")
 
 st.set_page_config(page_title="teamtide", page_icon="🌊", layout="wide")
 
@@ -30,8 +32,13 @@ page = st.navigation(PAGES)
 try:
     ctx = data.context()
 except Exception as exc:  # a broken org file: say what to do, never a traceback
-    st.error(f"teamtide could not read its org file ({data.config_path()}): {exc}")
-    st.info("Run `teamtide check-config` to see every problem with its line.")
+    # Nothing of the file reaches the page: a visitor who has not signed in would read the
+    # people's names and addresses the problems quote. The server's log has them.
+    log.error("the org file %s can't be used:\n%s", data.config_path(), exc)
+    st.error(
+        "teamtide cannot read its org file. Whoever runs this server can see every problem "
+        "with its line in the server's log, or with `teamtide check-config`."
+    )
     st.stop()
 viewer = data.viewer(ctx.config)  # may stop the run with a message for an unknown user
 chosen = filters.sidebar(ctx.teams, ctx.today, widgets.span_or_stop(ctx))

@@ -99,7 +99,9 @@ class Context:
 
     @property
     def url(self) -> str:
-        return self.config.database.url
+        # a read-only PostgreSQL role when the org file names one: the database itself
+        # then refuses the dashboard's writes, whatever the code does
+        return self.config.database.read_url
 
     @property
     def teams(self) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -11,11 +12,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from config.display import redact_url
 from dashboard import data, filters
 from dashboard.definitions import DEFINITIONS
 
 DASH = "–"
 SHELL = "teamtide-shell"  # (filters, viewer) set by app.py for the page it runs
+log = logging.getLogger("teamtide.dashboard")
 
 
 def table(frame: pd.DataFrame, name: str, title: str | None, **kwargs: Any) -> None:
@@ -249,9 +252,12 @@ def span_or_stop(ctx: data.Context) -> tuple[dt.date, dt.date] | None:
     try:
         return data.span(ctx.url)
     except Exception as exc:  # no database or no schema: say what to do, never a traceback
+        # The URL stays in the server's log (password hidden): a page shows no part of it.
+        log.error("cannot read the database %s: %s", redact_url(ctx.url), type(exc).__name__)
         st.error(
-            f"teamtide cannot read its database ({ctx.url}): {type(exc).__name__}. "
-            "Run `teamtide init` to create it, then `teamtide sync` to fill it.",
+            f"teamtide cannot read its database ({type(exc).__name__}). Whoever runs this "
+            "server: `teamtide init` creates it, `teamtide sync` fills it, and the server's "
+            "log names the database it tried.",
             icon=":material/database:",
         )
         st.stop()

@@ -236,7 +236,7 @@ def metrics(
             f"unknown team(s) {', '.join(unknown)}: the org file has {', '.join(cfg.team_names())}",
             EXIT_CONFIG,
         )
-    engine = make_engine(cfg.database.url, readonly=True)
+    engine = make_engine(cfg.database.read_url, readonly=True)
     with err.status("Computing metrics…"), engine.connect() as conn:
         result = reading.summary(conn, cfg, first, last, team or None, dt.datetime.now(dt.UTC))
     if fmt == "json":

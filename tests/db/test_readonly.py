@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 import uuid
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
+from config.load import load_config
 from db.migrate import upgrade
 from db.session import make_engine
 
@@ -238,3 +240,41 @@ def test_the_dashboard_engine_on_the_reader_role_reads(reader_role: tuple[str, s
         assert team_names(engine) == ["Infra"]
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_dashboard_connects_as_the_readonly_role_the_org_file_names(
+    reader_role: tuple[str, str, str], tmp_path: Path
+) -> None:
+    from dashboard import data
+
+    writer_url, reader_url, _ = reader_role
+    org = tmp_path / "org.yaml"
+    org.write_text(f"database: {{url: '{writer_url}', readonly_url: '{reader_url}'}}\n")
+    config = load_config(org)
+    context = data.Context(config, str(org), dt.date(2026, 1, 5))
+    engine = data.engine(context.url)
+    with engine.connect() as conn:
+        user = conn.execute(text("SELECT current_user")).scalar()
+    assert user == make_url(reader_url).username  # the role that can write nothing (above)
+
+
+def test_teamtide_metrics_reads_through_the_readonly_url(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from teamtide.cli import app
+
+    database = tmp_path / "teamtide.db"
+    upgrade(make_engine(f"sqlite:///{database}"))
+    org = tmp_path / "org.yaml"
+    # the writer's URL names a server that is not there: only the reader's can serve
+    org.write_text(
+        "database: {url: 'postgresql+psycopg://nobody@127.0.0.1:1/none', "
+        f"readonly_url: 'sqlite:///{database}'}}\n"
+        "org: {teams: [{name: Infra}]}\n"
+    )
+    result = CliRunner().invoke(
+        app, ["--config", str(org), "metrics", "--from", "2026-01-05", "--to", "2026-01-11"]
+    )
+    assert result.exit_code == 0, result.output
+    assert '"teams"' in result.output
