@@ -52,6 +52,13 @@ def from_query(
     end = _date((params.get("to") or [None])[0], last)
     if end < start:
         start, end = end, start
+    # A hand-edited link may name year 1 or 9999: nothing is there, and widening such a day
+    # to its ISO week leaves the calendar. Keep to the data (or the last ten years) and today.
+    low = span[0] if span else today - dt.timedelta(days=3653)
+    high = max(today, span[1]) if span else today
+    start, end = max(start, low), min(end, high)
+    if end < start:  # the whole range lies outside: the default view instead
+        start, end = first_default, last
     chosen = tuple(t for t in params.get("team", []) if t in teams)
     grain = (params.get("grain") or ["week"])[0]
     return Filters(start, end, chosen, grain if grain in GRAINS else "week")
