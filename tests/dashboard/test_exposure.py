@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.dashboard.helpers import everything_shown, recording_media_files
 
-PASSWORD = "s3cr3t-pw-7781"  # noqa: S105 (a test value)
+PASSWORD = "s3cr3t-pw-7781"
 PERSON, EMAIL = "Ada Quietname", "ada.quietname@acme.example"
 
 
