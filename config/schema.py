@@ -335,6 +335,9 @@ class Access(Strict):
     local_role: Role = "director"  # the viewer's role when sign-in is off (127.0.0.1 only)
     local_teams: list[str] = []  # the local viewer's teams when local_role is lead
     roles: list[RoleRule] = []
+    # A provider that sends no `email_verified` claim (Microsoft Entra ID) verifies no
+    # address for us: its users get a role only when this says its addresses are trusted.
+    trust_unverified_email: bool = False
 
     @field_validator("provider")
     @classmethod

@@ -149,8 +149,11 @@ def current_viewer(config: Config) -> Viewer:
 
     email = user.get("email")
     # An address the provider has not verified could be anyone's: never match it to a role
-    # (some providers, Cognito for one, send the claim as the text "false")
-    verified = user.get("email_verified", True)
+    # (some providers, Cognito for one, send the claim as the text "false"; others, Entra ID
+    # for one, send none, which counts only where the org file trusts the provider)
+    verified = user.get("email_verified")
+    if verified is None:
+        verified = config.access.trust_unverified_email
     unverified = verified is False or str(verified).strip().lower() == "false"
     viewer = None if unverified else viewer_for(config, email if isinstance(email, str) else None)
     if viewer is None:

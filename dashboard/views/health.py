@@ -20,6 +20,9 @@ def render() -> None:
     )
     ctx = page.ctx
     health = data.health(ctx.url)
+    # Source records and unmapped accounts name people: a director's, and only where the
+    # org file allows person-level views at all.
+    names_people = page.viewer.role == "director" and ctx.config.access.person_level
     streams: pd.DataFrame = health["streams"]
     if streams.empty:
         st.info(
@@ -51,10 +54,13 @@ def render() -> None:
             f"{len(rejects)} recent source records could not be read and were set aside (nothing else was lost). "
             "Each row says why; fix the record at the source, then `teamtide sync --full --source …` reloads it."
         )
-        if page.viewer.role == "director":
+        if names_people:
             widgets.table(rejects, "rejects", None)
         else:
-            widgets.empty("The records themselves (they may name people) are shown to directors.")
+            widgets.empty(
+                "The records themselves (they may name people) are shown to directors, when the "
+                "org file allows person-level views (`access.person_level`)."
+            )
     st.subheader("Unmapped identities")
     unmapped: pd.DataFrame = health["unmapped"]
     if unmapped.empty:
@@ -64,11 +70,12 @@ def render() -> None:
             f"{len(unmapped)} accounts belong to nobody in the org file, so their work counts for no team. "
             "Add each to a person (`jira:`, `github:`, `emails:` or `aliases:`) and run `teamtide init`."
         )
-        if page.viewer.role == "director":
+        if names_people:
             widgets.table(unmapped, "unmapped-identities", None)
         else:
             widgets.empty(
-                "The accounts themselves (names, e-mail addresses) are shown to directors."
+                "The accounts themselves (names, e-mail addresses) are shown to directors, when "
+                "the org file allows person-level views (`access.person_level`)."
             )
     st.subheader("Uncategorized work")
     if data.span(ctx.url) is None:

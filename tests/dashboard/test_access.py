@@ -255,7 +255,12 @@ def test_with_sign_in_off_the_local_viewer_is_used_whatever_st_user_claims(
 
 
 def test_a_signed_in_lead_resolves_to_their_teams(probe: AppTest) -> None:
-    probe.user = {"is_logged_in": True, "email": "dee@acme.example", "name": "Dee"}
+    probe.user = {
+        "is_logged_in": True,
+        "email": "dee@acme.example",
+        "email_verified": True,
+        "name": "Dee",
+    }
     probe.run()
     assert not probe.exception and not probe.error
     assert [m.value for m in probe.markdown] == [
@@ -268,7 +273,11 @@ def test_a_signed_in_lead_resolves_to_their_teams(probe: AppTest) -> None:
 
 
 def test_an_unknown_address_sees_only_the_message(probe: AppTest) -> None:
-    probe.user = {"is_logged_in": True, "email": "mallory@elsewhere.example"}
+    probe.user = {
+        "is_logged_in": True,
+        "email": "mallory@elsewhere.example",
+        "email_verified": True,
+    }
     probe.run()
     assert not probe.exception
     (error,) = probe.error
@@ -293,6 +302,30 @@ def test_an_unverified_address_is_turned_away_even_if_a_rule_matches(
     (error,) = probe.error
     assert "not verified" in error.value
     assert not [m for m in probe.markdown if "viewer:" in m.value]
+
+
+def test_an_address_without_a_verified_claim_is_turned_away_by_default(probe: AppTest) -> None:
+    # Microsoft Entra ID sends no email_verified claim: it vouches for no address
+    probe.user = {"is_logged_in": True, "email": "dir@acme.example"}
+    probe.run()
+    (error,) = probe.error
+    assert "not verified" in error.value
+    assert not [m for m in probe.markdown if "viewer:" in m.value]
+
+
+def test_a_provider_the_org_file_trusts_needs_no_verified_claim(tmp_path: Path) -> None:
+    trusted = make_probe(
+        tmp_path, "access:\n  sign_in: true\n  person_level: true\n  trust_unverified_email: true\n"
+    )
+    trusted.user = {"is_logged_in": True, "email": "dir@acme.example"}
+    trusted.run()
+    assert not trusted.error
+    assert [m.value for m in trusted.markdown][0].startswith("viewer: director dir@acme.example")
+    # an explicit "false" is still refused, trusted or not
+    trusted.user = {"is_logged_in": True, "email": "dir@acme.example", "email_verified": "false"}
+    trusted.run()
+    (error,) = trusted.error
+    assert "not verified" in error.value
 
 
 def test_a_verified_address_claim_lets_the_rule_apply(probe: AppTest) -> None:

@@ -291,3 +291,19 @@ def test_a_team_without_members_in_the_period_is_named_in_one_line_not_drawn(
     # The Reorg page still compares the team before and after.
     at = run_page(synced_world.config_path, "reorg", **query)
     assert not [t for t in texts(at.caption) if t.startswith("No members in this period")]
+
+
+def test_data_health_names_unmapped_accounts_only_where_person_level_views_are_on(
+    run_page, synced_world, people_config
+):
+    shown = run_page(people_config, "health", **QUERY)  # a director, person-level on
+    tables = [d.value for d in shown.dataframe]
+    accounts = next(t for t in tables if "account" in t.columns or "value" in t.columns)
+    names = {str(v) for v in accounts.to_numpy().ravel()} - {"", "None", "nan"}
+    assert names
+    hidden = run_page(synced_world.config_path, "health", **QUERY)  # the defaults: aggregates
+    text = " ".join(texts(hidden.markdown) + texts(hidden.info) + texts(hidden.caption))
+    for frame in hidden.dataframe:
+        text += frame.value.to_csv()
+    leaked = [n for n in names if n in text and len(n) > 3 and n not in {"jira", "github"}]
+    assert leaked == []
