@@ -320,7 +320,7 @@ def test_a_provider_the_org_file_trusts_needs_no_verified_claim(tmp_path: Path) 
     trusted.user = {"is_logged_in": True, "email": "dir@acme.example"}
     trusted.run()
     assert not trusted.error
-    assert [m.value for m in trusted.markdown][0].startswith("viewer: director dir@acme.example")
+    assert next(m.value for m in trusted.markdown).startswith("viewer: director dir@acme.example")
     # an explicit "false" is still refused, trusted or not
     trusted.user = {"is_logged_in": True, "email": "dir@acme.example", "email_verified": "false"}
     trusted.run()
