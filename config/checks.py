@@ -174,8 +174,15 @@ def redacted(problems: list[Problem], data: dict[str, Any]) -> list[Problem]:
     return out
 
 
-def env_checks(doc: Document, data: dict[str, Any], require_env: bool) -> None:
-    """`${VAR}` is expanded only in secret fields; elsewhere it would be used literally."""
+RequireEnv = bool | frozenset[str]
+
+
+def env_checks(doc: Document, data: dict[str, Any], require_env: RequireEnv) -> None:
+    """`${VAR}` is expanded only in secret fields; elsewhere it would be used literally.
+
+    `require_env`: also report unset variables, in every section (True) or in the named
+    top-level sections only (a sync needs the sources' tokens, not the report's SMTP).
+    """
     for loc, text, secret in _strings(Config, data, ()):
         names = ENV_REF.findall(text)
         if not names:
@@ -186,7 +193,7 @@ def env_checks(doc: Document, data: dict[str, Any], require_env: bool) -> None:
                 f"${{{names[0]}}} is not expanded here: environment references work only in "
                 "secret keys (token, user, password, webhook_url)",
             )
-        elif require_env:
+        elif require_env is True or (require_env and loc[0] in require_env):
             for name in names:
                 if name not in os.environ:
                     doc.report(loc, f"environment variable {name} is not set")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from config.checks import cross_checks, env_checks, redacted, schema_message
+from config.checks import RequireEnv, cross_checks, env_checks, redacted, schema_message
 from config.document import ConfigError, Document, Problem
 from config.schema import Config
 
@@ -34,7 +34,7 @@ def resolve_config_path(
     return Path(from_env) if from_env else DEFAULT_CONFIG_PATH
 
 
-def load_config(path: Path | str, *, require_env: bool = False) -> Config:
+def load_config(path: Path | str, *, require_env: RequireEnv = False) -> Config:
     """Read and validate the org file; raise `ConfigError` with every problem found.
 
     `require_env` also reports `${VAR}` references whose variable is not set: only
@@ -54,7 +54,9 @@ def load_config(path: Path | str, *, require_env: bool = False) -> Config:
     return parse_config(text, path, require_env=require_env)
 
 
-def parse_config(text: str, path: Path | str | None = None, *, require_env: bool = False) -> Config:
+def parse_config(
+    text: str, path: Path | str | None = None, *, require_env: RequireEnv = False
+) -> Config:
     """`load_config` for text already in hand (`path` only labels messages and `Config.path`)."""
     doc = Document.parse(text)
     if doc.root is None and doc.problems:  # a YAML error: there is nothing more to check

@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from collectors.org import prepare_database
+from config.checks import RequireEnv
 from config.display import summary_text
 from config.document import ConfigError, format_problems
 from config.load import load_config, resolve_config_path
@@ -43,6 +44,7 @@ console = output.console()
 err = output.console(stderr=True)
 
 EXIT_CONFIG = 2
+SOURCES_ONLY = frozenset({"sources"})  # what a sync needs set in the environment
 
 
 class State:
@@ -69,7 +71,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load(require_env: bool = False) -> Config:
+def load(require_env: RequireEnv = False) -> Config:
     """The org file, or a clear list of its problems and exit 2."""
     path = state.config_path
     if not path.exists():
@@ -126,7 +128,7 @@ def sync(
     for name in source or []:
         if name not in known:
             fail(f"unknown source {name!r}: choose from {', '.join(known)}", EXIT_CONFIG)
-    cfg = load(require_env=True)
+    cfg = load(require_env=SOURCES_ONLY)
     if not (source or configured_sources(cfg)):
         fail(
             f"no sources configured in {state.config_path} (sources.jira, sources.github, sources.cluster)",
@@ -414,7 +416,7 @@ def report(
 
     from report import delivery, weekly
 
-    cfg = load(require_env=send)
+    cfg = load(require_env=frozenset({"report"}) if send else False)
     now = dt.datetime.now(dt.UTC)
     try:
         monday = weekly.parse_week(week) if week else weekly.last_complete_week(now, cfg)
@@ -583,7 +585,7 @@ def demo(
             access={"person_level": True},
         )
         state.config_path = path
-        cfg = load(require_env=True)
+        cfg = load(require_env=SOURCES_ONLY)
         engine, said = prepare_database(cfg)
         console.print(said, highlight=False)
         outcomes = sync_and_summarise(engine, cfg, now=lambda: stack.world.clock)

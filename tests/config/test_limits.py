@@ -49,3 +49,22 @@ def test_a_recursive_alias_is_refused() -> None:
     assert problems(VALID + "org: &loop [*loop]\n") == [
         f"None: nested deeper than {MAX_DEPTH} levels"
     ]
+
+
+def test_a_command_requires_only_the_secrets_of_the_sections_it_uses(monkeypatch) -> None:
+    text = (
+        VALID + "sources: {jira: {url: 'https://acme.atlassian.net', email: bot@acme.example, "
+        "token: '${T_JIRA_TOKEN}', jql: 'project = DS'}}\n"
+        "report: {recipients: [dir@acme.example], smtp: {host: smtp.acme.example, "
+        "user: bot, password: '${T_SMTP_PASSWORD}'}}\n"
+    )
+    monkeypatch.setenv("T_JIRA_TOKEN", "x")
+    monkeypatch.delenv("T_SMTP_PASSWORD", raising=False)
+    parse_config(text, require_env=frozenset({"sources"}))  # a sync: the report's is not needed
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, require_env=True)  # check-config and the scheduler need all
+    assert [p.message for p in raised.value.problems] == [
+        "environment variable T_SMTP_PASSWORD is not set"
+    ]
+    with pytest.raises(ConfigError):
+        parse_config(text, require_env=frozenset({"report"}))  # report --send
