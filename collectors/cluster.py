@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -54,12 +53,10 @@ from collectors.cluster_parse import (
     sample_rows,
 )
 from collectors.cluster_parse import PROMETHEUS_QUERIES as QUERIES
-from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
+from collectors.retry import ApiError, Retrying, RetryPolicy
 from config.schema import ClusterSource, Config
 from db import models
 from db.upsert import upsert
-
-log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 30.0  # seconds without a byte before a request counts as hung
 PAGE_SIZE = 500  # objects per list request (the API server's `limit`)
@@ -144,22 +141,14 @@ class KubeApi:
         self.configuration = client_configuration(source)
         self.api_client = k8s.ApiClient(self.configuration)
         self.core = k8s.CoreV1Api(self.api_client)
-        self.timeout, self.retry, self.page_size = timeout, retry, page_size
-        self.progress = progress
+        self.timeout, self.page_size = timeout, page_size
+        self.retrying = Retrying(
+            "Kubernetes API", retry, progress.note if progress is not None else None
+        )
         self.requests = 0
 
     def close(self) -> None:
         self.api_client.close()
-
-    def _waiting(self, seconds: float, exc: BaseException) -> None:
-        status = status_of(exc)
-        cause = f"HTTP {status}" if status else type(exc).__name__
-        how = " (Retry-After)" if retry_after_of(exc) is not None else ""
-        message = f"Kubernetes API request failed ({cause}{how}); retrying in {seconds:.1f}s"
-        if self.progress is not None:
-            self.progress.note(message)
-        else:
-            log.info(message)
 
     def _page(self, what: str, token: str | None) -> dict[str, Any]:
         method = getattr(self.core, self.LISTS[what])
@@ -191,7 +180,7 @@ class KubeApi:
                 raise KubeApiError(None, f"GET {path} answered no list of items")
             return body
 
-        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(once)
 
     def list(self, what: str) -> list[Any]:
         """Every object of a kind, page by page (`limit` / `continue`).
@@ -311,19 +300,12 @@ class PrometheusApi:
         progress: Progress | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
-        self.timeout, self.retry, self.progress = timeout, retry, progress
+        self.url, self.timeout = url.rstrip("/"), timeout
+        self.retrying = Retrying(
+            "Prometheus", retry, progress.note if progress is not None else None, what="query"
+        )
         self.session = session or requests.Session()
         self.requests = 0
-
-    def _waiting(self, seconds: float, exc: BaseException) -> None:
-        status = status_of(exc)
-        cause = f"HTTP {status}" if status else type(exc).__name__
-        message = f"Prometheus query failed ({cause}); retrying in {seconds:.1f}s"
-        if self.progress is not None:
-            self.progress.note(message)
-        else:
-            log.info(message)
 
     def query_range(
         self, query: str, start: dt.datetime, end: dt.datetime, step_seconds: int
@@ -361,7 +343,7 @@ class PrometheusApi:
             result = data.get("result")
             return result if isinstance(result, list) else []
 
-        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(once)
 
     def take_requests(self) -> int:
         count, self.requests = self.requests, 0

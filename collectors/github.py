@@ -47,7 +47,7 @@ from collectors.github_parse import (
     projects_in_jql,
 )
 from collectors.identities import record_accounts, resolve_identities
-from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
+from collectors.retry import ApiError, Retrying, RetryPolicy
 from config.schema import Config, GithubSource
 from db import models
 from db.upsert import upsert
@@ -115,6 +115,17 @@ def api_error(exc: GithubException, url: str) -> GithubApiError:
     return GithubApiError(status, text)
 
 
+class GithubRetrying(Retrying):
+    """GitHub's waits: a spent primary budget is said by the budget check before the retry."""
+
+    def message(self, seconds: float, exc: BaseException) -> str | None:
+        if isinstance(exc, RateLimitWait):
+            if exc.primary:
+                return None
+            return f"GitHub secondary rate limit (Retry-After): waiting {seconds:.0f}s"
+        return super().message(seconds, exc)
+
+
 def next_link(header: str | None) -> str | None:
     """The `rel="next"` URL of a `Link` header."""
     for part in (header or "").split(","):
@@ -160,28 +171,12 @@ class GithubApi:
             user_agent="teamtide",
         )
         self.per_page = source.per_page
-        self.retry, self.progress = retry, progress
+        self.retrying = GithubRetrying(
+            "GitHub", retry, progress.note if progress is not None else None
+        )
         self.rate_reserve, self.max_rate_wait = rate_reserve, max_rate_wait
         self.sleep, self.clock = sleep, clock
         self.requests = 0
-
-    def _note(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress.note(message)
-        else:
-            log.info(message)
-
-    def _waiting(self, seconds: float, exc: BaseException) -> None:
-        if isinstance(exc, RateLimitWait):
-            if not exc.primary:  # the budget check before the retry says its own wait
-                self._note(f"GitHub secondary rate limit (Retry-After): waiting {seconds:.0f}s")
-            return
-        status = status_of(exc)
-        cause = f"HTTP {status}" if status else type(exc).__name__
-        if retry_after_of(exc) is not None:
-            self._note(f"GitHub asked to wait ({cause}, Retry-After): waiting {seconds:.0f}s")
-        else:
-            self._note(f"GitHub request failed ({cause}); retrying in {seconds:.1f}s")
 
     def _wait_for_budget(self) -> None:
         """Before a request: when the primary budget is (nearly) spent, wait for its reset."""
@@ -199,7 +194,7 @@ class GithubApi:
                 f"GitHub's rate limit is spent until {reset:%Y-%m-%d %H:%M:%S} UTC, "
                 f"longer than the {self.max_rate_wait:.0f}s a sync waits",
             )
-        self._note(
+        self.retrying.say(
             f"GitHub rate limit: {remaining} of {limit} requests left; "
             f"waiting {wait:.0f}s for the reset at {reset:%H:%M:%S} UTC"
         )
@@ -217,7 +212,7 @@ class GithubApi:
             except GithubException as exc:
                 raise api_error(exc, url) from None
 
-        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(once)
 
     def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[list[Any]]:
         """A list endpoint, page by page, following `Link: rel="next"`."""

@@ -40,7 +40,7 @@ from collectors.jira_parse import (
     jql_time,
     parse_issue,
 )
-from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
+from collectors.retry import ApiError, Retrying, RetryPolicy
 from config.schema import Config, JiraSource
 from db import models
 from db.upsert import upsert
@@ -108,8 +108,8 @@ class JiraApi:
         retry: RetryPolicy = RetryPolicy(),
         progress: Progress | None = None,
     ) -> None:
-        self.source, self.overrides = source, overrides
-        self.timeout, self.retry, self.progress = timeout, retry, progress
+        self.source, self.overrides, self.timeout = source, overrides, timeout
+        self.retrying = Retrying("Jira", retry, progress.note if progress is not None else None)
         self.requests = 0
         self._client: jira.JIRA | None = None
         self._failure: Exception | None = None
@@ -118,18 +118,6 @@ class JiraApi:
         self._tz: ZoneInfo | None = None
 
     # plumbing
-
-    def _waiting(self, seconds: float, exc: BaseException) -> None:
-        status = status_of(exc)
-        if retry_after_of(exc) is not None:
-            message = f"Jira asked to wait (HTTP {status}, Retry-After): waiting {seconds:.0f}s"
-        else:
-            cause = f"HTTP {status}" if status else type(exc).__name__
-            message = f"Jira request failed ({cause}); retrying in {seconds:.1f}s"
-        if self.progress is not None:
-            self.progress.note(message)
-        else:
-            log.info(message)
 
     def _connect(self) -> jira.JIRA:
         source = self.source
@@ -155,7 +143,7 @@ class JiraApi:
             except JIRAError as exc:
                 raise _clean(exc, "GET", "/rest/api/2/serverInfo") from None
 
-        return call_with_retries(connect, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(connect)
 
     @property
     def client(self) -> jira.JIRA:
@@ -200,7 +188,7 @@ class JiraApi:
                 raise _clean(exc, method, f"/rest/api/{version}/{path}") from None
             return loads(response.content) if response.content else None
 
-        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(once)
 
     def take_requests(self) -> int:
         count, self.requests = self.requests, 0

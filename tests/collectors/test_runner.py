@@ -10,7 +10,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from collectors.base import Page, Reject, Stream, run_stream
-from collectors.retry import RetryPolicy, call_with_retries
+from collectors.github import GithubRetrying, RateLimitWait
+from collectors.retry import Retrying, RetryPolicy, call_with_retries
 from db import models
 from db.upsert import upsert
 
@@ -147,6 +148,35 @@ def test_a_permanent_failure_is_not_retried() -> None:
     with pytest.raises(Flaky):
         call_with_retries(call, sleep=lambda s: None)
     assert len(calls) == 1
+
+
+class Said(Exception):
+    def __init__(self, status: int | None, retry_after: str | None = None) -> None:
+        super().__init__("said")
+        self.status_code = status
+        self.headers = {"Retry-After": retry_after} if retry_after else {}
+
+
+def test_every_service_says_its_retry_waits_the_same_way() -> None:
+    said: list[str] = []
+    jira_waits = Retrying("Jira", say=said.append)
+    jira_waits.waiting(7, Said(429, "7"))
+    jira_waits.waiting(1.25, Said(503))
+    jira_waits.waiting(0.5, TimeoutError())
+    Retrying("Prometheus", say=said.append, what="query").waiting(2, Said(502))
+    assert said == [
+        "Jira asked to wait (HTTP 429, Retry-After): waiting 7s",
+        "Jira request failed (HTTP 503); retrying in 1.2s",
+        "Jira request failed (TimeoutError); retrying in 0.5s",
+        "Prometheus query failed (HTTP 502); retrying in 2.0s",
+    ]
+
+
+def test_github_leaves_a_spent_primary_budget_to_its_budget_check() -> None:
+    waits = GithubRetrying("GitHub")
+    assert waits.message(0, RateLimitWait("spent", 0, primary=True)) is None
+    secondary = RateLimitWait("slow down", 60, primary=False)
+    assert waits.message(60, secondary) == "GitHub secondary rate limit (Retry-After): waiting 60s"
 
 
 def test_a_source_that_cannot_start_is_noted_in_sync_state_and_cleared_by_the_next_start(
