@@ -7,11 +7,11 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine
 
 from collectors.base import NullProgress, Progress, Stream, StreamResult, run_stream
 from config.schema import Config
-from db import models
+from db.sync import record_source_start
 
 # The sources in the order a sync runs them: Jira first, so that GitHub can link pull
 # requests to the work-item keys it now knows. Each module exposes
@@ -104,32 +104,3 @@ def sync(
                 )
             )
     return outcomes
-
-
-def record_source_start(engine: Engine, source: str, error: str | None, now: dt.datetime) -> None:
-    """A source that could not even start (bad URL, refused token) has no stream to note it.
-
-    Its error goes on a source-wide `sync_state` row (empty stream and partition), so
-    `teamtide status` shows it; the next run that starts clears it.
-    """
-    s = models.SyncState
-    where = (s.source == source, s.stream == "", s.partition == "")
-    with engine.begin() as conn:
-        if error is None:
-            conn.execute(update(s).where(*where).values(last_error=None))
-            return
-        found = conn.execute(
-            update(s).where(*where).values(last_started=now, last_error=error[:1000])
-        )
-        if found.rowcount == 0:
-            conn.execute(
-                insert(s).values(
-                    source=source,
-                    stream="",
-                    partition="",
-                    last_started=now,
-                    last_error=error[:1000],
-                    rows=0,
-                    rejects=0,
-                )
-            )
