@@ -23,7 +23,7 @@ import logging
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -33,6 +33,9 @@ from db import models
 from db import sync as db_sync
 from db.session import session_factory
 from db.upsert import upsert
+
+if TYPE_CHECKING:
+    from config.schema import Config
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,23 @@ class Stream(abc.ABC):
         unique = list({tuple(row[k] for k in self.primary_key): row for row in rows}.values())
         returned = upsert(session, self.table, unique, self.primary_key, returning=returning)
         return returned if returning else unique
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source a sync can run: its name in the org file, and how to open its streams.
+
+    `streams(config, engine, progress, **options)` builds the streams in the order they
+    must run; a `clocked` source's also take the sync's `clock` (a snapshot is stamped
+    with it, and a sandbox's clock is not the wall's).
+    """
+
+    name: str  # the key under `sources:` in the org file, and `--source`
+    streams: Callable[..., list[Stream]]
+    clocked: bool = False
+
+    def configured(self, config: Config) -> bool:
+        return getattr(config.sources, self.name) is not None
 
 
 # ---------------------------------------------------------------- progress

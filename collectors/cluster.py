@@ -30,7 +30,7 @@ from kubernetes.client.exceptions import ApiException
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from collectors.base import Bookmark, Page, Progress, Reject, Stream
+from collectors.base import Bookmark, Page, Progress, Reject, Source, Stream
 from collectors.cluster_parse import (
     KEPT_REASONS,
     Chunk,
@@ -479,3 +479,6 @@ def streams(
             )
         )
     return found
+
+
+SOURCE = Source("cluster", streams, clocked=True)

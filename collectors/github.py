@@ -31,7 +31,7 @@ from github.GithubException import GithubException
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from collectors.base import Bookmark, Page, Partitions, Progress, Reject, Stream
+from collectors.base import Bookmark, Page, Partitions, Progress, Reject, Source, Stream
 from collectors.github_parse import (
     ListedPull,
     ParsedPull,
@@ -519,3 +519,6 @@ def streams(
     if source.issues:
         found.append(IssueStream(api, repos))
     return found
+
+
+SOURCE = Source("github", streams)

@@ -23,7 +23,7 @@ from jira.exceptions import JIRAError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from collectors.base import Bookmark, Page, Progress, Reject, Stream
+from collectors.base import Bookmark, Page, Progress, Reject, Source, Stream
 from collectors.identities import Account, record_accounts
 from collectors.jira_parse import (
     BASE_FIELDS,
@@ -562,3 +562,6 @@ def streams(
         raise ValueError("sources.jira is not configured in the org file")
     api = JiraApi(source, config.workflow.stages, timeout=timeout, retry=retry, progress=progress)
     return [StatusStream(api), IssueStream(api, engine, source)]
+
+
+SOURCE = Source("jira", streams)

@@ -120,7 +120,7 @@ def sync(
     """Pull new and changed records from the configured sources; exits 1 if any source failed."""
     from collectors.sync import SOURCES, configured_sources
 
-    known = [name for name, _ in SOURCES]
+    known = [s.name for s in SOURCES]
     for name in source or []:
         if name not in known:
             fail(f"unknown source {name!r}: choose from {', '.join(known)}", EXIT_CONFIG)

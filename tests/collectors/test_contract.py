@@ -11,6 +11,7 @@ from sqlalchemy import Engine, UniqueConstraint, select
 
 from collectors import cluster, github, jira
 from collectors.base import Bookmark, Page, Partitions, Stream, run_stream
+from collectors.sync import SOURCES
 from db import models
 
 MODULES = {"jira": jira, "github": github, "cluster": cluster}
@@ -33,6 +34,12 @@ def ids(cls: type[Stream]) -> str:
     return f"{cls.source}/{cls.name}"
 
 
+def test_the_sources_are_the_source_modules_in_the_order_a_sync_runs_them() -> None:
+    assert [s.name for s in SOURCES] == ["jira", "github", "cluster"]
+    assert [s.streams for s in SOURCES] == [m.streams for m in MODULES.values()]
+    assert [s.name for s in SOURCES if s.clocked] == ["cluster"]
+
+
 def test_every_source_module_declares_its_six_streams_once() -> None:
     assert [ids(cls) for cls in STREAMS] == [
         "cluster/prometheus_backfill",
@@ -42,6 +49,8 @@ def test_every_source_module_declares_its_six_streams_once() -> None:
         "jira/issues",
         "jira/statuses",
     ]
+    for cls in STREAMS:
+        assert cls.source == MODULES[cls.source].SOURCE.name
 
 
 @pytest.mark.parametrize("cls", STREAMS, ids=ids)
