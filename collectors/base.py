@@ -1,10 +1,18 @@
 """The stream contract and the sync runner, written once for every source.
 
-A stream declares what it collects (source, name, partitions) and yields pages; each
-page carries its parsed rows, the records it had to set aside, and the cursor that is
-safe once the page is stored. The runner writes a page's rows, its rejects and the new
-cursor in ONE transaction, so a crash at any point resumes from the last stored page
-with nothing lost and, thanks to upserts on natural keys, nothing doubled.
+A stream declares what it collects as class data, the way Singer taps and dlt sources
+do: its `source` and `name`, the `table` its records go to and their `primary_key`
+there, its `cursor_field` (replication key) with the `overlap` re-read before the
+cursor, whether its pages come in cursor order (`is_sorted`), and its `partitions`.
+What is truly its own is how to fetch and parse a page (`pages`), and a write that is
+genuinely special (`write`, e.g. replacing child rows).
+
+The runner (`run_stream`) does the rest, once: partitions, the bookmark each partition
+starts from (the stored cursor minus the overlap), the page loop, state, rejects and
+progress. It writes a page's rows, its rejects and the new cursor in ONE transaction,
+so a crash at any point resumes from the last stored page with nothing lost and, thanks
+to upserts on natural keys, nothing doubled. A failing partition is recorded and the
+others go on.
 """
 
 from __future__ import annotations
@@ -13,19 +21,27 @@ import abc
 import datetime as dt
 import logging
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from collectors.identities import resolve_identities
 from db import models
+from db import sync as db_sync
 from db.session import session_factory
+from db.upsert import upsert
+
+if TYPE_CHECKING:
+    from config.schema import Config
 
 log = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 500
+
+# ---------------------------------------------------------------- what a stream yields
 
 
 @dataclass
@@ -39,13 +55,125 @@ class Reject:
 
 @dataclass
 class Page:
-    """One unit of progress. `cursor=None` leaves the stored cursor where it is."""
+    """One unit of progress, stored in one transaction.
+
+    `cursor`: for a sorted stream, the cursor that is safe once this page is stored; for
+    an unsorted one, the newest `cursor_field` value the page saw. None leaves it be.
+    """
 
     rows: Any
     rejects: list[Reject] = field(default_factory=list)
-    cursor: str | None = None
+    cursor: dt.datetime | str | None = None
     items: int = 0  # source records this page covered, for progress
     requests: int = 1
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """Where one partition's sync starts: what the runner hands `Stream.pages`."""
+
+    partition: str
+    cursor: str | None = None  # as stored; None on a first sync and on a full one
+    overlap: dt.timedelta = dt.timedelta(0)
+    full: bool = False  # ignore what is stored: fetch and write everything again
+
+    @property
+    def position(self) -> dt.datetime | None:
+        """The stored cursor as a time."""
+        return dt.datetime.fromisoformat(self.cursor) if self.cursor else None
+
+    @property
+    def since(self) -> dt.datetime | None:
+        """The stored cursor minus the overlap: the oldest change to ask the source for.
+
+        Clocks and replicas lag, so the last moments before the cursor are read again;
+        upserts make the repeat harmless.
+        """
+        position = self.position
+        return position - self.overlap if position is not None else None
+
+
+class PartitionList(Protocol):
+    """What lists a partitioned stream's parts (e.g. the repositories of a GitHub sync)."""
+
+    def names(self) -> Sequence[str]: ...
+
+    def check(self, partition: str) -> None:
+        """Raise why a partition cannot be read (an organisation that cannot be listed)."""
+
+
+@dataclass(frozen=True)
+class Partitions:
+    """How a stream splits into parts that keep a cursor each."""
+
+    per: str | None = None  # what one part is ("repository"); None: the stream is one part
+    listed_by: str | None = None  # the stream's attribute (a `PartitionList`) naming them
+
+
+WHOLE = Partitions()
+
+
+# ---------------------------------------------------------------- the contract
+
+
+class Stream(abc.ABC):
+    """What a source collects. A new source is a new small subclass, not a new loop."""
+
+    source: ClassVar[str]  # the org file's `sources:` key: jira | github | cluster
+    name: ClassVar[str]  # the stream, in `sync_state`, `sync_rejects` and the summary
+    table: ClassVar[type[models.Base]]  # where its records go
+    primary_key: ClassVar[tuple[str, ...]]  # their natural key there (a unique constraint)
+    cursor_field: ClassVar[str | None] = None  # the replication key; None: whole every run
+    # Pages come in cursor order, so each page's cursor is stored with it (a crash
+    # resumes there). False for a newest-first list: the newest cursor seen is stored
+    # once the partition is read to its end, as one stored earlier would skip older changes.
+    is_sorted: ClassVar[bool] = True
+    overlap: ClassVar[dt.timedelta] = dt.timedelta(0)  # re-read this much before the cursor
+    partitions: ClassVar[Partitions] = WHOLE
+    maps_accounts: ClassVar[bool] = False  # records accounts: map them to people after each part
+
+    def total(self, bookmark: Bookmark) -> int | None:
+        """How many records to expect, when the source says cheaply; for the progress bar."""
+        return None
+
+    @abc.abstractmethod
+    def pages(self, bookmark: Bookmark) -> Iterator[Page]:
+        """Fetch and parse, page by page, everything changed since `bookmark.since`."""
+
+    def write(self, session: Session, page: Page) -> int:
+        """Store a page's rows; returns how many rows were written. By default: `store`."""
+        return len(self.store(session, page.rows))
+
+    def store(
+        self, session: Session, rows: Sequence[Mapping[str, Any]], *, returning: Sequence[str] = ()
+    ) -> list[Any]:
+        """Upsert rows into `table` on `primary_key`, one row per key (the last one given).
+
+        Returns the rows stored, or with `returning`, those columns of each row stored.
+        """
+        unique = list({tuple(row[k] for k in self.primary_key): row for row in rows}.values())
+        returned = upsert(session, self.table, unique, self.primary_key, returning=returning)
+        return returned if returning else unique
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source a sync can run: its name in the org file, and how to open its streams.
+
+    `streams(config, engine, progress, **options)` builds the streams in the order they
+    must run; a `clocked` source's also take the sync's `clock` (a snapshot is stamped
+    with it, and a sandbox's clock is not the wall's).
+    """
+
+    name: str  # the key under `sources:` in the org file, and `--source`
+    streams: Callable[..., list[Stream]]
+    clocked: bool = False
+
+    def configured(self, config: Config) -> bool:
+        return getattr(config.sources, self.name) is not None
+
+
+# ---------------------------------------------------------------- progress
 
 
 class Progress(Protocol):
@@ -65,31 +193,7 @@ class NullProgress:
         log.info(message)
 
 
-class Stream(abc.ABC):
-    """What a source collects. A new source is a new small subclass, not a new loop."""
-
-    source: ClassVar[str]
-    name: ClassVar[str]
-
-    def partitions(self) -> Sequence[str]:
-        """Independent parts with a cursor each (e.g. one per repository); one by default."""
-        return ("",)
-
-    def total(self, partition: str, cursor: str | None) -> int | None:
-        """How many records to expect, when the source says cheaply; for the progress bar."""
-        return None
-
-    @abc.abstractmethod
-    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
-        """Fetch and parse, page by page, everything changed since `cursor`."""
-
-    @abc.abstractmethod
-    def write(self, session: Session, page: Page) -> int:
-        """Store a page's rows (upserts on natural keys); returns how many rows were written."""
-
-    def finish(self, session: Session, partition: str) -> str | None:
-        """After the last page: a cursor to store (for newest-first sources), or None."""
-        return None
+# ---------------------------------------------------------------- the runner
 
 
 @dataclass
@@ -105,30 +209,16 @@ class StreamResult:
     stopped: bool = False  # a stop was requested; the partition resumes next run
 
 
-def _state(session: Session, stream: Stream, partition: str) -> models.SyncState:
-    row = session.scalar(
-        select(models.SyncState).where(
-            models.SyncState.source == stream.source,
-            models.SyncState.stream == stream.name,
-            models.SyncState.partition == partition,
-        )
-    )
-    if row is None:
-        row = models.SyncState(
-            source=stream.source, stream=stream.name, partition=partition, rows=0, rejects=0
-        )
-        session.add(row)
-        session.flush()
-    return row
+def describe_error(exc: BaseException, redact: Callable[[str], str]) -> str:
+    """A one-line cause for sync_state and the summary, with every secret removed."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return redact(text.splitlines()[0] if text else type(exc).__name__)[:1000]
 
 
-def store_rejects(
-    session: Session, source: str, stream: str, rejects: Sequence[Reject], at: dt.datetime
-) -> None:
-    rows = [
+def reject_rows(rejects: Sequence[Reject], at: dt.datetime) -> list[dict[str, Any]]:
+    """`sync_rejects` rows (but their source and stream): reasons cut short, payloads excerpted."""
+    return [
         {
-            "source": source,
-            "stream": stream,
             "key": r.key,
             "reason": r.reason[:2000],
             "payload": (r.payload or "")[:EXCERPT_CHARS] or None,
@@ -136,14 +226,17 @@ def store_rejects(
         }
         for r in rejects
     ]
-    if rows:
-        session.execute(insert(models.SyncReject), rows)
 
 
-def describe_error(exc: BaseException, redact: Callable[[str], str]) -> str:
-    """A one-line cause for sync_state and the summary, with every secret removed."""
-    text = f"{type(exc).__name__}: {exc}".strip()
-    return redact(text.splitlines()[0] if text else type(exc).__name__)[:1000]
+def _stored_form(cursor: dt.datetime | str) -> str:
+    return cursor.isoformat() if isinstance(cursor, dt.datetime) else cursor
+
+
+def _partitions(stream: Stream) -> tuple[Sequence[str], PartitionList | None]:
+    if stream.partitions.listed_by is None:
+        return ("",), None
+    listed: PartitionList = getattr(stream, stream.partitions.listed_by)
+    return listed.names(), listed
 
 
 def run_stream(
@@ -163,27 +256,36 @@ def run_stream(
     """
     progress = progress or NullProgress()
     make_session = session_factory(engine)
+    names, listed = _partitions(stream)
     results: list[StreamResult] = []
-    for partition in stream.partitions():
+    for partition in names:
         if should_stop():
             break
         result = StreamResult(stream.source, stream.name, partition)
         results.append(result)
+        where = (stream.source, stream.name, partition)
         with make_session() as session, session.begin():
-            state = _state(session, stream, partition)
-            state.last_started, state.rows, state.rejects = now(), 0, 0
-            cursor = None if full else state.cursor
+            stored = db_sync.partition_started(session, *where, now())
+        bookmark = Bookmark(partition, None if full else stored, stream.overlap, full)
         try:
-            progress.start(stream.name, partition, stream.total(partition, cursor))
-            for page in stream.pages(partition, cursor, full):
+            progress.start(stream.name, partition, stream.total(bookmark))
+            if listed is not None:
+                listed.check(partition)
+            # A newest-first stream's cursor: the newest seen, stored at the partition's end.
+            newest = None if stream.is_sorted else bookmark.position
+            for page in stream.pages(bookmark):
+                cursor = page.cursor if stream.is_sorted else None
+                if not stream.is_sorted and isinstance(page.cursor, dt.datetime):
+                    newest = page.cursor if newest is None else max(newest, page.cursor)
                 with make_session() as session, session.begin():
                     written = stream.write(session, page)
-                    store_rejects(session, stream.source, stream.name, page.rejects, now())
-                    state = _state(session, stream, partition)
-                    if page.cursor is not None:
-                        state.cursor = page.cursor
-                    state.rows += written
-                    state.rejects += len(page.rejects)
+                    db_sync.page_stored(
+                        session,
+                        *where,
+                        rows=written,
+                        rejects=reject_rows(page.rejects, now()),
+                        cursor=_stored_form(cursor) if cursor is not None else None,
+                    )
                 result.rows += written
                 result.rejects += len(page.rejects)
                 result.pages += 1
@@ -195,15 +297,18 @@ def run_stream(
             if result.stopped:
                 continue
             with make_session() as session, session.begin():
-                final = stream.finish(session, partition)
-                state = _state(session, stream, partition)
-                if final is not None:
-                    state.cursor = final
-                state.last_success, state.last_error = now(), None
+                if stream.maps_accounts:
+                    resolve_identities(session)
+                db_sync.partition_done(
+                    session,
+                    *where,
+                    cursor=_stored_form(newest) if newest is not None else None,
+                    at=now(),
+                )
         except Exception as exc:  # one partition's failure must not stop the others
             result.error = describe_error(exc, redact)
             log.warning("%s/%s %s failed: %s", stream.source, stream.name, partition, result.error)
             log.debug("%s", redact(traceback.format_exc()))
             with make_session() as session, session.begin():
-                _state(session, stream, partition).last_error = result.error
+                db_sync.partition_failed(session, *where, result.error)
     return results

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -28,10 +27,10 @@ import urllib3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from collectors.base import Page, Progress, Reject, Stream
+from collectors.base import Bookmark, Page, Progress, Reject, Source, Stream
 from collectors.cluster_parse import (
     KEPT_REASONS,
     Chunk,
@@ -54,12 +53,11 @@ from collectors.cluster_parse import (
     sample_rows,
 )
 from collectors.cluster_parse import PROMETHEUS_QUERIES as QUERIES
-from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
+from collectors.retry import ApiError, Retrying, RetryPolicy
 from config.schema import ClusterSource, Config
 from db import models
+from db.sync import clear_cluster_instants, earliest_cluster_sample
 from db.upsert import upsert
-
-log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 30.0  # seconds without a byte before a request counts as hung
 PAGE_SIZE = 500  # objects per list request (the API server's `limit`)
@@ -144,22 +142,14 @@ class KubeApi:
         self.configuration = client_configuration(source)
         self.api_client = k8s.ApiClient(self.configuration)
         self.core = k8s.CoreV1Api(self.api_client)
-        self.timeout, self.retry, self.page_size = timeout, retry, page_size
-        self.progress = progress
+        self.timeout, self.page_size = timeout, page_size
+        self.retrying = Retrying(
+            "Kubernetes API", retry, progress.note if progress is not None else None
+        )
         self.requests = 0
 
     def close(self) -> None:
         self.api_client.close()
-
-    def _waiting(self, seconds: float, exc: BaseException) -> None:
-        status = status_of(exc)
-        cause = f"HTTP {status}" if status else type(exc).__name__
-        how = " (Retry-After)" if retry_after_of(exc) is not None else ""
-        message = f"Kubernetes API request failed ({cause}{how}); retrying in {seconds:.1f}s"
-        if self.progress is not None:
-            self.progress.note(message)
-        else:
-            log.info(message)
 
     def _page(self, what: str, token: str | None) -> dict[str, Any]:
         method = getattr(self.core, self.LISTS[what])
@@ -191,7 +181,7 @@ class KubeApi:
                 raise KubeApiError(None, f"GET {path} answered no list of items")
             return body
 
-        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(once)
 
     def list(self, what: str) -> list[Any]:
         """Every object of a kind, page by page (`limit` / `continue`).
@@ -238,9 +228,17 @@ def _parsed(
 
 
 class SnapshotStream(Stream):
-    """One live sample of the whole cluster per run: one page, cursor = the sample time."""
+    """One live sample of the whole cluster per run: one page, cursor = the sample time.
 
-    source, name = "cluster", "snapshot"
+    Its records are the namespaces' samples; the node counts and the events worth keeping
+    of the same moment are stored with them.
+    """
+
+    source = "cluster"
+    name = "snapshot"
+    table = models.ClusterSample
+    primary_key = ("at", "namespace")
+    cursor_field = "at"
 
     def __init__(
         self,
@@ -251,7 +249,7 @@ class SnapshotStream(Stream):
     ) -> None:
         self.api, self.settings, self.clock = api, source, clock
 
-    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
+    def pages(self, bookmark: Bookmark) -> Iterator[Page]:
         at = _minute(self.clock())
         raw = {what: self.api.list(what) for what in ("namespaces", "nodes", "pods", "events")}
         rejects: list[Reject] = []
@@ -275,7 +273,7 @@ class SnapshotStream(Stream):
         yield Page(
             rows=snapshot,
             rejects=rejects,
-            cursor=at.isoformat(),
+            cursor=at,
             items=snapshot.objects,
             requests=self.api.take_requests(),
         )
@@ -285,10 +283,8 @@ class SnapshotStream(Stream):
         instants = {row["at"] for row in snapshot.samples} | {row["at"] for row in snapshot.nodes}
         # A second run in the same minute replaces that minute's sample whole, so a node
         # group or namespace gone in between does not linger.
-        for at in instants:
-            session.execute(delete(models.ClusterSample).where(models.ClusterSample.at == at))
-            session.execute(delete(models.ClusterNode).where(models.ClusterNode.at == at))
-        upsert(session, models.ClusterSample, snapshot.samples, ["at", "namespace"])
+        clear_cluster_instants(session, instants)
+        self.store(session, snapshot.samples)
         upsert(session, models.ClusterNode, snapshot.nodes, ["at", "node_group", "instance_type"])
         events = list({row["uid"]: row for row in snapshot.events}.values())
         upsert(session, models.ClusterEvent, events, ["uid"])
@@ -311,19 +307,12 @@ class PrometheusApi:
         progress: Progress | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
-        self.timeout, self.retry, self.progress = timeout, retry, progress
+        self.url, self.timeout = url.rstrip("/"), timeout
+        self.retrying = Retrying(
+            "Prometheus", retry, progress.note if progress is not None else None, what="query"
+        )
         self.session = session or requests.Session()
         self.requests = 0
-
-    def _waiting(self, seconds: float, exc: BaseException) -> None:
-        status = status_of(exc)
-        cause = f"HTTP {status}" if status else type(exc).__name__
-        message = f"Prometheus query failed ({cause}); retrying in {seconds:.1f}s"
-        if self.progress is not None:
-            self.progress.note(message)
-        else:
-            log.info(message)
 
     def query_range(
         self, query: str, start: dt.datetime, end: dt.datetime, step_seconds: int
@@ -361,7 +350,7 @@ class PrometheusApi:
             result = data.get("result")
             return result if isinstance(result, list) else []
 
-        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(once)
 
     def take_requests(self) -> int:
         count, self.requests = self.requests, 0
@@ -396,10 +385,15 @@ class BackfillStream(Stream):
     """Hourly history from Prometheus for the time before the first live sample.
 
     Chunks go newest first, from the earliest stored sample (or now, on a full sync)
-    back to `days` before now; the cursor is the earliest hour already covered.
+    back to `days` before now. Sorted, backwards: the cursor is the earliest hour already
+    covered, stored with each chunk, so an interrupted backfill resumes where it stopped.
     """
 
-    source, name = "cluster", "prometheus_backfill"
+    source = "cluster"
+    name = "prometheus_backfill"
+    table = models.ClusterSample
+    primary_key = ("at", "namespace")
+    cursor_field = "at"
 
     def __init__(
         self,
@@ -417,20 +411,15 @@ class BackfillStream(Stream):
 
     def _earliest_sample(self) -> dt.datetime | None:
         with self.engine.connect() as conn:
-            value = conn.execute(select(func.min(models.ClusterSample.at))).scalar()
-        if value is None:
-            return None
-        if isinstance(value, str):  # an aggregate skips the column type on SQLite
-            value = dt.datetime.fromisoformat(value)
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+            return earliest_cluster_sample(conn)
 
-    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
+    def pages(self, bookmark: Bookmark) -> Iterator[Page]:
         now = self.clock().astimezone(dt.UTC)
         lower = _hour_ceil(now - dt.timedelta(days=self.days))
-        if cursor and not full:
-            upper = dt.datetime.fromisoformat(cursor)
+        if bookmark.position is not None:
+            upper = bookmark.position
         else:
-            earliest = None if full else self._earliest_sample()
+            earliest = None if bookmark.full else self._earliest_sample()
             upper = earliest or now
         # hours h with lower <= h < upper, newest chunk first
         while upper > lower:
@@ -449,7 +438,7 @@ class BackfillStream(Stream):
             yield Page(
                 rows=chunk,
                 rejects=chunk.rejects,
-                cursor=start.isoformat(),
+                cursor=start,
                 items=len(chunk.samples),
                 requests=self.prometheus.take_requests(),
             )
@@ -457,7 +446,7 @@ class BackfillStream(Stream):
 
     def write(self, session: Session, page: Page) -> int:
         chunk = page.rows
-        upsert(session, models.ClusterSample, chunk.samples, ["at", "namespace"])
+        self.store(session, chunk.samples)
         upsert(session, models.ClusterNode, chunk.nodes, ["at", "node_group", "instance_type"])
         return len(chunk.samples) + len(chunk.nodes)
 
@@ -490,3 +479,6 @@ def streams(
             )
         )
     return found
+
+
+SOURCE = Source("cluster", streams, clocked=True)

@@ -28,10 +28,10 @@ from typing import Any
 
 import github
 from github.GithubException import GithubException
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from collectors.base import Page, Progress, Reject, Stream
+from collectors.base import Bookmark, Page, Partitions, Progress, Reject, Source, Stream
 from collectors.github_parse import (
     ListedPull,
     ParsedPull,
@@ -46,11 +46,11 @@ from collectors.github_parse import (
     parse_time,
     projects_in_jql,
 )
-from collectors.identities import record_accounts, resolve_identities
-from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
+from collectors.identities import record_accounts
+from collectors.retry import ApiError, Retrying, RetryPolicy
 from config.schema import Config, GithubSource
 from db import models
-from db.upsert import upsert
+from db.sync import replace_children, stored_projects, stored_pulls
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,17 @@ def api_error(exc: GithubException, url: str) -> GithubApiError:
     return GithubApiError(status, text)
 
 
+class GithubRetrying(Retrying):
+    """GitHub's waits: a spent primary budget is said by the budget check before the retry."""
+
+    def message(self, seconds: float, exc: BaseException) -> str | None:
+        if isinstance(exc, RateLimitWait):
+            if exc.primary:
+                return None
+            return f"GitHub secondary rate limit (Retry-After): waiting {seconds:.0f}s"
+        return super().message(seconds, exc)
+
+
 def next_link(header: str | None) -> str | None:
     """The `rel="next"` URL of a `Link` header."""
     for part in (header or "").split(","):
@@ -160,28 +171,12 @@ class GithubApi:
             user_agent="teamtide",
         )
         self.per_page = source.per_page
-        self.retry, self.progress = retry, progress
+        self.retrying = GithubRetrying(
+            "GitHub", retry, progress.note if progress is not None else None
+        )
         self.rate_reserve, self.max_rate_wait = rate_reserve, max_rate_wait
         self.sleep, self.clock = sleep, clock
         self.requests = 0
-
-    def _note(self, message: str) -> None:
-        if self.progress is not None:
-            self.progress.note(message)
-        else:
-            log.info(message)
-
-    def _waiting(self, seconds: float, exc: BaseException) -> None:
-        if isinstance(exc, RateLimitWait):
-            if not exc.primary:  # the budget check before the retry says its own wait
-                self._note(f"GitHub secondary rate limit (Retry-After): waiting {seconds:.0f}s")
-            return
-        status = status_of(exc)
-        cause = f"HTTP {status}" if status else type(exc).__name__
-        if retry_after_of(exc) is not None:
-            self._note(f"GitHub asked to wait ({cause}, Retry-After): waiting {seconds:.0f}s")
-        else:
-            self._note(f"GitHub request failed ({cause}); retrying in {seconds:.1f}s")
 
     def _wait_for_budget(self) -> None:
         """Before a request: when the primary budget is (nearly) spent, wait for its reset."""
@@ -199,7 +194,7 @@ class GithubApi:
                 f"GitHub's rate limit is spent until {reset:%Y-%m-%d %H:%M:%S} UTC, "
                 f"longer than the {self.max_rate_wait:.0f}s a sync waits",
             )
-        self._note(
+        self.retrying.say(
             f"GitHub rate limit: {remaining} of {limit} requests left; "
             f"waiting {wait:.0f}s for the reset at {reset:%H:%M:%S} UTC"
         )
@@ -217,7 +212,7 @@ class GithubApi:
             except GithubException as exc:
                 raise api_error(exc, url) from None
 
-        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(once)
 
     def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[list[Any]]:
         """A list endpoint, page by page, following `Link: rel="next"`."""
@@ -241,7 +236,7 @@ class GithubApi:
 
 
 class Repositories:
-    """The partitions: configured repositories, then each organisation's, named once each.
+    """The partitions (a `PartitionList`): configured repositories, then each organisation's.
 
     An organisation that cannot be listed becomes a partition `org/*` that fails with the
     cause, so it is recorded in `sync_state` while the other repositories are synced.
@@ -277,14 +272,14 @@ class Repositories:
             raise self.errors[partition]
 
 
+# One cursor per repository; the streams' `repos` (a `Repositories`) lists them.
+PER_REPOSITORY = Partitions(per="repository", listed_by="repos")
+
+
 def known_projects(engine: Engine, config: Config) -> frozenset[str]:
     """Jira project keys a pull request may link to: those stored, and those the JQL names."""
     with engine.connect() as conn:
-        stored = conn.scalars(
-            select(models.WorkItem.project)
-            .where(models.WorkItem.source == "jira", models.WorkItem.project.is_not(None))
-            .distinct()
-        ).all()
+        stored = stored_projects(conn, "jira")
     jira = config.sources.jira
     named = projects_in_jql(jira.jql) if jira is not None else set()
     return frozenset({str(p).upper() for p in stored} | named)
@@ -306,9 +301,22 @@ def _reject_key(repo: str, raw: Any) -> str:
 
 
 class PullStream(Stream):
-    """Pull requests changed since the repository's cursor, with reviews and draft exits."""
+    """Pull requests changed since the repository's cursor, with reviews and draft exits.
 
-    source, name = "github", "pull_requests"
+    Not sorted: GitHub lists pull requests newest-updated first (no `since`), read down
+    to the cursor minus the overlap; the newest `updated_at` seen becomes the cursor once
+    the repository is read to its end.
+    """
+
+    source = "github"
+    name = "pull_requests"
+    table = models.PullRequest
+    primary_key = ("repo", "number")
+    cursor_field = "updated_at"
+    is_sorted = False
+    overlap = OVERLAP
+    partitions = PER_REPOSITORY
+    maps_accounts = True
 
     def __init__(
         self,
@@ -323,7 +331,6 @@ class PullStream(Stream):
         self.api, self.engine, self.repos = api, engine, repos
         self._projects_of, self._projects = projects, None
         self.sizes, self.overlap = sizes, overlap
-        self._newest: dict[str, dt.datetime] = {}
 
     @property
     def projects(self) -> frozenset[str]:
@@ -331,19 +338,11 @@ class PullStream(Stream):
             self._projects = self._projects_of()
         return self._projects
 
-    def partitions(self) -> Sequence[str]:
-        return self.repos.names()
-
-    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
-        self.repos.check(partition)
-        since = None if full or not cursor else dt.datetime.fromisoformat(cursor)
-        self._newest.pop(partition, None)
-        if since is not None:
-            self._newest[partition] = since
-        stop = since - self.overlap if since is not None else None
+    def pages(self, bookmark: Bookmark) -> Iterator[Page]:
+        repo, stop, full = bookmark.partition, bookmark.since, bookmark.full
         params = {"state": "all", "sort": "updated", "direction": "desc"}
-        for raw_page in self.api.pages(f"/repos/{partition}/pulls", params):
-            page, done = self._page(partition, raw_page, stop, full)
+        for raw_page in self.api.pages(f"/repos/{repo}/pulls", params):
+            page, done = self._page(repo, raw_page, stop, full)
             yield page
             if done:
                 return
@@ -364,10 +363,6 @@ class PullStream(Stream):
                 done = True  # newest first: everything after this is older still
                 break
             listed.append(item)
-        if listed:
-            newest = max(item.updated_at for item in listed)
-            if repo not in self._newest or newest > self._newest[repo]:
-                self._newest[repo] = newest
         stored = {} if full else self._stored(repo, [item.number for item in listed])
         rows: list[ParsedPull] = []
         for item in listed:
@@ -385,7 +380,11 @@ class PullStream(Stream):
                     Reject(f"{repo}#{item.number}", f"vanished while it was being read ({exc})")
                 )
         page = Page(
-            rows=rows, rejects=rejects, items=len(raw_page), requests=self.api.take_requests()
+            rows=rows,
+            rejects=rejects,
+            cursor=max((item.updated_at for item in listed), default=None),
+            items=len(raw_page),
+            requests=self.api.take_requests(),
         )
         return page, done or not raw_page
 
@@ -406,14 +405,9 @@ class PullStream(Stream):
     def _stored(self, repo: str, numbers: Sequence[int]) -> dict[int, _Stored]:
         if not numbers:
             return {}
-        pr = models.PullRequest
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(pr.number, pr.updated_at, pr.closed_at, pr.additions).where(
-                    pr.repo == repo, pr.number.in_(numbers)
-                )
-            ).all()
-        return {number: _Stored(updated, closed, adds) for number, updated, closed, adds in rows}
+            found = stored_pulls(conn, repo, numbers)
+        return {number: _Stored(*stored) for number, stored in found.items()}
 
     def write(self, session: Session, page: Page) -> int:
         pulls: list[ParsedPull] = list({(p.row["repo"], p.number): p for p in page.rows}.values())
@@ -423,22 +417,13 @@ class PullStream(Stream):
         # Rows without a size leave the stored size alone: they must not null it.
         for group in ([p for p in pulls if p.sized], [p for p in pulls if not p.sized]):
             if group:
-                returned = upsert(
-                    session,
-                    models.PullRequest,
-                    [p.row for p in group],
-                    ["repo", "number"],
-                    returning=["id", "repo", "number"],
+                returned = self.store(
+                    session, [p.row for p in group], returning=["id", "repo", "number"]
                 )
                 ids.update({(repo, number): pr_id for pr_id, repo, number in returned})
         written = len(pulls) + _replace_reviews(session, pulls, ids)
         record_accounts(session, [a for p in pulls for a in p.accounts], dt.datetime.now(dt.UTC))
         return written
-
-    def finish(self, session: Session, partition: str) -> str | None:
-        resolve_identities(session)
-        newest = self._newest.pop(partition, None)
-        return newest.isoformat() if newest is not None else None
 
 
 def _replace_reviews(
@@ -446,40 +431,36 @@ def _replace_reviews(
 ) -> int:
     """Upsert each pull's reviews and drop stored ones its timeline no longer shows."""
     rows = [r | {"pr_id": ids[p.row["repo"], p.number]} for p in pulls for r in p.reviews]
-    keep = {(r["pr_id"], r["review_id"]) for r in rows}
-    rv = models.Review
-    stored = session.execute(
-        select(rv.id, rv.pr_id, rv.review_id).where(rv.pr_id.in_(list(ids.values())))
-    ).all()
-    stale = [row_id for row_id, pr_id, review_id in stored if (pr_id, review_id) not in keep]
-    if stale:
-        session.execute(delete(rv).where(rv.id.in_(stale)))
-    upsert(session, rv, rows, ["pr_id", "review_id"])
-    return len(rows) + len(stale)
+    parents = list(ids.values())
+    return len(rows) + replace_children(session, models.Review, "pr_id", "review_id", parents, rows)
 
 
 class IssueStream(Stream):
     """GitHub issues as work items (pull requests, which the issues API lists too, skipped).
 
-    The issues API has `since`: pages are read oldest-updated first and the cursor moves
-    with every stored page.
+    Sorted: the issues API has `since`, so pages are read oldest-updated first and the
+    cursor moves with every stored page.
     """
 
-    source, name = "github", "issues"
+    source = "github"
+    name = "issues"
+    table = models.WorkItem
+    primary_key = ("source", "key")
+    cursor_field = "updated_at"
+    overlap = OVERLAP
+    partitions = PER_REPOSITORY
+    maps_accounts = True
 
     def __init__(
         self, api: GithubApi, repos: Repositories, *, overlap: dt.timedelta = OVERLAP
     ) -> None:
         self.api, self.repos, self.overlap = api, repos, overlap
 
-    def partitions(self) -> Sequence[str]:
-        return self.repos.names()
-
-    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
-        self.repos.check(partition)
+    def pages(self, bookmark: Bookmark) -> Iterator[Page]:
+        partition = bookmark.partition
         params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc"}
-        if cursor and not full:
-            since = dt.datetime.fromisoformat(cursor) - self.overlap
+        if bookmark.since is not None:
+            since = bookmark.since
             params["since"] = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         for raw_page in self.api.pages(f"/repos/{partition}/issues", params):
             rows, rejects = [], []
@@ -499,24 +480,17 @@ class IssueStream(Stream):
             yield Page(
                 rows=rows,
                 rejects=rejects,
-                cursor=newest.isoformat() if newest is not None else None,
+                cursor=newest,
                 items=len(raw_page),
                 requests=self.api.take_requests(),
             )
 
     def write(self, session: Session, page: Page) -> int:
-        rows = list({r["key"]: r for r in page.rows}.values())
-        if not rows:
-            return 0
-        upsert(session, models.WorkItem, rows, ["source", "key"])
+        rows = self.store(session, page.rows)
         record_accounts(
             session, [a for r in rows for a in issue_accounts(r)], dt.datetime.now(dt.UTC)
         )
         return len(rows)
-
-    def finish(self, session: Session, partition: str) -> str | None:
-        resolve_identities(session)
-        return None
 
 
 def streams(
@@ -545,3 +519,6 @@ def streams(
     if source.issues:
         found.append(IssueStream(api, repos))
     return found
+
+
+SOURCE = Source("github", streams)

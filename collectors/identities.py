@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import models
+from db.org import map_identities, people_by_identity, unmapped_accounts
 from db.upsert import upsert
 
 
@@ -52,34 +52,14 @@ def record_accounts(session: Session, accounts: Iterable[Account], seen_at: dt.d
 
 def resolve_identities(session: Session) -> int:
     """Map unmapped accounts to people by e-mail or alias; returns how many were mapped."""
-    by_email = dict(
-        session.execute(
-            select(models.Identity.value, models.Identity.person_id).where(
-                models.Identity.source == "email", models.Identity.person_id.is_not(None)
-            )
-        ).all()
-    )
-    by_alias = dict(
-        session.execute(
-            select(models.Identity.value, models.Identity.person_id).where(
-                models.Identity.source == "alias", models.Identity.person_id.is_not(None)
-            )
-        ).all()
-    )
-    mapped = 0
-    unmapped = session.scalars(
-        select(models.Identity).where(
-            models.Identity.person_id.is_(None), models.Identity.source.in_(("jira", "github"))
-        )
-    )
-    for identity in unmapped:
+    by_email = people_by_identity(session, "email")
+    by_alias = people_by_identity(session, "alias")
+    found: dict[int, int] = {}
+    for ident, value, display_name, email in unmapped_accounts(session, ("jira", "github")):
         person = (
-            by_email.get(identity.email or "")
-            or by_alias.get(identity.value)
-            or by_alias.get(identity.display_name or "")
+            by_email.get(email or "") or by_alias.get(value) or by_alias.get(display_name or "")
         )
         if person is not None:
-            identity.person_id = person
-            mapped += 1
-    session.flush()
-    return mapped
+            found[ident] = person
+    map_identities(session, found)
+    return len(found)

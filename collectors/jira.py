@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jira
 from jira.exceptions import JIRAError
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from collectors.base import Page, Progress, Reject, Stream
-from collectors.identities import Account, record_accounts, resolve_identities
+from collectors.base import Bookmark, Page, Progress, Reject, Source, Stream
+from collectors.identities import Account, record_accounts
 from collectors.jira_parse import (
     BASE_FIELDS,
     Context,
@@ -40,9 +40,10 @@ from collectors.jira_parse import (
     jql_time,
     parse_issue,
 )
-from collectors.retry import ApiError, RetryPolicy, call_with_retries, retry_after_of, status_of
+from collectors.retry import ApiError, Retrying, RetryPolicy
 from config.schema import Config, JiraSource
 from db import models
+from db.sync import replace_children, stored_updates
 from db.upsert import upsert
 
 try:  # orjson parses a page of issues several times faster than the standard library
@@ -108,8 +109,8 @@ class JiraApi:
         retry: RetryPolicy = RetryPolicy(),
         progress: Progress | None = None,
     ) -> None:
-        self.source, self.overrides = source, overrides
-        self.timeout, self.retry, self.progress = timeout, retry, progress
+        self.source, self.overrides, self.timeout = source, overrides, timeout
+        self.retrying = Retrying("Jira", retry, progress.note if progress is not None else None)
         self.requests = 0
         self._client: jira.JIRA | None = None
         self._failure: Exception | None = None
@@ -118,18 +119,6 @@ class JiraApi:
         self._tz: ZoneInfo | None = None
 
     # plumbing
-
-    def _waiting(self, seconds: float, exc: BaseException) -> None:
-        status = status_of(exc)
-        if retry_after_of(exc) is not None:
-            message = f"Jira asked to wait (HTTP {status}, Retry-After): waiting {seconds:.0f}s"
-        else:
-            cause = f"HTTP {status}" if status else type(exc).__name__
-            message = f"Jira request failed ({cause}); retrying in {seconds:.1f}s"
-        if self.progress is not None:
-            self.progress.note(message)
-        else:
-            log.info(message)
 
     def _connect(self) -> jira.JIRA:
         source = self.source
@@ -155,7 +144,7 @@ class JiraApi:
             except JIRAError as exc:
                 raise _clean(exc, "GET", "/rest/api/2/serverInfo") from None
 
-        return call_with_retries(connect, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(connect)
 
     @property
     def client(self) -> jira.JIRA:
@@ -200,7 +189,7 @@ class JiraApi:
                 raise _clean(exc, method, f"/rest/api/{version}/{path}") from None
             return loads(response.content) if response.content else None
 
-        return call_with_retries(once, policy=self.retry, on_wait=self._waiting)
+        return self.retrying(once)
 
     def take_requests(self) -> int:
         count, self.requests = self.requests, 0
@@ -384,48 +373,51 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
 class StatusStream(Stream):
     """Every status with its category: small, fetched whole on every sync."""
 
-    source, name = "jira", "statuses"
+    source = "jira"
+    name = "statuses"
+    table = models.Status
+    primary_key = ("source", "name")
 
     def __init__(self, api: JiraApi) -> None:
         self.api = api
 
-    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
+    def pages(self, bookmark: Bookmark) -> Iterator[Page]:
         self.api.take_requests()
         rows = self.api.catalog().rows()
         yield Page(rows=rows, items=len(rows), requests=self.api.take_requests())
 
-    def write(self, session: Session, page: Page) -> int:
-        upsert(
-            session, models.Status, page.rows, ["source", "name"], update=["source_id", "category"]
-        )
-        return len(page.rows)
-
 
 class IssueStream(Stream):
-    """Issues changed since the cursor, with their complete histories, comments and worklogs."""
+    """Issues changed since the cursor, with their complete histories, comments and worklogs.
 
-    source, name = "jira", "issues"
+    Sorted: the search asks for `updated >= cursor - overlap` oldest first, so each page's
+    newest `updated` is stored with it. The overlap is the org file's `overlap_minutes`.
+    """
+
+    source = "jira"
+    name = "issues"
+    table = models.WorkItem
+    primary_key = ("source", "key")
+    cursor_field = "updated_at"
+    overlap = dt.timedelta(minutes=JiraSource.model_fields["overlap_minutes"].default)
+    maps_accounts = True
 
     def __init__(self, api: JiraApi, engine: Engine, source: JiraSource) -> None:
         self.api, self.engine, self.config = api, engine, source
+        self.overlap = dt.timedelta(minutes=source.overlap_minutes)
 
     def fields(self) -> list[str]:
         wanted = [*BASE_FIELDS, *self.api.custom_fields().ids()]
         return [*wanted, "worklog"] if self.config.worklogs else wanted
 
-    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
+    def pages(self, bookmark: Bookmark) -> Iterator[Page]:
         self.api.take_requests()
-        if cursor:
-            since = dt.datetime.fromisoformat(cursor) - dt.timedelta(
-                minutes=self.config.overlap_minutes
-            )
-            literal = jql_time(since, self.api.timezone())
-        else:
-            literal = EPOCH_JQL
+        since = bookmark.since
+        literal = jql_time(since, self.api.timezone()) if since is not None else EPOCH_JQL
         ctx = self.api.context()
         jql = issue_jql(self.config.jql, literal)
         fetched = (
-            self._fetch(raw_issues, full)
+            self._fetch(raw_issues, bookmark.full)
             for raw_issues in self.api.search(jql, self.fields(), self.config.page_size)
         )
         # The next page downloads while this one is parsed and stored: the two halves of
@@ -437,12 +429,7 @@ class IssueStream(Stream):
         if not keys:
             return {}
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(models.WorkItem.key, models.WorkItem.updated_at).where(
-                    models.WorkItem.source == "jira", models.WorkItem.key.in_(keys)
-                )
-            )
-            return dict(rows.all())
+            return stored_updates(conn, self.source, keys)
 
     def _fetch(self, raw_issues: list[dict], full: bool) -> Fetched:
         """A search page plus whatever its records left out (every request of the page)."""
@@ -500,7 +487,7 @@ class IssueStream(Stream):
         return Page(
             rows=rows,
             rejects=rejects,
-            cursor=batch.newest.isoformat() if batch.newest else None,
+            cursor=batch.newest,
             items=batch.count,
             requests=batch.requests,
         )
@@ -509,16 +496,8 @@ class IssueStream(Stream):
         parsed: list[ParsedIssue] = list({p.key: p for p in page.rows}.values())
         if not parsed:
             return 0
-        ids = {
-            key: item_id
-            for item_id, key in upsert(
-                session,
-                models.WorkItem,
-                [p.item for p in parsed],
-                ["source", "key"],
-                returning=["id", "key"],
-            )
-        }
+        returned = self.store(session, [p.item for p in parsed], returning=["id", "key"])
+        ids = {key: item_id for item_id, key in returned}
         written = len(parsed)
         transitions = [t | {"item_id": ids[p.key]} for p in parsed for t in p.transitions]
         assignments = [a | {"item_id": ids[p.key]} for p in parsed for a in p.assignments]
@@ -534,10 +513,6 @@ class IssueStream(Stream):
         record_accounts(session, accounts, dt.datetime.now(dt.UTC))
         return written
 
-    def finish(self, session: Session, partition: str) -> str | None:
-        resolve_identities(session)
-        return None
-
 
 def _replace_children(
     session: Session,
@@ -547,23 +522,13 @@ def _replace_children(
     attr: str,
     ids: Mapping[str, int],
 ) -> int:
-    """Upsert an issue's comments (or worklogs) and drop the ones deleted in Jira."""
+    """Upsert the comments (or worklogs) of the issues read in full; drop those deleted in Jira."""
     complete = [p for p in parsed if getattr(p, attr) is not None]
     if not complete:
         return 0
     rows = [c | {"item_id": ids[p.key]} for p in complete for c in getattr(p, attr)]
-    keep = {(r["item_id"], r[child_key]) for r in rows}
-    column = getattr(model, child_key)
-    stored = session.execute(
-        select(model.id, model.item_id, column).where(
-            model.item_id.in_([ids[p.key] for p in complete])
-        )
-    ).all()
-    stale = [row_id for row_id, item_id, value in stored if (item_id, value) not in keep]
-    if stale:
-        session.execute(delete(model).where(model.id.in_(stale)))
-    upsert(session, model, rows, ["item_id", child_key])
-    return len(rows) + len(stale)
+    parents = [ids[p.key] for p in complete]
+    return len(rows) + replace_children(session, model, "item_id", child_key, parents, rows)
 
 
 def _best_accounts(accounts: Iterator[Account] | Sequence[Account]) -> list[Account]:
@@ -597,3 +562,6 @@ def streams(
         raise ValueError("sources.jira is not configured in the org file")
     api = JiraApi(source, config.workflow.stages, timeout=timeout, retry=retry, progress=progress)
     return [StatusStream(api), IssueStream(api, engine, source)]
+
+
+SOURCE = Source("jira", streams)

@@ -10,13 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from collectors.identities import resolve_identities
 from config.schema import Config
 from db import models
 from db.migrate import upgrade
+from db.org import (
+    close_memberships,
+    deactivate_people_except,
+    org_snapshot,
+    person_ids,
+    team_ids,
+    unclaim_identities,
+)
 from db.session import make_engine, session_scope
 from db.upsert import upsert
 
@@ -49,7 +57,7 @@ def _identities(config: Config) -> dict[tuple[str, str], str]:
 def load_org(session: Session, config: Config, today: dt.date) -> OrgLoadResult:
     """Bring the database's org tables in line with the file; `today` closes removed memberships."""
     result = OrgLoadResult()
-    before = _snapshot(session)
+    before = org_snapshot(session)
 
     if config.org.teams:
         upsert(
@@ -61,23 +69,15 @@ def load_org(session: Session, config: Config, today: dt.date) -> OrgLoadResult:
     names = [p.name for p in config.org.people]
     if names:
         upsert(session, models.Person, [{"name": n, "active": True} for n in names], ["name"])
-    session.execute(
-        update(models.Person).where(models.Person.name.not_in(names)).values(active=False)
-    )
+    deactivate_people_except(session, names)
 
-    team_id = dict(session.execute(select(models.Team.name, models.Team.id)).all())
-    person_id = dict(session.execute(select(models.Person.name, models.Person.id)).all())
+    team_id, person_id = team_ids(session), person_ids(session)
 
     claimed = _identities(config)
     rows = [{"source": s, "value": v, "person_id": person_id[n]} for (s, v), n in claimed.items()]
     if rows:
         upsert(session, models.Identity, rows, ["source", "value"], update=["person_id"])
-    for identity in session.scalars(
-        select(models.Identity).where(models.Identity.person_id.is_not(None))
-    ):
-        if (identity.source, identity.value) not in claimed:
-            identity.person_id = None
-    session.flush()
+    unclaim_identities(session, claimed.keys())
     resolve_identities(session)  # accounts met in the sources, matched by e-mail or alias
 
     in_file = {
@@ -98,43 +98,12 @@ def load_org(session: Session, config: Config, today: dt.date) -> OrgLoadResult:
             ["person_id", "team_id", "valid_from"],
             update=["valid_to"],
         )
-    for membership in session.scalars(
-        select(models.Membership).where(models.Membership.valid_to.is_(None))
-    ):
-        if (membership.person_id, membership.team_id, membership.valid_from) not in in_file:
-            membership.valid_to = max(membership.valid_from, today)
-            result.closed_memberships += 1
-    session.flush()
+    result.closed_memberships = close_memberships(session, in_file.keys(), today)
 
     result.teams, result.people = len(config.org.teams), len(names)
     result.identities, result.memberships = len(claimed), len(in_file)
-    result.changed = _snapshot(session) != before
+    result.changed = org_snapshot(session) != before
     return result
-
-
-def _snapshot(session: Session) -> tuple[object, ...]:
-    """Everything the org load may touch, to tell whether a load changed anything."""
-    return (
-        sorted(session.execute(select(models.Team.name, models.Team.kind)).all()),
-        sorted(session.execute(select(models.Person.name, models.Person.active)).all()),
-        sorted(
-            session.execute(
-                select(models.Identity.source, models.Identity.value, models.Identity.person_id)
-            ).all(),
-            key=repr,
-        ),
-        sorted(
-            session.execute(
-                select(
-                    models.Membership.person_id,
-                    models.Membership.team_id,
-                    models.Membership.valid_from,
-                    models.Membership.valid_to,
-                )
-            ).all(),
-            key=repr,
-        ),
-    )
 
 
 def prepare_database(cfg: Config) -> tuple[Engine, str]:

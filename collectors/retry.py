@@ -6,6 +6,7 @@ so that a 429, a 5xx burst or a time-out costs a wait, not the sync.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -15,6 +16,8 @@ from typing import TypeVar
 import requests
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -99,3 +102,37 @@ def call_with_retries(
                 on_wait(wait, exc)
             sleep(wait)
     raise AssertionError("unreachable")
+
+
+class Retrying:
+    """Calls to one service under one retry policy, each wait said out loud before it starts.
+
+    `say` is where the waits are said (the progress display's `note`); the log without it.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        policy: RetryPolicy = RetryPolicy(),
+        say: Callable[[str], None] | None = None,
+        *,
+        what: str = "request",
+    ) -> None:
+        self.service, self.policy, self.what = service, policy, what
+        self.say: Callable[[str], None] = say or log.info
+
+    def __call__(self, fn: Callable[[], T]) -> T:
+        return call_with_retries(fn, policy=self.policy, on_wait=self.waiting)
+
+    def waiting(self, seconds: float, exc: BaseException) -> None:
+        message = self.message(seconds, exc)
+        if message is not None:
+            self.say(message)
+
+    def message(self, seconds: float, exc: BaseException) -> str | None:
+        """What to say before waiting `seconds` after `exc`; None says nothing."""
+        status = status_of(exc)
+        cause = f"HTTP {status}" if status else type(exc).__name__
+        if retry_after_of(exc) is not None:
+            return f"{self.service} asked to wait ({cause}, Retry-After): waiting {seconds:.0f}s"
+        return f"{self.service} {self.what} failed ({cause}); retrying in {seconds:.1f}s"

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine
 
-from collectors.base import NullProgress, Progress, Stream, StreamResult, run_stream
+from collectors import cluster, github, jira
+from collectors.base import NullProgress, Progress, Source, Stream, StreamResult, run_stream
 from config.schema import Config
-from db import models
+from db.sync import record_source_start
 
 # The sources in the order a sync runs them: Jira first, so that GitHub can link pull
-# requests to the work-item keys it now knows. Each module exposes
-# `streams(config, engine, progress) -> list[Stream]`.
-SOURCES: tuple[tuple[str, str], ...] = (
-    ("jira", "collectors.jira"),
-    ("github", "collectors.github"),
-    ("cluster", "collectors.cluster"),
-)
+# requests to the work-item keys it now knows.
+SOURCES: tuple[Source, ...] = (jira.SOURCE, github.SOURCE, cluster.SOURCE)
 
 
 @dataclass
@@ -35,7 +30,7 @@ class SourceOutcome:
 
 
 def configured_sources(config: Config) -> list[str]:
-    return [name for name, _ in SOURCES if getattr(config.sources, name) is not None]
+    return [source.name for source in SOURCES if source.configured(config)]
 
 
 def make_redactor(config: Config) -> Callable[[str], str]:
@@ -69,21 +64,18 @@ def sync(
     redact = make_redactor(config)
     wanted = list(only) if only else configured_sources(config)
     outcomes: list[SourceOutcome] = []
-    for name, module in SOURCES:
+    for source in SOURCES:
+        name = source.name
         if name not in wanted:
             continue
         outcome = SourceOutcome(name, [])
         outcomes.append(outcome)
-        if getattr(config.sources, name) is None:
+        if not source.configured(config):
             outcome.error = f"sources.{name} is not configured in the org file"
             continue
         try:
-            # Only the cluster reads the clock: a snapshot is stamped with it and the
-            # Prometheus backfill looks back from it (a sandbox's clock is not the wall's).
-            clock = {"clock": now} if name == "cluster" else {}
-            streams: list[Stream] = importlib.import_module(module).streams(
-                config, engine, progress, **clock
-            )
+            clock = {"clock": now} if source.clocked else {}
+            streams: list[Stream] = source.streams(config, engine, progress, **clock)
         except Exception as exc:
             outcome.error = redact(f"{type(exc).__name__}: {exc}")
             record_source_start(engine, name, outcome.error, now())
@@ -104,32 +96,3 @@ def sync(
                 )
             )
     return outcomes
-
-
-def record_source_start(engine: Engine, source: str, error: str | None, now: dt.datetime) -> None:
-    """A source that could not even start (bad URL, refused token) has no stream to note it.
-
-    Its error goes on a source-wide `sync_state` row (empty stream and partition), so
-    `teamtide status` shows it; the next run that starts clears it.
-    """
-    s = models.SyncState
-    where = (s.source == source, s.stream == "", s.partition == "")
-    with engine.begin() as conn:
-        if error is None:
-            conn.execute(update(s).where(*where).values(last_error=None))
-            return
-        found = conn.execute(
-            update(s).where(*where).values(last_started=now, last_error=error[:1000])
-        )
-        if found.rowcount == 0:
-            conn.execute(
-                insert(s).values(
-                    source=source,
-                    stream="",
-                    partition="",
-                    last_started=now,
-                    last_error=error[:1000],
-                    rows=0,
-                    rejects=0,
-                )
-            )

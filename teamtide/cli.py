@@ -124,7 +124,7 @@ def sync(
     from collectors.sync import SOURCES, configured_sources
 
     check_format(fmt)
-    known = [name for name, _ in SOURCES]
+    known = [s.name for s in SOURCES]
     for name in source or []:
         if name not in known:
             fail(f"unknown source {name!r}: choose from {', '.join(known)}", EXIT_CONFIG)

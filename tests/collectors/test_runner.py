@@ -3,46 +3,56 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from collectors.base import Page, Reject, Stream, run_stream
-from collectors.retry import RetryPolicy, call_with_retries
+from collectors.base import Bookmark, Page, Partitions, Reject, Stream, run_stream
+from collectors.github import GithubRetrying, RateLimitWait
+from collectors.retry import Retrying, RetryPolicy, call_with_retries
 from db import models
-from db.upsert import upsert
 
 T0 = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC)
+
+
+class Parts:
+    """The stream's partitions, as given."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self._names = names
+
+    def names(self) -> tuple[str, ...]:
+        return self._names
+
+    def check(self, partition: str) -> None:
+        pass
 
 
 class ListStream(Stream):
     """Work items from a list, `per_page` at a time, ordered by their position (the cursor)."""
 
-    source, name = "test", "items"
+    source = "test"
+    name = "items"
+    table = models.WorkItem
+    primary_key = ("source", "key")
+    partitions = Partitions(per="part", listed_by="parts")
 
     def __init__(
         self,
         records: list[dict],
         per_page: int = 3,
         fail_on_page: int | None = None,
-        parts: Sequence[str] = ("",),
+        parts: tuple[str, ...] = ("",),
     ):
-        self.records, self.per_page, self.fail_on_page, self.parts = (
-            records,
-            per_page,
-            fail_on_page,
-            parts,
-        )
+        self.records, self.per_page, self.fail_on_page = records, per_page, fail_on_page
+        self.parts = Parts(parts)
 
-    def partitions(self) -> Sequence[str]:
-        return self.parts
-
-    def pages(self, partition: str, cursor: str | None, full: bool) -> Iterator[Page]:
-        if partition == "broken":
+    def pages(self, bookmark: Bookmark) -> Iterator[Page]:
+        if bookmark.partition == "broken":
             raise ConnectionError("token=hunter2 refused")
-        start = int(cursor) if cursor else 0
+        start = int(bookmark.cursor) if bookmark.cursor else 0
         for number, i in enumerate(range(start, len(self.records), self.per_page)):
             if number == self.fail_on_page:
                 raise RuntimeError("crashed mid-sync")
@@ -56,8 +66,7 @@ class ListStream(Stream):
             {"source": "test", "key": r["key"], "created_at": T0, "summary": r.get("summary")}
             for r in page.rows
         ]
-        upsert(session, models.WorkItem, rows, ["source", "key"])
-        return len(rows)
+        return len(self.store(session, rows))
 
 
 def count(engine: Engine, table: type) -> int:
@@ -149,6 +158,35 @@ def test_a_permanent_failure_is_not_retried() -> None:
     assert len(calls) == 1
 
 
+class Said(Exception):
+    def __init__(self, status: int | None, retry_after: str | None = None) -> None:
+        super().__init__("said")
+        self.status_code = status
+        self.headers = {"Retry-After": retry_after} if retry_after else {}
+
+
+def test_every_service_says_its_retry_waits_the_same_way() -> None:
+    said: list[str] = []
+    jira_waits = Retrying("Jira", say=said.append)
+    jira_waits.waiting(7, Said(429, "7"))
+    jira_waits.waiting(1.25, Said(503))
+    jira_waits.waiting(0.5, TimeoutError())
+    Retrying("Prometheus", say=said.append, what="query").waiting(2, Said(502))
+    assert said == [
+        "Jira asked to wait (HTTP 429, Retry-After): waiting 7s",
+        "Jira request failed (HTTP 503); retrying in 1.2s",
+        "Jira request failed (TimeoutError); retrying in 0.5s",
+        "Prometheus query failed (HTTP 502); retrying in 2.0s",
+    ]
+
+
+def test_github_leaves_a_spent_primary_budget_to_its_budget_check() -> None:
+    waits = GithubRetrying("GitHub")
+    assert waits.message(0, RateLimitWait("spent", 0, primary=True)) is None
+    secondary = RateLimitWait("slow down", 60, primary=False)
+    assert waits.message(60, secondary) == "GitHub secondary rate limit (Retry-After): waiting 60s"
+
+
 def test_a_source_that_cannot_start_is_noted_in_sync_state_and_cleared_by_the_next_start(
     tmp_path,
 ) -> None:
@@ -176,7 +214,7 @@ def test_a_source_that_cannot_start_is_noted_in_sync_state_and_cleared_by_the_ne
         ).one()
     assert (row.stream, row.partition) == ("", "")
     assert row.last_error == outcome.error and "missing-kubeconfig" in row.last_error
-    from collectors.sync import record_source_start
+    from db.sync import record_source_start
 
     record_source_start(engine, "cluster", None, at)
     with engine.connect() as conn:
