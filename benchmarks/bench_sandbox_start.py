@@ -21,7 +21,7 @@ from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.kube_api import KubeSandbox
 from sandbox.server import Sandbox
-from sandbox.world import World
+from sandbox.world.model import World
 
 END = dt.date(2025, 6, 30)
 TARGET_SECONDS = 2.0

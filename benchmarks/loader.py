@@ -54,7 +54,7 @@ from sandbox import github_api, jira_api
 from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.orgfile import org_file
-from sandbox.world import World
+from sandbox.world.model import World
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".bench"
@@ -74,7 +74,7 @@ SHAPING_CODE = (
     "db/models.py",
     "db/upsert.py",
     "sandbox/generator.py",
-    "sandbox/world.py",
+    "sandbox/world/model.py",
     "sandbox/jira_api.py",
     "sandbox/github_api.py",
     "sandbox/orgfile.py",

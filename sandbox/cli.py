@@ -258,7 +258,7 @@ def truth(
 ) -> None:
     """Print the ground truth the generator planted, in the shape of `teamtide metrics` JSON."""
     from sandbox.generator import generate
-    from sandbox.truth import truth_report
+    from sandbox.world.truth import truth_report
 
     check_scale(scale)
     world = generate(seed, scale, parse_day(end, "--end") if end else None)

@@ -8,8 +8,8 @@ changelogs, comments and worklogs, and GitHub pull requests are then written so
 that each item is in an `active` stage while assigned to its owner exactly on its
 planned days (status changes at working hours in the org timezone; an item waits
 `Blocked` over its owner's days off; linked pull requests are open inside the
-item's active period). `sandbox.truth` turns the plan into the figures the
-metrics must recover. `World.truth` holds: `plan` (`sandbox.truth.Plan`, from which
+item's active period). `sandbox.world.truth` turns the plan into the figures the
+metrics must recover. `World.truth` holds: `plan` (`sandbox.world.truth.Plan`, from which
 `truth_report` computes any window), `categories`, `teams`, `weeks` (Mondays),
 `person_week_fte` (people x weeks x categories, people in `World.people` order),
 `person_week_load`, `team_week_fte`, `team_week_unplanned`, `team_week_load`,
@@ -38,9 +38,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from sandbox import truth as truth_mod
-from sandbox.truth import ALL_CATEGORIES, NO_WORK, TEAM_NAMES, Plan
-from sandbox.world import (
+from sandbox.world import truth as truth_mod
+from sandbox.world.model import (
     ChangeItem,
     Cluster,
     ClusterEvent,
@@ -59,6 +58,7 @@ from sandbox.world import (
     Worklog,
     World,
 )
+from sandbox.world.truth import ALL_CATEGORIES, NO_WORK, TEAM_NAMES, Plan
 
 ORG_TIMEZONE = "Europe/Dublin"
 BOT_TIMEZONE = "America/Los_Angeles"

@@ -36,7 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.http import RateBudget, SandboxState, service_app
-from sandbox.world import PullRequest, Repo, Review, World
+from sandbox.world.model import PullRequest, Repo, Review, World
 
 SERVICE = "github"
 DOCS = "https://docs.github.com/rest"

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from sandbox.world import World
+from sandbox.world.model import World
 
 LOOPBACK = "127.0.0.1"
 

@@ -42,7 +42,7 @@ from starlette.routing import Route
 
 from sandbox import jql
 from sandbox.http import SandboxState, service_app
-from sandbox.world import ChangeItem, Comment, History, Issue, Person, Status, Worklog, World
+from sandbox.world.model import ChangeItem, Comment, History, Issue, Person, Status, Worklog, World
 
 SERVICE = "jira"
 CLOUD_VERSION, CLOUD_VERSION_NUMBERS, CLOUD_BUILD = "1001.0.0-SNAPSHOT", [1001, 0, 0], 100288

@@ -37,7 +37,7 @@ from kmock._internal import rendering
 from kubernetes import client as k8s
 
 from sandbox.http import LOOPBACK, SandboxState
-from sandbox.world import Cluster, ClusterEvent, Pod, World
+from sandbox.world.model import Cluster, ClusterEvent, Pod, World
 
 # The CPU pool is provisioned by Karpenter (its nodes carry karpenter.sh/nodepool and no EKS
 # node-group label); the GPU group is an EKS managed node group scaled by cluster-autoscaler.

@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 
 from sandbox import github_api, jira_api
 from sandbox.http import SandboxHTTPServer, SandboxState
-from sandbox.world import World
+from sandbox.world.model import World
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 

@@ -16,7 +16,7 @@ from sandbox.kube_api import KubeSandbox
 from sandbox.orgfile import write_org_file
 from sandbox.prometheus import PrometheusSandbox, missing_binaries
 from sandbox.server import Sandbox
-from sandbox.world import World
+from sandbox.world.model import World
 
 log = logging.getLogger(__name__)
 

@@ -52,7 +52,7 @@ from metrics.weeks import widen
 from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.kube_api import KubeSandbox
-from sandbox.world import World
+from sandbox.world.model import World
 
 END = dt.date(2025, 6, 30)  # the world's clock starts at 2025-06-30 00:00 UTC
 END_AT = dt.datetime.combine(END, dt.time(), dt.UTC)

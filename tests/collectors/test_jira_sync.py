@@ -26,7 +26,7 @@ from db.migrate import upgrade
 from db.session import make_engine
 from sandbox.generator import generate
 from sandbox.server import Sandbox
-from sandbox.world import World
+from sandbox.world.model import World
 
 END = dt.date(2025, 6, 30)
 TOKEN_VAR = "TEAMTIDE_TEST_JIRA_TOKEN"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from sandbox.generator import generate
-from sandbox.truth import truth_report
+from sandbox.world.truth import truth_report
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -28,7 +28,7 @@ from starlette.routing import Mount
 from sandbox import github_api
 from sandbox.generator import generate
 from sandbox.http import SandboxHTTPServer, SandboxState
-from sandbox.world import Cluster, Person, PullRequest, Repo, Review, Team, World
+from sandbox.world.model import Cluster, Person, PullRequest, Repo, Review, Team, World
 
 TOKEN = "github-token"
 BOT = "teamtide-bot"

@@ -17,7 +17,7 @@ from jira.exceptions import JIRAError
 from jira.resources import Issue as JiraIssue
 
 from sandbox.server import Sandbox
-from sandbox.world import World
+from sandbox.world.model import World
 from tests.sandbox.jira_worlds import (
     BOT,
     BOT_EMAIL,

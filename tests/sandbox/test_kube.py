@@ -17,7 +17,7 @@ from kubernetes.client.exceptions import ApiException
 from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.kube_api import EVENT_TTL, KubeSandbox, live_pods, node_spans
-from sandbox.world import Cluster, ClusterEvent, NodeGroupChange, Pod, World
+from sandbox.world.model import Cluster, ClusterEvent, NodeGroupChange, Pod, World
 from tests.sandbox.cluster_worlds import cluster_world
 
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.UTC)  # a Monday morning

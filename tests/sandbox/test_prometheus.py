@@ -12,7 +12,7 @@ import requests
 from sandbox.generator import generate
 from sandbox.kube_api import is_running, live_pods
 from sandbox.prometheus import PrometheusSandbox, missing_binaries, openmetrics
-from sandbox.world import Cluster, NodeGroupChange, Pod, World
+from sandbox.world.model import Cluster, NodeGroupChange, Pod, World
 from tests.sandbox.cluster_worlds import cluster_world
 
 pytestmark = pytest.mark.skipif(
