@@ -51,9 +51,9 @@ from collectors.jira import IssueStream, JiraApi, JiraApiError, StatusStream
 from collectors.org import prepare_database
 from config.schema import Config, GithubSource, JiraSource
 from sandbox import github_api, jira_api
-from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.orgfile import org_file
+from sandbox.world.generate import generate
 from sandbox.world.model import World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,7 @@ CACHE = ROOT / ".bench"
 HOST = "sandbox.local"  # what the in-process requests name as their host (never resolved)
 JIRA_URL = f"http://{HOST}/jira"
 GITHUB_URL = f"http://{HOST}/github"
-# The code whose change changes the rows a loaded database holds.
+# The code whose change changes the rows a loaded database holds (a folder: its modules).
 SHAPING_CODE = (
     "benchmarks/loader.py",
     "collectors/base.py",
@@ -73,8 +73,7 @@ SHAPING_CODE = (
     "collectors/github_parse.py",
     "db/models.py",
     "db/upsert.py",
-    "sandbox/generator.py",
-    "sandbox/world/model.py",
+    "sandbox/world",
     "sandbox/jira_api.py",
     "sandbox/github_api.py",
     "sandbox/orgfile.py",
@@ -265,7 +264,9 @@ def load_world(
 def code_digest() -> str:
     digest = hashlib.sha256()
     for name in SHAPING_CODE:
-        digest.update((ROOT / name).read_bytes())
+        path = ROOT / name
+        for module in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(module.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -57,7 +57,7 @@ def parse_day(value: str, option: str) -> dt.date:
 
 
 def check_scale(scale: str) -> None:
-    from sandbox.generator import SCALES
+    from sandbox.world.settings import SCALES
 
     if scale not in SCALES:
         fail(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}", EXIT_USAGE)
@@ -90,8 +90,8 @@ def started_sandbox(
     github_rate_limit: int | None = None,
 ) -> Iterator[SandboxStack]:
     """Generate a world and start the whole sandbox stack, saying what is where."""
-    from sandbox.generator import generate
     from sandbox.stack import SandboxStack
+    from sandbox.world.generate import generate
 
     check_scale(scale)
     with err.status(f"Generating the {scale} world (seed {seed})…"):
@@ -257,7 +257,7 @@ def truth(
     ] = None,
 ) -> None:
     """Print the ground truth the generator planted, in the shape of `teamtide metrics` JSON."""
-    from sandbox.generator import generate
+    from sandbox.world.generate import generate
     from sandbox.world.truth import truth_report
 
     check_scale(scale)

@@ -49,9 +49,9 @@ from db.migrate import upgrade
 from db.session import make_engine
 from metrics.cluster import team_usage
 from metrics.weeks import widen
-from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.kube_api import KubeSandbox
+from sandbox.world.generate import generate
 from sandbox.world.model import World
 
 END = dt.date(2025, 6, 30)  # the world's clock starts at 2025-06-30 00:00 UTC

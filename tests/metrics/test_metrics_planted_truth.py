@@ -17,8 +17,8 @@ import pytest
 from config.schema import Config
 from metrics.frames import Frames, memberships_from_config
 from metrics.summary import summary
-from sandbox.generator import generate
 from sandbox.orgfile import org_file
+from sandbox.world.generate import generate
 from sandbox.world.model import World
 from sandbox.world.truth import truth_report
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox.generator import generate
+from sandbox.world.generate import generate
 from sandbox.world.truth import truth_report
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from config.schema import Config
-from sandbox.generator import generate
 from sandbox.orgfile import org_file
+from sandbox.world.generate import generate
 from sandbox.world.model import Issue, PullRequest, World
 from sandbox.world.truth import ALL_CATEGORIES, TEAM_NAMES, truth_report
 

@@ -26,8 +26,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from sandbox import github_api
-from sandbox.generator import generate
 from sandbox.http import SandboxHTTPServer, SandboxState
+from sandbox.world.generate import generate
 from sandbox.world.model import Cluster, Person, PullRequest, Repo, Review, Team, World
 
 TOKEN = "github-token"

@@ -14,9 +14,9 @@ from kubernetes import config, watch
 from kubernetes.client import ApiClient, Configuration, CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
-from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.kube_api import EVENT_TTL, KubeSandbox, live_pods, node_spans
+from sandbox.world.generate import generate
 from sandbox.world.model import Cluster, ClusterEvent, NodeGroupChange, Pod, World
 from tests.sandbox.cluster_worlds import cluster_world
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from config.schema import Config
-from sandbox.generator import generate
 from sandbox.orgfile import org_file, sandbox_tokens, write_org_file
+from sandbox.world.generate import generate
 from sandbox.world.model import World
 from sandbox.world.truth import CATEGORIES
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from sandbox.generator import generate
 from sandbox.kube_api import is_running, live_pods
 from sandbox.prometheus import PrometheusSandbox, missing_binaries, openmetrics
+from sandbox.world.generate import generate
 from sandbox.world.model import Cluster, NodeGroupChange, Pod, World
 from tests.sandbox.cluster_worlds import cluster_world
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.server import Sandbox, build_app
+from sandbox.world.generate import generate
 from tests.sandbox.jira_worlds import BOT_EMAIL, small_world
 
 JIRA_AUTH = (BOT_EMAIL, "jira-token")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.generator import generate
+from sandbox.world.generate import generate
 from sandbox.world.truth import truth_report
 
 pytestmark = pytest.mark.slow
