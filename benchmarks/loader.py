@@ -50,8 +50,9 @@ from collectors.github import IssueStream as GithubIssueStream
 from collectors.jira import IssueStream, JiraApi, JiraApiError, StatusStream
 from collectors.org import prepare_database
 from config.schema import Config, GithubSource, JiraSource
-from sandbox import github_api, jira_api
+from sandbox import github_api
 from sandbox.http import SandboxState
+from sandbox.jira.service import app as jira_app
 from sandbox.orgfile import org_file
 from sandbox.world.generate import generate
 from sandbox.world.model import World
@@ -74,7 +75,7 @@ SHAPING_CODE = (
     "db/models.py",
     "db/upsert.py",
     "sandbox/world",
-    "sandbox/jira_api.py",
+    "sandbox/jira",
     "sandbox/github_api.py",
     "sandbox/orgfile.py",
 )
@@ -232,7 +233,7 @@ def load_world(
 ) -> dict[str, int]:
     """Run the Jira streams, then the GitHub ones, over `world`; rows written per stream."""
     state = SandboxState(world=world, jira_cloud=True)
-    jira_service = LocalService(jira_api.app(state).router, "/jira")
+    jira_service = LocalService(jira_app(state).router, "/jira")
     github_service = LocalService(github_api.app(state).router, "/github")
     jira, github = config.sources.jira, config.sources.github
     assert jira is not None and github is not None

@@ -1,6 +1,6 @@
 """What every fake service shares: its state, authentication, fault injection and the HTTP server.
 
-Each API module (`jira_api`, `github_api`) builds a Starlette sub-application with
+Each fake service (`sandbox.jira`, `sandbox.github`) builds a Starlette sub-application with
 `service_app(...)`; `FaultMiddleware` then checks the credentials and plays the
 faults a test asked for (429 with Retry-After, bursts of 5xx, slow or hanging
 responses) before the endpoint runs, the way a real service misbehaves in front of

@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from sandbox import github_api, jira_api
+from sandbox import github_api
 from sandbox.http import SandboxHTTPServer, SandboxState
+from sandbox.jira.service import app as jira_app
 from sandbox.world.model import World
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -125,7 +126,7 @@ def build_app(state: SandboxState) -> Starlette:
     """Every fake service under one root, plus the admin routes."""
     return Starlette(
         routes=[
-            Mount("/jira", app=jira_api.app(state)),
+            Mount("/jira", app=jira_app(state)),
             Mount("/github", app=github_api.app(state)),
             Mount("/_sandbox", routes=_admin_routes(state)),
         ]

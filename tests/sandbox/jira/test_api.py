@@ -18,7 +18,7 @@ from jira.resources import Issue as JiraIssue
 
 from sandbox.server import Sandbox
 from sandbox.world.model import World
-from tests.sandbox.jira_worlds import (
+from tests.sandbox.jira.worlds import (
     BOT,
     BOT_EMAIL,
     BOT_TZ,
