@@ -50,7 +50,7 @@ from collectors.github import IssueStream as GithubIssueStream
 from collectors.jira import IssueStream, JiraApi, JiraApiError, StatusStream
 from collectors.org import prepare_database
 from config.schema import Config, GithubSource, JiraSource
-from sandbox import github_api
+from sandbox.github.service import app as github_app
 from sandbox.http import SandboxState
 from sandbox.jira.service import app as jira_app
 from sandbox.orgfile import org_file
@@ -76,7 +76,7 @@ SHAPING_CODE = (
     "db/upsert.py",
     "sandbox/world",
     "sandbox/jira",
-    "sandbox/github_api.py",
+    "sandbox/github",
     "sandbox/orgfile.py",
 )
 
@@ -234,7 +234,7 @@ def load_world(
     """Run the Jira streams, then the GitHub ones, over `world`; rows written per stream."""
     state = SandboxState(world=world, jira_cloud=True)
     jira_service = LocalService(jira_app(state).router, "/jira")
-    github_service = LocalService(github_api.app(state).router, "/github")
+    github_service = LocalService(github_app(state).router, "/github")
     jira, github = config.sources.jira, config.sources.github
     assert jira is not None and github is not None
     japi = LocalJiraApi(jira, config.workflow.stages, jira_service)

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from sandbox import github_api
+from sandbox.github.service import app as github_app
 from sandbox.http import SandboxHTTPServer, SandboxState
 from sandbox.jira.service import app as jira_app
 from sandbox.world.model import World
@@ -127,7 +127,7 @@ def build_app(state: SandboxState) -> Starlette:
     return Starlette(
         routes=[
             Mount("/jira", app=jira_app(state)),
-            Mount("/github", app=github_api.app(state)),
+            Mount("/github", app=github_app(state)),
             Mount("/_sandbox", routes=_admin_routes(state)),
         ]
     )
