@@ -18,7 +18,7 @@ import requests
 from kubernetes.client import ApiClient, CoreV1Api
 
 from sandbox.http import SandboxState
-from sandbox.kube_api import KubeSandbox
+from sandbox.kube.api import KubeSandbox
 from sandbox.server import Sandbox
 from sandbox.world.generate import generate
 from sandbox.world.model import World

@@ -12,9 +12,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sandbox.kube_api import KubeSandbox
+from sandbox.kube.api import KubeSandbox
+from sandbox.kube.prometheus import PrometheusSandbox, missing_binaries
 from sandbox.orgfile import write_org_file
-from sandbox.prometheus import PrometheusSandbox, missing_binaries
 from sandbox.server import Sandbox
 from sandbox.world.model import World
 

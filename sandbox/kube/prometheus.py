@@ -24,7 +24,7 @@ from typing import IO
 import requests
 
 from sandbox.http import LOOPBACK
-from sandbox.kube_api import (
+from sandbox.kube.objects import (
     KARPENTER_POOLS,
     NodeSpan,
     node_labels,
