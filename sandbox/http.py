@@ -5,7 +5,8 @@ Each fake service (`sandbox.jira`, `sandbox.github`) builds a Starlette sub-appl
 faults a test asked for (429 with Retry-After, bursts of 5xx, slow or hanging
 responses) before the endpoint runs, the way a real service misbehaves in front of
 a correct endpoint. `SandboxHTTPServer` runs the whole thing with uvicorn on
-127.0.0.1 in a background thread (tests) or in the foreground (`teamtide sandbox serve`).
+127.0.0.1 in a background thread (tests, `python -m sandbox serve`) or in the foreground
+(`sandbox.server.serve`).
 """
 
 from __future__ import annotations

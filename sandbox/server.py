@@ -1,7 +1,7 @@
 """The sandbox as one HTTP server: fake Jira at /jira, fake GitHub at /github, admin knobs at /_sandbox.
 
 `Sandbox` runs it in a background thread for tests and benchmarks; `serve` runs it in the
-foreground for `teamtide sandbox serve`. The admin routes move the clock, inject faults
+foreground, HTTP alone (the sync benchmarks' sandbox process). The admin routes move the clock, inject faults
 and count requests; they need no credentials and answer only on the loopback interface.
 """
 
@@ -171,7 +171,7 @@ class Sandbox:
 
 
 def serve(world: World, port: int = 8765, jira_cloud: bool = True) -> None:
-    """Run the sandbox in the foreground until interrupted (the CLI's `sandbox serve`)."""
+    """Run the sandbox in the foreground until interrupted: Jira and GitHub, no cluster."""
     state = SandboxState(world=world, jira_cloud=jira_cloud)
     server = SandboxHTTPServer(build_app(state), port=port)
     deployment = "Cloud" if jira_cloud else "Server"

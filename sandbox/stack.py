@@ -1,7 +1,7 @@
 """The whole sandbox at once: Jira and GitHub over HTTP, the Kubernetes API and Prometheus.
 
-`teamtide sandbox serve`, `teamtide demo` and the tests that need a synced database all
-start the same stack, so what the demo shows is what the tests check. Every service shares
+`python -m sandbox serve` (which `teamtide sandbox serve` and `teamtide demo` run) and the
+tests that need a synced database all start the same stack, so what the demo shows is what the tests check. Every service shares
 one `SandboxState`, so advancing its clock moves Jira, GitHub and the cluster together.
 """
 
