@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 PARENT_PID_VARIABLE = "SANDBOX_PARENT_PID"
 PROG_NAME_VARIABLE = "SANDBOX_PROG_NAME"
 PARENT_POLL_SECONDS = 0.5
+# Ways to be told to stop. A hang-up too: under a supervisor the sandbox has a process group of
+# its own, so a closed terminal reaches it only through the supervisor, as a SIGHUP.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 EXIT_USAGE = 2
 
 app = typer.Typer(
@@ -149,7 +152,7 @@ def write_ready(target: Path, facts: dict[str, Any]) -> None:
 
 
 def _abort_start(signum: int, _frame: FrameType | None) -> None:
-    """SIGTERM while generating or starting: unwind, so that whatever started is stopped."""
+    """SIGTERM or SIGHUP while generating or starting: unwind, so whatever started is stopped."""
     raise SystemExit(128 + signum)
 
 
@@ -210,7 +213,8 @@ def serve(
     """Serve a generated organisation as Jira, GitHub and Kubernetes APIs on 127.0.0.1."""
     faults = parse_faults(fault or [])
     last_day = parse_day(end, "--end") if end else None
-    signal.signal(signal.SIGTERM, _abort_start)
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # a Ctrl-C says "Aborted!" as ever
+        signal.signal(signum, _abort_start)
     with started_sandbox(
         seed,
         scale,
@@ -232,7 +236,7 @@ def serve(
             if ready_file is None:
                 err.print(f"org file for this world: {written}", highlight=False)
         stopped = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             signal.signal(signum, lambda *_: stopped.set())
         if ready_file is None:
             err.print("Serving; stop with Ctrl-C.")
