@@ -55,8 +55,8 @@ def build(scale: str, seed: int, rebuild: bool) -> Path:
     from collectors.org import prepare_database
     from collectors.sync import sync
     from config.load import load_config
-    from sandbox.generator import generate
     from sandbox.stack import SandboxStack
+    from sandbox.world.generate import generate
 
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)

@@ -19,7 +19,7 @@ END = dt.date(2025, 6, 30)
 
 def measure(scale: str, seed: int) -> dict[str, float | int | str]:
     """Generate one world in this process and describe it."""
-    from sandbox.generator import generate
+    from sandbox.world.generate import generate
 
     started, cpu = time.perf_counter(), time.process_time()
     world = generate(seed, scale, END)

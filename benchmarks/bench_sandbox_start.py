@@ -17,11 +17,11 @@ import time
 import requests
 from kubernetes.client import ApiClient, CoreV1Api
 
-from sandbox.generator import generate
 from sandbox.http import SandboxState
-from sandbox.kube_api import KubeSandbox
+from sandbox.kube.api import KubeSandbox
 from sandbox.server import Sandbox
-from sandbox.world import World
+from sandbox.world.generate import generate
+from sandbox.world.model import World
 
 END = dt.date(2025, 6, 30)
 TARGET_SECONDS = 2.0

@@ -42,7 +42,7 @@ PAGE = 100
 # (independently of the collector), write it down, then serve.
 SERVER = f"""
 import json, math, sys, datetime as dt
-from sandbox.generator import generate
+from sandbox.world.generate import generate
 from sandbox.http import SandboxHTTPServer, SandboxState
 from sandbox.server import build_app
 seed, scale, end, port, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]

@@ -42,8 +42,9 @@ PAGE = 100
 # sync needs (independently of the collector), write them down, then serve.
 SERVER = f"""
 import json, math, sys, datetime as dt
-from sandbox.generator import generate
-from sandbox.jira_api import JiraData, Snapshot, SEARCH_JQL_CHANGELOG_CAP
+from sandbox.world.generate import generate
+from sandbox.jira.data import JiraData, Snapshot
+from sandbox.jira.schema import SEARCH_JQL_CHANGELOG_CAP
 from sandbox.server import serve
 seed, scale, end, port, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 world = generate(seed, scale, end=dt.date.fromisoformat(end))

@@ -50,18 +50,19 @@ from collectors.github import IssueStream as GithubIssueStream
 from collectors.jira import IssueStream, JiraApi, JiraApiError, StatusStream
 from collectors.org import prepare_database
 from config.schema import Config, GithubSource, JiraSource
-from sandbox import github_api, jira_api
-from sandbox.generator import generate
+from sandbox.github.service import app as github_app
 from sandbox.http import SandboxState
+from sandbox.jira.service import app as jira_app
 from sandbox.orgfile import org_file
-from sandbox.world import World
+from sandbox.world.generate import generate
+from sandbox.world.model import World
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".bench"
 HOST = "sandbox.local"  # what the in-process requests name as their host (never resolved)
 JIRA_URL = f"http://{HOST}/jira"
 GITHUB_URL = f"http://{HOST}/github"
-# The code whose change changes the rows a loaded database holds.
+# The code whose change changes the rows a loaded database holds (a folder: its modules).
 SHAPING_CODE = (
     "benchmarks/loader.py",
     "collectors/base.py",
@@ -73,10 +74,9 @@ SHAPING_CODE = (
     "collectors/github_parse.py",
     "db/models.py",
     "db/upsert.py",
-    "sandbox/generator.py",
-    "sandbox/world.py",
-    "sandbox/jira_api.py",
-    "sandbox/github_api.py",
+    "sandbox/world",
+    "sandbox/jira",
+    "sandbox/github",
     "sandbox/orgfile.py",
 )
 
@@ -233,8 +233,8 @@ def load_world(
 ) -> dict[str, int]:
     """Run the Jira streams, then the GitHub ones, over `world`; rows written per stream."""
     state = SandboxState(world=world, jira_cloud=True)
-    jira_service = LocalService(jira_api.app(state).router, "/jira")
-    github_service = LocalService(github_api.app(state).router, "/github")
+    jira_service = LocalService(jira_app(state).router, "/jira")
+    github_service = LocalService(github_app(state).router, "/github")
     jira, github = config.sources.jira, config.sources.github
     assert jira is not None and github is not None
     japi = LocalJiraApi(jira, config.workflow.stages, jira_service)
@@ -265,7 +265,9 @@ def load_world(
 def code_digest() -> str:
     digest = hashlib.sha256()
     for name in SHAPING_CODE:
-        digest.update((ROOT / name).read_bytes())
+        path = ROOT / name
+        for module in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(module.read_bytes())
     return digest.hexdigest()[:12]
 
 

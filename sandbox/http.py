@@ -1,11 +1,12 @@
 """What every fake service shares: its state, authentication, fault injection and the HTTP server.
 
-Each API module (`jira_api`, `github_api`) builds a Starlette sub-application with
+Each fake service (`sandbox.jira`, `sandbox.github`) builds a Starlette sub-application with
 `service_app(...)`; `FaultMiddleware` then checks the credentials and plays the
 faults a test asked for (429 with Retry-After, bursts of 5xx, slow or hanging
 responses) before the endpoint runs, the way a real service misbehaves in front of
 a correct endpoint. `SandboxHTTPServer` runs the whole thing with uvicorn on
-127.0.0.1 in a background thread (tests) or in the foreground (`teamtide sandbox serve`).
+127.0.0.1 in a background thread (tests, `python -m sandbox serve`) or in the foreground
+(`sandbox.server.serve`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from sandbox.world import World
+from sandbox.world.model import World
 
 LOOPBACK = "127.0.0.1"
 

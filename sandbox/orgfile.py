@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from sandbox.http import SandboxState
-from sandbox.world import Person, World
+from sandbox.world.model import Person, World
 
 CATEGORY_RULES: list[dict[str, Any]] = [
     {

@@ -1,7 +1,7 @@
 """The sandbox as one HTTP server: fake Jira at /jira, fake GitHub at /github, admin knobs at /_sandbox.
 
 `Sandbox` runs it in a background thread for tests and benchmarks; `serve` runs it in the
-foreground for `teamtide sandbox serve`. The admin routes move the clock, inject faults
+foreground, HTTP alone (the sync benchmarks' sandbox process). The admin routes move the clock, inject faults
 and count requests; they need no credentials and answer only on the loopback interface.
 """
 
@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from sandbox import github_api, jira_api
+from sandbox.github.service import app as github_app
 from sandbox.http import SandboxHTTPServer, SandboxState
-from sandbox.world import World
+from sandbox.jira.service import app as jira_app
+from sandbox.world.model import World
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
@@ -125,8 +126,8 @@ def build_app(state: SandboxState) -> Starlette:
     """Every fake service under one root, plus the admin routes."""
     return Starlette(
         routes=[
-            Mount("/jira", app=jira_api.app(state)),
-            Mount("/github", app=github_api.app(state)),
+            Mount("/jira", app=jira_app(state)),
+            Mount("/github", app=github_app(state)),
             Mount("/_sandbox", routes=_admin_routes(state)),
         ]
     )
@@ -170,7 +171,7 @@ class Sandbox:
 
 
 def serve(world: World, port: int = 8765, jira_cloud: bool = True) -> None:
-    """Run the sandbox in the foreground until interrupted (the CLI's `sandbox serve`)."""
+    """Run the sandbox in the foreground until interrupted: Jira and GitHub, no cluster."""
     state = SandboxState(world=world, jira_cloud=jira_cloud)
     server = SandboxHTTPServer(build_app(state), port=port)
     deployment = "Cloud" if jira_cloud else "Server"

@@ -1,7 +1,7 @@
 """The whole sandbox at once: Jira and GitHub over HTTP, the Kubernetes API and Prometheus.
 
-`teamtide sandbox serve`, `teamtide demo` and the tests that need a synced database all
-start the same stack, so what the demo shows is what the tests check. Every service shares
+`python -m sandbox serve` (which `teamtide sandbox serve` and `teamtide demo` run) and the
+tests that need a synced database all start the same stack, so what the demo shows is what the tests check. Every service shares
 one `SandboxState`, so advancing its clock moves Jira, GitHub and the cluster together.
 """
 
@@ -12,11 +12,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sandbox.kube_api import KubeSandbox
+from sandbox.kube.api import KubeSandbox
+from sandbox.kube.prometheus import PrometheusSandbox, missing_binaries
 from sandbox.orgfile import write_org_file
-from sandbox.prometheus import PrometheusSandbox, missing_binaries
 from sandbox.server import Sandbox
-from sandbox.world import World
+from sandbox.world.model import World
 
 log = logging.getLogger(__name__)
 

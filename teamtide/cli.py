@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
+import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
@@ -26,7 +29,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from collectors.sync import SourceOutcome
-    from sandbox.stack import SandboxStack
 
 app = typer.Typer(
     help="teamtide: where engineering time goes, how long people wait, and whether load comes in floods and droughts.",
@@ -34,11 +36,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-sandbox_app = typer.Typer(
-    help="The synthetic organisation served as fake Jira, GitHub and Kubernetes APIs.",
-    no_args_is_help=True,
-)
-app.add_typer(sandbox_app, name="sandbox")
 
 console = output.console()
 err = output.console(stderr=True)
@@ -547,6 +544,12 @@ def _moment(moment: dt.datetime | None, cfg: Config, otherwise: str = "never") -
 
 DEMO_DIR = Path(".demo")
 DEMO_GITHUB_RATE_LIMIT = 1_000_000
+SANDBOX_HELP = "The synthetic organisation served as fake Jira, GitHub and Kubernetes APIs."
+# The sandbox is a program of its own (`python -m sandbox`), never imported here: it runs
+# as a child process that stops by itself once this process is gone (SANDBOX_PARENT_PID),
+# and names itself as our subcommand in its usage lines (SANDBOX_PROG_NAME).
+SANDBOX_STOP_SECONDS = 30
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @app.command()
@@ -563,32 +566,26 @@ def demo(
     database = directory / "teamtide.db"
     for stale in directory.glob("teamtide.db*"):  # a new world each time: no stale cursors
         stale.unlink()
-    # The demo wants the dashboard in minutes, not after GitHub's hourly reset.
-    with started_sandbox(
-        seed,
-        scale,
-        end=None,
-        port=0,
-        jira_server=False,
-        prometheus=None,
-        github_rate_limit=DEMO_GITHUB_RATE_LIMIT,
-    ) as stack:
+    path = directory / "teamtide.yaml"
+    # The demo wants the dashboard in minutes, not after GitHub's hourly reset. On this
+    # machine the viewer is the org's director: the org file shows the person-level views.
+    with served_sandbox(
+        "--seed", str(seed), "--scale", scale, "--port", "0",
+        "--github-rate-limit", str(DEMO_GITHUB_RATE_LIMIT),
+        "--write-config", str(path), "--database-url", f"sqlite:///{database.resolve()}",
+        "--person-level",
+    ) as served:  # fmt: skip
+        admin = f"{served['url']}/_sandbox/clock"
         # The world's clock is midnight today; move it to the wall clock's minute, so
         # the figures are as of now and the sync is not reported as hours stale.
         now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-        if now > stack.world.clock:
-            stack.advance(now)
-        # On this machine the viewer is the org's director: show the person-level views.
-        path = stack.write_config(
-            directory / "teamtide.yaml",
-            f"sqlite:///{database.resolve()}",
-            access={"person_level": True},
-        )
+        if now > sandbox_clock(admin):
+            sandbox_clock(admin, to=now)
         state.config_path = path
         cfg = load(require_env=SOURCES_ONLY)
         engine, said = prepare_database(cfg)
         console.print(said, highlight=False)
-        outcomes = sync_and_summarise(engine, cfg, now=lambda: stack.world.clock)
+        outcomes = sync_and_summarise(engine, cfg, now=lambda: sandbox_clock(admin))
         engine.dispose()
         if any(o.failed for o in outcomes):
             fail("the demo sync failed (see the table above)")
@@ -599,162 +596,89 @@ def demo(
         run_dashboard(path, "127.0.0.1", port)
 
 
-@contextlib.contextmanager
-def started_sandbox(
-    seed: int,
-    scale: str,
-    *,
-    end: dt.date | None,
-    port: int,
-    jira_server: bool,
-    prometheus: bool | None,
-    github_rate_limit: int | None = None,
-) -> Iterator[SandboxStack]:
-    """Generate a world and start the whole sandbox stack, saying what is where."""
-    from sandbox.generator import SCALES, generate
-    from sandbox.stack import SandboxStack
+def sandbox_process(*args: str, **popen: Any) -> subprocess.Popen[Any]:
+    """`python -m sandbox ARGS` as our child, in a process group of its own.
 
-    if scale not in SCALES:
-        fail(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}", EXIT_CONFIG)
-    with err.status(f"Generating the {scale} world (seed {seed})…"):
-        world = generate(seed, scale, end)
-    stack = SandboxStack(
-        world,
-        port=port,
-        jira_cloud=not jira_server,
-        prometheus=prometheus,
-        github_rate_limit=github_rate_limit,
+    Its own group: a Ctrl-C in the terminal reaches this process alone, which passes it
+    on once (or stops the child itself), so the child never hears it twice.
+    """
+    env = dict(
+        os.environ, SANDBOX_PARENT_PID=str(os.getpid()), SANDBOX_PROG_NAME="teamtide sandbox"
     )
-    with err.status("Starting Jira, GitHub, Kubernetes and Prometheus on 127.0.0.1…"):
+    command = [sys.executable, "-m", "sandbox", *args]
+    return subprocess.Popen(command, env=env, process_group=0, **popen)
+
+
+def stop_sandbox(child: subprocess.Popen[Any]) -> None:
+    """SIGTERM (the sandbox stops its servers and Prometheus), then SIGKILL if it hangs."""
+    if child.poll() is None:
+        child.terminate()
         try:
-            stack.start()
-        except (OSError, RuntimeError) as exc:
-            fail(f"the sandbox could not start: {exc}")
-    deployment = "Server" if jira_server else "Cloud"
-    err.print(
-        f"sandbox {scale} world, clock {world.clock:%Y-%m-%d %H:%M} UTC\n"
-        f"  jira       {stack.http.jira_url} ({deployment})\n"
-        f"  github     {stack.http.github_url}\n"
-        f"  kubernetes {stack.kube.api_url if stack.kube else '-'}\n"
-        f"  prometheus {stack.prometheus_url or 'not installed (apt-get install prometheus)'}\n"
-        f"  admin      {stack.http.url}/_sandbox/clock | faults | stats",
-        highlight=False,
-    )
+            child.wait(timeout=SANDBOX_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def exit_code(returncode: int) -> int:
+    """A child's exit code as a shell reports it: 128 + N when signal N ended it."""
+    return returncode if returncode >= 0 else 128 - returncode
+
+
+@contextlib.contextmanager
+def served_sandbox(*args: str) -> Iterator[dict[str, Any]]:
+    """`sandbox serve ARGS` until the block ends, however it ends; yields where everything is.
+
+    The sandbox says what it generated and where it serves on our stderr, as it does
+    under `teamtide sandbox serve`, then writes one JSON line of URLs on its stdout once
+    it serves. If it exits first, its own message has been said: we exit with its code.
+    """
+    child = sandbox_process("serve", *args, "--ready-file", "-", stdout=subprocess.PIPE)
     try:
-        yield stack
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        if not line:
+            raise typer.Exit(exit_code(child.wait()) or 1)
+        yield json.loads(line)
     finally:
-        stack.stop()
+        stop_sandbox(child)
 
 
-def _faults(values: list[str]) -> list[tuple[str, dict[str, str]]]:
-    """`jira:rate_limit_every=5,retry_after_seconds=2` -> ("jira", {...}); exit 2 on a bad one."""
-    found = []
-    for value in values:
-        service, _, settings = value.partition(":")
-        pairs = [p.partition("=") for p in settings.split(",") if p]
-        if not service or not pairs or any(not k or not sep for k, sep, _ in pairs):
-            fail(
-                f"--fault {value!r}: write SERVICE:KEY=VALUE[,KEY=VALUE], e.g. jira:error_burst=3",
-                EXIT_CONFIG,
-            )
-        found.append((service, {k: v for k, _, v in pairs}))
-    return found
+def sandbox_clock(url: str, to: dt.datetime | None = None) -> dt.datetime:
+    """The sandbox's clock, read or (with `to`) moved forward through its admin API."""
+    body = json.dumps({"to": to.isoformat()}).encode() if to else None
+    request = urllib.request.Request(
+        url, data=body, method="POST" if to else "GET", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=600) as answer:
+        return dt.datetime.fromisoformat(json.load(answer)["clock"])
 
 
-@sandbox_app.command("serve")
-def sandbox_serve(
-    seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 1,
-    scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8600,
-    end: Annotated[
-        str | None, typer.Option(help="The world's last day, YYYY-MM-DD. Default: today.")
-    ] = None,
-    jira_server: Annotated[
-        bool,
-        typer.Option("--jira-server", help="Report Jira Server/Data Center instead of Cloud."),
-    ] = False,
-    prometheus: Annotated[
-        bool | None,
-        typer.Option(
-            "--prometheus/--no-prometheus",
-            help="Serve the cluster's history from Prometheus. Default: when installed.",
-        ),
-    ] = None,
-    write_config: Annotated[
-        Path | None,
-        typer.Option(help="Also write an org file for this world, every source pointing here."),
-    ] = None,
-    database_url: Annotated[
-        str, typer.Option(help="The database URL written into that org file.")
-    ] = "sqlite:///teamtide.db",
-    github_rate_limit: Annotated[
-        int, typer.Option(help="GitHub's primary rate limit, requests an hour (the real one).")
-    ] = 5000,
-    fault: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Misbehave: SERVICE:KEY=VALUE[,...], e.g. jira:rate_limit_every=5 or "
-            "github:malformed=true (repeatable; see sandbox/http.py Faults)."
-        ),
-    ] = None,
-) -> None:
-    """Serve a generated organisation as Jira, GitHub and Kubernetes APIs on 127.0.0.1."""
-    import signal
-    import threading
+@app.command(
+    "sandbox",
+    help=SANDBOX_HELP,
+    add_help_option=False,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def sandbox(ctx: typer.Context) -> None:
+    """`python -m sandbox` under our name: its commands, options, help and messages, as a child.
 
-    faults = _faults(fault or [])
-    last_day = parse_day(end, "--end") if end else None
-    with started_sandbox(
-        seed,
-        scale,
-        end=last_day,
-        port=port,
-        jira_server=jira_server,
-        prometheus=prometheus,
-        github_rate_limit=github_rate_limit,
-    ) as stack:
-        for service, settings in faults:
-            try:
-                stack.state.set_faults(service, **settings)
-            except (ValueError, TypeError) as exc:
-                fail(f"--fault {service}: {exc}", EXIT_CONFIG)
-        if write_config:
-            written = stack.write_config(write_config, database_url)
-            err.print(f"org file for this world: {written}", highlight=False)
-        stopped = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stopped.set())
-        err.print("Serving; stop with Ctrl-C.")
-        stopped.wait()
+    Every argument goes through unread; the child's exit code comes back, and SIGINT,
+    SIGTERM and SIGHUP are passed on to it (it stops its servers cleanly).
+    """
+    child = sandbox_process(*ctx.args)
 
+    def forward(signum: int, _frame: object) -> None:
+        child.send_signal(signum)
 
-@sandbox_app.command("truth")
-def sandbox_truth(
-    seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 1,
-    scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
-    end: Annotated[
-        str | None, typer.Option(help="The world's last day, YYYY-MM-DD. Default: today.")
-    ] = None,
-    from_: Annotated[
-        str | None,
-        typer.Option("--from", help="First day, YYYY-MM-DD. Default: the world's first."),
-    ] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", help="Last day, YYYY-MM-DD. Default: the world's last.")
-    ] = None,
-) -> None:
-    """Print the ground truth the generator planted, in the shape of `teamtide metrics` JSON."""
-    import json
-
-    from sandbox.generator import SCALES, generate
-    from sandbox.truth import truth_report
-
-    if scale not in SCALES:
-        fail(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}", EXIT_CONFIG)
-    world = generate(seed, scale, parse_day(end, "--end") if end else None)
-    start = parse_day(from_, "--from") if from_ else None
-    stop = parse_day(to, "--to") if to else None
-    print(json.dumps(truth_report(world, start, stop), indent=2, default=str))
+    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
+    try:
+        code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        stop_sandbox(child)
+    raise typer.Exit(exit_code(code))
 
 
 def run() -> None:

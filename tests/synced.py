@@ -15,9 +15,9 @@ from collectors.org import prepare_database
 from collectors.sync import sync
 from config.load import load_config
 from config.schema import Config
-from sandbox.generator import generate
 from sandbox.stack import SandboxStack
-from sandbox.world import World
+from sandbox.world.generate import generate
+from sandbox.world.model import World
 
 END = dt.date(2025, 6, 30)  # the tiny world's clock: 2025-06-30 00:00 UTC
 

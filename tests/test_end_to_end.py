@@ -20,7 +20,7 @@ from sqlalchemy import create_engine
 from collectors.org import prepare_database
 from collectors.sync import sync
 from metrics import reading
-from sandbox.truth import truth_report
+from sandbox.world.truth import truth_report
 
 pytestmark = pytest.mark.slow
 

@@ -49,10 +49,10 @@ from db.migrate import upgrade
 from db.session import make_engine
 from metrics.cluster import team_usage
 from metrics.weeks import widen
-from sandbox.generator import generate
 from sandbox.http import SandboxState
-from sandbox.kube_api import KubeSandbox
-from sandbox.world import World
+from sandbox.kube.api import KubeSandbox
+from sandbox.world.generate import generate
+from sandbox.world.model import World
 
 END = dt.date(2025, 6, 30)  # the world's clock starts at 2025-06-30 00:00 UTC
 END_AT = dt.datetime.combine(END, dt.time(), dt.UTC)
@@ -606,7 +606,7 @@ HAND_CHECKED = [  # hours the world makes interesting: GPU pods waiting, a quiet
 @pytest.fixture(scope="module")
 def prometheus() -> Iterator[tuple[World, str]]:
     """A real Prometheus over the last days of the world's kube-state-metrics history."""
-    from sandbox.prometheus import PrometheusSandbox, missing_binaries
+    from sandbox.kube.prometheus import PrometheusSandbox, missing_binaries
 
     missing = missing_binaries()
     if missing:

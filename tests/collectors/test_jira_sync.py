@@ -24,9 +24,9 @@ from config.schema import Config
 from db import models
 from db.migrate import upgrade
 from db.session import make_engine
-from sandbox.generator import generate
 from sandbox.server import Sandbox
-from sandbox.world import World
+from sandbox.world.generate import generate
+from sandbox.world.model import World
 
 END = dt.date(2025, 6, 30)
 TOKEN_VAR = "TEAMTIDE_TEST_JIRA_TOKEN"

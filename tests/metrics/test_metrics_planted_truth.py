@@ -17,10 +17,10 @@ import pytest
 from config.schema import Config
 from metrics.frames import Frames, memberships_from_config
 from metrics.summary import summary
-from sandbox.generator import generate
 from sandbox.orgfile import org_file
-from sandbox.truth import truth_report
-from sandbox.world import World
+from sandbox.world.generate import generate
+from sandbox.world.model import World
+from sandbox.world.truth import truth_report
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*-\d+")
 

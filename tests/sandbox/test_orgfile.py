@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from config.schema import Config
-from sandbox.generator import generate
 from sandbox.orgfile import org_file, sandbox_tokens, write_org_file
-from sandbox.truth import CATEGORIES
-from sandbox.world import World
+from sandbox.world.generate import generate
+from sandbox.world.model import World
+from sandbox.world.truth import CATEGORIES
 
 URLS = {"jira_url": "http://127.0.0.1:8001", "github_url": "http://127.0.0.1:8002"}
 KUBE = {"api_url": "http://127.0.0.1:8003", "token": "kube-token", "verify_ssl": False}

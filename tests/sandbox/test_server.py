@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.generator import generate
 from sandbox.http import SandboxState
 from sandbox.server import Sandbox, build_app
-from tests.sandbox.jira_worlds import BOT_EMAIL, small_world
+from sandbox.world.generate import generate
+from tests.sandbox.jira.worlds import BOT_EMAIL, small_world
 
 JIRA_AUTH = (BOT_EMAIL, "jira-token")
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,7 +188,7 @@ def free_port() -> int:
 
 def test_serve_runs_in_the_foreground_and_prints_its_urls() -> None:
     port = free_port()
-    script = f"from sandbox.server import serve\nfrom tests.sandbox.jira_worlds import small_world\nserve(small_world(), port={port}, jira_cloud=False)\n"
+    script = f"from sandbox.server import serve\nfrom tests.sandbox.jira.worlds import small_world\nserve(small_world(), port={port}, jira_cloud=False)\n"
     process = subprocess.Popen(
         [sys.executable, "-c", script],
         cwd=ROOT,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.generator import generate
-from sandbox.truth import truth_report
+from sandbox.world.generate import generate
+from sandbox.world.truth import truth_report
 
 pytestmark = pytest.mark.slow
 TEAMTIDE = [sys.executable, "-m", "teamtide.cli"]

@@ -34,8 +34,8 @@ from config.load import load_config
 from config.schema import Config
 from db import models, queries
 from db.session import make_engine
-from sandbox.generator import generate
 from sandbox.stack import SandboxStack
+from sandbox.world.generate import generate
 from teamtide import scheduler
 
 ROOT = Path(__file__).resolve().parents[2]

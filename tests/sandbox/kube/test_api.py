@@ -14,11 +14,12 @@ from kubernetes import config, watch
 from kubernetes.client import ApiClient, Configuration, CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
-from sandbox.generator import generate
 from sandbox.http import SandboxState
-from sandbox.kube_api import EVENT_TTL, KubeSandbox, live_pods, node_spans
-from sandbox.world import Cluster, ClusterEvent, NodeGroupChange, Pod, World
-from tests.sandbox.cluster_worlds import cluster_world
+from sandbox.kube.api import KubeSandbox
+from sandbox.kube.objects import EVENT_TTL, live_pods, node_spans
+from sandbox.world.generate import generate
+from sandbox.world.model import Cluster, ClusterEvent, NodeGroupChange, Pod, World
+from tests.sandbox.kube.worlds import cluster_world
 
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.UTC)  # a Monday morning
 CLOCK = T0 + dt.timedelta(hours=1, minutes=30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sandbox.world import Cluster, World
+from sandbox.world.model import Cluster, World
 
 
 def cluster_world(

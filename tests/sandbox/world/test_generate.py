@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from config.schema import Config
-from sandbox.generator import generate
 from sandbox.orgfile import org_file
-from sandbox.truth import ALL_CATEGORIES, TEAM_NAMES, truth_report
-from sandbox.world import Issue, PullRequest, World
+from sandbox.world.generate import generate
+from sandbox.world.model import Issue, PullRequest, World
+from sandbox.world.truth import ALL_CATEGORIES, TEAM_NAMES, truth_report
 
 END = dt.date(2025, 6, 30)  # a Monday: the default truth window ends on the Sunday before
 KEY = re.compile(r"\b([A-Za-z][A-Za-z0-9]+-\d+)\b")

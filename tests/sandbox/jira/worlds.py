@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 import random
 
-from sandbox.world import (
+from sandbox.world.model import (
     ChangeItem,
     Cluster,
     Comment,

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from sandbox.world import World
+    from sandbox.world.model import World
 
 CATEGORIES = ("Infrastructure", "DS support", "Core development", "Research")
 UNCATEGORIZED = "uncategorized"

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from sandbox.generator import generate
-from sandbox.kube_api import is_running, live_pods
-from sandbox.prometheus import PrometheusSandbox, missing_binaries, openmetrics
-from sandbox.world import Cluster, NodeGroupChange, Pod, World
-from tests.sandbox.cluster_worlds import cluster_world
+from sandbox.kube.objects import is_running, live_pods
+from sandbox.kube.prometheus import PrometheusSandbox, missing_binaries, openmetrics
+from sandbox.world.generate import generate
+from sandbox.world.model import Cluster, NodeGroupChange, Pod, World
+from tests.sandbox.kube.worlds import cluster_world
 
 pytestmark = pytest.mark.skipif(
     bool(missing_binaries()),

@@ -17,8 +17,8 @@ from jira.exceptions import JIRAError
 from jira.resources import Issue as JiraIssue
 
 from sandbox.server import Sandbox
-from sandbox.world import World
-from tests.sandbox.jira_worlds import (
+from sandbox.world.model import World
+from tests.sandbox.jira.worlds import (
     BOT,
     BOT_EMAIL,
     BOT_TZ,
@@ -637,7 +637,7 @@ def test_advancing_the_clock_reveals_new_issues_transitions_and_comments() -> No
 
 
 def test_generated_tiny_world_serves_every_issue_through_the_client() -> None:
-    generator = pytest.importorskip("sandbox.generator")
+    generator = pytest.importorskip("sandbox.world.generate")
     world = generator.generate(1, "tiny", end=dt.date(2025, 6, 30))
     with Sandbox(world) as sandbox:
         jira_client = client(sandbox)

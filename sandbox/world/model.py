@@ -212,7 +212,9 @@ class World:
     repos: list[Repo]
     pulls: list[PullRequest]  # sorted by created
     cluster: Cluster
-    truth: dict[str, Any] = field(default_factory=dict)  # planted ground truth (see generator)
+    truth: dict[str, Any] = field(
+        default_factory=dict
+    )  # planted ground truth (see sandbox.world.generate)
     bot_account: str = "bot"  # the account the collectors authenticate as
     bot_email: str = "teamtide-bot@acme.example"  # its e-mail (Jira Cloud basic auth)
     bot_timezone: str = "UTC"  # its Jira profile timezone: JQL dates are read in it

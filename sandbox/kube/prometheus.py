@@ -24,7 +24,7 @@ from typing import IO
 import requests
 
 from sandbox.http import LOOPBACK
-from sandbox.kube_api import (
+from sandbox.kube.objects import (
     KARPENTER_POOLS,
     NodeSpan,
     node_labels,
@@ -32,7 +32,7 @@ from sandbox.kube_api import (
     node_spans,
     object_uid,
 )
-from sandbox.world import Pod, World
+from sandbox.world.model import Pod, World
 
 HOUR = dt.timedelta(hours=1)
 JOB = "kube-state-metrics"

@@ -25,10 +25,10 @@ from github.GithubException import (
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from sandbox import github_api
-from sandbox.generator import generate
+from sandbox.github.service import app as github_app
 from sandbox.http import SandboxHTTPServer, SandboxState
-from sandbox.world import Cluster, Person, PullRequest, Repo, Review, Team, World
+from sandbox.world.generate import generate
+from sandbox.world.model import Cluster, Person, PullRequest, Repo, Review, Team, World
 
 TOKEN = "github-token"
 BOT = "teamtide-bot"
@@ -194,7 +194,7 @@ def state(world: World) -> SandboxState:
 
 
 def serve(state: SandboxState) -> SandboxHTTPServer:
-    return SandboxHTTPServer(Starlette(routes=[Mount("/github", github_api.app(state))]))
+    return SandboxHTTPServer(Starlette(routes=[Mount("/github", github_app(state))]))
 
 
 @pytest.fixture
