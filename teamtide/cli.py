@@ -23,7 +23,7 @@ from config.display import summary_text
 from config.document import ConfigError, format_problems
 from config.load import load_config, resolve_config_path
 from config.schema import Config
-from teamtide import output
+from teamtide import children, output
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -299,35 +299,12 @@ def app_file() -> Path:
     return Path(dashboard.__file__).resolve().parent / "app.py"
 
 
-def die_with_parent() -> None:
-    """In a child, before it runs: ask Linux to stop it if its parent dies (even by SIGKILL)."""
-    import ctypes
-    import signal
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def stop_child(child: subprocess.Popen, grace: float = 10) -> None:
-    """Stop a child process that is still running: SIGTERM, then SIGKILL after `grace` s."""
-    if child.poll() is not None:
-        return
-    child.terminate()
-    try:
-        child.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
-
-
 def run_dashboard(config_path: Path, host: str, port: int) -> None:
     """Streamlit in the foreground, with the org file passed through the environment.
 
     A SIGTERM (a service manager stopping teamtide) is passed on to Streamlit, so the
     server never outlives the command that started it.
     """
-    import signal
-
     env = dict(os.environ, TEAMTIDE_CONFIG=str(config_path.resolve()))
     command = [
         sys.executable, "-m", "streamlit", "run", str(app_file()),
@@ -338,22 +315,9 @@ def run_dashboard(config_path: Path, host: str, port: int) -> None:
     ]  # fmt: skip
     shown = f"[{host}]" if ":" in host else host
     console.print(f"Dashboard on http://{shown}:{port}", highlight=False)
-    child = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
-
-    def forward(signum: int, _frame: object) -> None:
-        child.send_signal(signum)
-
-    try:
-        previous = signal.signal(signal.SIGTERM, forward)
-        installed = True
-    except ValueError:  # not the main thread (an embedding caller): nothing to forward
-        previous, installed = None, False
-    try:
-        code = child.wait()
-    finally:
-        if installed:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
-        stop_child(child)  # Ctrl-C reaches only this process when it is not a terminal's
+    child = children.start(command, env=env)
+    # Ctrl-C from a script reaches only this process: the child is stopped on the way out.
+    code = children.wait(child, (signal.SIGTERM,), grace=10)
     raise typer.Exit(code)
 
 
@@ -606,23 +570,7 @@ def sandbox_process(*args: str, **popen: Any) -> subprocess.Popen[Any]:
         os.environ, SANDBOX_PARENT_PID=str(os.getpid()), SANDBOX_PROG_NAME="teamtide sandbox"
     )
     command = [sys.executable, "-m", "sandbox", *args]
-    return subprocess.Popen(command, env=env, process_group=0, **popen)
-
-
-def stop_sandbox(child: subprocess.Popen[Any]) -> None:
-    """SIGTERM (the sandbox stops its servers and Prometheus), then SIGKILL if it hangs."""
-    if child.poll() is None:
-        child.terminate()
-        try:
-            child.wait(timeout=SANDBOX_STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def exit_code(returncode: int) -> int:
-    """A child's exit code as a shell reports it: 128 + N when signal N ended it."""
-    return returncode if returncode >= 0 else 128 - returncode
+    return children.start(command, env=env, process_group=0, **popen)
 
 
 @contextlib.contextmanager
@@ -638,10 +586,10 @@ def served_sandbox(*args: str) -> Iterator[dict[str, Any]]:
         assert child.stdout is not None
         line = child.stdout.readline()
         if not line:
-            raise typer.Exit(exit_code(child.wait()) or 1)
+            raise typer.Exit(children.exit_code(child.wait()) or 1)
         yield json.loads(line)
     finally:
-        stop_sandbox(child)
+        children.stop(child, SANDBOX_STOP_SECONDS)
 
 
 def sandbox_clock(url: str, to: dt.datetime | None = None) -> dt.datetime:
@@ -667,18 +615,8 @@ def sandbox(ctx: typer.Context) -> None:
     SIGTERM and SIGHUP are passed on to it (it stops its servers cleanly).
     """
     child = sandbox_process(*ctx.args)
-
-    def forward(signum: int, _frame: object) -> None:
-        child.send_signal(signum)
-
-    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
-    try:
-        code = child.wait()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        stop_sandbox(child)
-    raise typer.Exit(exit_code(code))
+    code = children.wait(child, FORWARDED_SIGNALS, SANDBOX_STOP_SECONDS)
+    raise typer.Exit(children.exit_code(code))
 
 
 def run() -> None:
