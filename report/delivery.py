@@ -1,10 +1,9 @@
 """Delivering the weekly report by SMTP and webhook: once per week and recipient, retried with backoff, recorded.
 
-Every recipient of a week has a row in `report_deliveries` (unique on period and
-recipient). A sender claims a row by moving it to `sending` in one conditional UPDATE
-and commits before it talks to the server, then records `sent` or `failed`; so a
-retry, a restart or a second scheduler never sends a row that was sent, and two
-senders never claim the same row. Deliveries run under the `report` lease (the
+Every recipient of a week has a row in the delivery ledger (`db.ledger`). A sender
+claims a row by moving it to `sending` and commits before it talks to the server, then
+records `sent` or `failed`; so a retry, a restart or a second scheduler never sends a
+row that was sent, and two senders never claim the same row. Deliveries run under the `report` lease (the
 scheduler's job lease, or `leased()` for the command line), so a row still `sending`
 when a sender starts was left by a process that died mid-send: it is *in doubt*
 (the server may have it) and is reported, not resent; `force` resends on purpose.
@@ -33,11 +32,10 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Literal
 
-from sqlalchemy import Engine, and_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 
 from config.schema import Config, Smtp
-from db import locks, models, queries
+from db import ledger, locks, queries
 from report import weekly
 
 log = logging.getLogger(__name__)
@@ -143,73 +141,7 @@ def recipients(config: Config) -> list[Recipient]:
     return out
 
 
-# --- the ledger ---------------------------------------------------------------------------
-
-
-def _insert(engine: Engine) -> Any:
-    table = models.ReportDelivery.__table__
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
-
-
-def ensure_rows(engine: Engine, period: str, keys: list[str]) -> None:
-    """A `pending` row per recipient that has none yet (existing rows are left alone)."""
-    if not keys:
-        return
-    stmt = _insert(engine).on_conflict_do_nothing(index_elements=["period", "recipient"])
-    with engine.begin() as conn:
-        conn.execute(
-            stmt,
-            [{"period": period, "recipient": k, "status": "pending", "attempts": 0} for k in keys],
-        )
-
-
-def statuses(engine: Engine, period: str) -> dict[str, str]:
-    with engine.connect() as conn:
-        return {row["recipient"]: row["status"] for row in queries.report_deliveries(conn, period)}
-
-
-def claim(engine: Engine, period: str, key: str, force: bool = False) -> int | None:
-    """Move a row to `sending` if nobody else has it; the attempt number, or None if not ours.
-
-    One conditional UPDATE: of two senders racing for a row, exactly one sees rowcount 1.
-    """
-    d = models.ReportDelivery
-    claimable = ("pending", "failed", "sent", "sending") if force else ("pending", "failed")
-    with engine.begin() as conn:
-        done = conn.execute(
-            update(d)
-            .where(and_(d.period == period, d.recipient == key, d.status.in_(claimable)))
-            .values(status="sending", attempts=d.attempts + 1)
-        )
-        if done.rowcount != 1:
-            return None
-        return conn.execute(
-            select(d.attempts).where(d.period == period, d.recipient == key)
-        ).scalar_one()
-
-
-def settle(engine: Engine, period: str, key: str, error: str | None) -> None:
-    """Record the end of an attempt: `sent` (and add to the report's delivered_to) or `failed`."""
-    d, r = models.ReportDelivery, models.Report
-    now = dt.datetime.now(dt.UTC)
-    with engine.begin() as conn:
-        if error is None:
-            conn.execute(
-                update(d)
-                .where(d.period == period, d.recipient == key)
-                .values(status="sent", sent_at=now, last_error=None)
-            )
-            delivered = conn.execute(select(r.delivered_to).where(r.period == period)).scalar()
-            if delivered is not None and key not in delivered:
-                conn.execute(
-                    update(r).where(r.period == period).values(delivered_to=[*delivered, key])
-                )
-        else:
-            conn.execute(
-                update(d)
-                .where(d.period == period, d.recipient == key)
-                .values(status="failed", last_error=error[:2000])
-            )
+# --- the lease ----------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -242,24 +174,14 @@ def leased(engine: Engine, holder: str | None = None) -> Iterator[bool]:
 
 def store(engine: Engine, rendered: weekly.Rendered) -> None:
     """Insert or replace the week's row in `reports` (its delivered_to is kept)."""
-    values = {
-        "period": rendered.period,
-        "generated_at": dt.datetime.now(dt.UTC),
-        "body": rendered.markdown,
-        "html": rendered.html(lambda name: f"cid:{name}"),
-        "summary": rendered.figures,
-    }
-    stmt = _insert_report(engine).values(**values, delivered_to=[])
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["period"], set_={k: stmt.excluded[k] for k in values if k != "period"}
+    ledger.store_report(
+        engine,
+        rendered.period,
+        generated_at=dt.datetime.now(dt.UTC),
+        body=rendered.markdown,
+        html=rendered.html(lambda name: f"cid:{name}"),
+        summary=rendered.figures,
     )
-    with engine.begin() as conn:
-        conn.execute(stmt)
-
-
-def _insert_report(engine: Engine) -> Any:
-    table = models.Report.__table__
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def publish(
@@ -279,11 +201,11 @@ def publish(
     period = weekly.week_label(monday)
     with engine.connect() as conn:
         stored = queries.stored_report(conn, period)
-        ledger = queries.report_deliveries(conn, period)
+        deliveries = queries.report_deliveries(conn, period)
     frozen = (
         stored is not None
         and stored.summary is not None
-        and any(row["status"] != "pending" for row in ledger)
+        and any(row["status"] != "pending" for row in deliveries)
     )
     if frozen and not force:
         assert stored is not None and stored.summary is not None
@@ -440,8 +362,8 @@ def deliver(
     """
     period = rendered.period
     targets = recipients(config)
-    ensure_rows(engine, period, [t.key for t in targets])
-    status = statuses(engine, period)
+    ledger.ensure_rows(engine, period, [t.key for t in targets])
+    status = ledger.statuses(engine, period)
     send = send or _sender(config, rendered, force)
     outcomes = []
     for target in targets:
@@ -473,7 +395,7 @@ def _attempts(
     sleep: Callable[[float], None],
 ) -> Outcome:
     for attempt in range(1, retry.attempts + 1):
-        number = claim(engine, period, target.key, force=force and attempt == 1)
+        number = ledger.claim(engine, period, target.key, force=force and attempt == 1)
         if number is None:
             return Outcome(target.key, "taken", error="another sender has it")
         try:
@@ -481,7 +403,7 @@ def _attempts(
         except Exception as exc:
             failure = exc if isinstance(exc, SendError) else SendError(type(exc).__name__, True)
             error = scrub(str(failure), config)
-            settle(engine, period, target.key, error)
+            ledger.settle(engine, period, target.key, error)
             log.warning(
                 "report %s to %s: attempt %d failed: %s", period, target.key, attempt, error
             )
@@ -489,7 +411,7 @@ def _attempts(
                 return Outcome(target.key, "failed", number, error)
             sleep(retry.wait(attempt, failure.retry_after))
             continue
-        settle(engine, period, target.key, None)
+        ledger.settle(engine, period, target.key, None)
         log.info("report %s sent to %s", period, target.key)
         return Outcome(target.key, "sent", number)
     raise AssertionError("unreachable: the loop returns on its last attempt")
@@ -570,7 +492,7 @@ def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str,
     """
     monday = weekly.last_complete_week(now, config)
     failed = sorted(
-        k for k, s in statuses(engine, weekly.week_label(monday)).items() if s == "failed"
+        k for k, s in ledger.statuses(engine, weekly.week_label(monday)).items() if s == "failed"
     )
     if not failed:
         return "ok", "no failed delivery to retry"

@@ -203,6 +203,7 @@ def _people(config: Any, url: str) -> tuple[Person, ...]:
 @pytest.fixture(scope="module")
 def roles_world(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> RolesWorld:
     from config.load import load_config
+    from db import ledger
     from report import delivery
 
     directory = tmp_path_factory.mktemp("roles")
@@ -232,12 +233,12 @@ def roles_world(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> 
     now = dt.datetime.combine(WORLD_END, dt.time(), dt.UTC)
     # for the Reports page: a stored report, sent to one recipient and failed for the other
     rendered, _ = delivery.publish(engine, config, REPORT_WEEK, now, images=False)
-    delivery.ensure_rows(engine, rendered.period, recipients)
+    ledger.ensure_rows(engine, rendered.period, recipients)
     for recipient, error in zip(
         recipients, (None, f"550 no mailbox <{recipients[1]}>"), strict=True
     ):
-        delivery.claim(engine, rendered.period, recipient)
-        delivery.settle(engine, rendered.period, recipient, error)
+        ledger.claim(engine, rendered.period, recipient)
+        ledger.settle(engine, rendered.period, recipient, error)
     engine.dispose()
     return RolesWorld(path, url, _people(config, url))
 
