@@ -36,7 +36,8 @@ from sqlalchemy import Engine
 
 from config.schema import Config, Smtp
 from db import ledger, locks, queries
-from report import weekly
+from report import webhook, weekly
+from report.weeks import last_complete_week, week_label
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def publish(
     A report already sent to anyone is frozen: its stored figures are rendered again,
     unless `force`.
     """
-    period = weekly.week_label(monday)
+    period = week_label(monday)
     with engine.connect() as conn:
         stored = queries.stored_report(conn, period)
         deliveries = queries.report_deliveries(conn, period)
@@ -429,9 +430,7 @@ def _sender(config: Config, rendered: weekly.Rendered, force: bool) -> Sender:
                 raise SendError(f"weekly.webhook_url: {exc.args[0]}", transient=False) from None
             post_webhook(
                 url,
-                weekly.webhook_payload(
-                    rendered.figures, rendered.headlines, url, settings.dashboard_url
-                ),
+                webhook.payload(rendered.figures, rendered.headlines, url, settings.dashboard_url),
             )
             return
         if settings.smtp is None:
@@ -474,7 +473,7 @@ def run(
 
 def run_weekly(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
     """The scheduler's job: last week's report to everyone who does not have it yet."""
-    monday = weekly.last_complete_week(now, config)
+    monday = last_complete_week(now, config)
     result = run(engine, config, monday, now, send=True)
     return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]
 
@@ -490,9 +489,9 @@ def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str,
     retried (a sender that died mid-message left `in doubt`, which needs a person), under
     the report lease, with the figures the others received.
     """
-    monday = weekly.last_complete_week(now, config)
+    monday = last_complete_week(now, config)
     failed = sorted(
-        k for k, s in ledger.statuses(engine, weekly.week_label(monday)).items() if s == "failed"
+        k for k, s in ledger.statuses(engine, week_label(monday)).items() if s == "failed"
     )
     if not failed:
         return "ok", "no failed delivery to retry"
