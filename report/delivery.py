@@ -1,22 +1,23 @@
-"""Delivering the weekly report by SMTP and webhook: once per week and recipient, retried with backoff, recorded.
+"""Delivering the weekly report by SMTP and webhook: once per week and recipient, retried
+with backoff, recorded.
 
 Every recipient of a week has a row in the delivery ledger (`db.ledger`). A sender
 claims a row by moving it to `sending` and commits before it talks to the server, then
 records `sent` or `failed`; so a retry, a restart or a second scheduler never sends a
-row that was sent, and two senders never claim the same row. Deliveries run under the `report` lease (the
-scheduler's job lease, or `leased()` for the command line), so a row still `sending`
-when a sender starts was left by a process that died mid-send: it is *in doubt*
-(the server may have it) and is reported, not resent; `force` resends on purpose.
+row that was sent, and two senders never claim the same row. Deliveries run under the
+`report` lease (the scheduler's job lease, or `leased()` for the command line), so a
+row still `sending` when a sender starts was left by a process that died mid-send: it
+is *in doubt* (the server may have it) and is reported, not resent; `force` resends on
+purpose.
 
-Once a week's report has been sent to anyone it is frozen: later runs render the
-stored figures again, so every recipient gets the same numbers.
+Once a week's report has been sent to anyone it is frozen (`report.weekly.publish`):
+later runs render the stored figures again, so every recipient gets the same numbers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import smtplib
@@ -25,26 +26,27 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formatdate
 from typing import Any, Literal
 
 from sqlalchemy import Engine
 
 from config.schema import Config, Smtp
-from db import ledger, locks, queries
-from report import webhook, weekly
+from db import ledger, locks
+from report import webhook
+from report.mail import email_message
+from report.recipients import Recipient, recipients
+from report.weekly import Rendered, publish
 from report.weeks import last_complete_week, week_label
 
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "report"  # the scheduler's job lease of the same name: one sender at a time
 LEASE = dt.timedelta(minutes=2)
-WEBHOOK = "webhook"  # the ledger's name for the webhook: its URL is a secret, never stored
 TIMEOUT_SECONDS = 30.0
+RETRY_EVERY_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,6 @@ class Retry:
 
 
 @dataclass(frozen=True)
-class Recipient:
-    key: str  # report_deliveries.recipient: an e-mail address, or WEBHOOK
-    kind: Literal["email", "webhook"]
-    first_team: str | None = None  # a team lead's own team, shown first
-
-
-@dataclass(frozen=True)
 class Outcome:
     recipient: str
     status: Literal["sent", "already sent", "in doubt", "failed", "taken"]
@@ -80,7 +75,7 @@ class Outcome:
 @dataclass
 class Result:
     period: str
-    rendered: weekly.Rendered
+    rendered: Rendered
     regenerated: bool
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -110,41 +105,6 @@ class SendError(Exception):
         self.retry_after = retry_after
 
 
-# --- who gets it --------------------------------------------------------------------------
-
-
-def recipients(config: Config) -> list[Recipient]:
-    """Team leads first (their team on top, with `per_team_lead`), then the recipients, then the webhook."""
-    out: list[Recipient] = []
-    seen: set[str] = set()
-    if config.report.per_team_lead:
-        people = {p.name: p for p in config.org.people}
-        for team in config.org.teams:
-            for lead in team.leads:
-                person = people.get(lead)
-                address = (
-                    lead
-                    if "@" in lead
-                    else (person.emails[0] if person and person.emails else None)
-                )
-                if address is None:
-                    log.warning("team %s: lead %r has no e-mail in the org file", team.name, lead)
-                    continue
-                if address.lower() not in seen:
-                    seen.add(address.lower())
-                    out.append(Recipient(address, "email", team.name))
-    for address in config.report.recipients:
-        if address.lower() not in seen:
-            seen.add(address.lower())
-            out.append(Recipient(address, "email"))
-    if config.report.webhook_url:
-        out.append(Recipient(WEBHOOK, "webhook"))
-    return out
-
-
-# --- the lease ----------------------------------------------------------------------------
-
-
 @contextlib.contextmanager
 def leased(engine: Engine, holder: str | None = None) -> Iterator[bool]:
     """Hold the `report` lease (renewed while inside); yields False if another sender has it."""
@@ -168,87 +128,6 @@ def leased(engine: Engine, holder: str | None = None) -> Iterator[bool]:
         done.set()
         thread.join()
         locks.release(engine, LEASE_NAME, holder)
-
-
-# --- storing ------------------------------------------------------------------------------
-
-
-def store(engine: Engine, rendered: weekly.Rendered) -> None:
-    """Insert or replace the week's row in `reports` (its delivered_to is kept)."""
-    ledger.store_report(
-        engine,
-        rendered.period,
-        generated_at=dt.datetime.now(dt.UTC),
-        body=rendered.markdown,
-        html=rendered.html(lambda name: f"cid:{name}"),
-        summary=rendered.figures,
-    )
-
-
-def publish(
-    engine: Engine,
-    config: Config,
-    monday: dt.date,
-    now: dt.datetime,
-    *,
-    force: bool = False,
-    images: bool = True,
-) -> tuple[weekly.Rendered, bool]:
-    """The week's report, rendered and stored; (rendered, whether figures were computed anew).
-
-    A report already sent to anyone is frozen: its stored figures are rendered again,
-    unless `force`.
-    """
-    period = week_label(monday)
-    with engine.connect() as conn:
-        stored = queries.stored_report(conn, period)
-        deliveries = queries.report_deliveries(conn, period)
-    frozen = (
-        stored is not None
-        and stored.summary is not None
-        and any(row["status"] != "pending" for row in deliveries)
-    )
-    if frozen and not force:
-        assert stored is not None and stored.summary is not None
-        return weekly.render(stored.summary, images=images), False
-    with engine.connect() as conn:
-        figs = weekly.build(conn, config, monday, now)
-    rendered = weekly.render(figs, images=images)
-    store(engine, rendered)
-    return rendered, True
-
-
-# --- sending ------------------------------------------------------------------------------
-
-
-def email_message(
-    rendered: weekly.Rendered, to: Recipient, sender: str, dashboard_url: str | None, force: bool
-) -> EmailMessage:
-    """multipart/alternative: the plain text, then the HTML with its charts as inline (CID) PNGs."""
-    message = EmailMessage()
-    domain = sender.rpartition("@")[2] or "teamtide.invalid"
-    message["Subject"] = rendered.subject
-    message["From"] = sender
-    message["To"] = to.key
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    digest = hashlib.sha256(f"{rendered.period}\0{to.key.lower()}".encode()).hexdigest()[:16]
-    # The same id on every retry of a week and recipient lets a mail system drop a
-    # duplicate; a deliberate resend gets a new one.
-    suffix = f".{uuid.uuid4().hex[:8]}" if force else ""
-    message["Message-ID"] = f"<teamtide.{rendered.period}.{digest}{suffix}@{domain}>"
-    message["X-Teamtide-Period"] = rendered.period
-    message.set_content(rendered.text(to.first_team))
-    cids = {name: f"{name}.{digest}@teamtide" for name in rendered.images.png}
-    message.add_alternative(
-        rendered.html(lambda name: f"cid:{cids[name]}", to.first_team, dashboard_url),
-        subtype="html",
-    )
-    html_part = message.get_payload()[1]  # type: ignore[index]
-    for name, png in rendered.images.png.items():
-        html_part.add_related(
-            png, "image", "png", cid=f"<{cids[name]}>", filename=f"{name}.png", disposition="inline"
-        )
-    return message
 
 
 def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECONDS) -> None:
@@ -349,7 +228,7 @@ Sender = Callable[[Recipient], None]
 def deliver(
     engine: Engine,
     config: Config,
-    rendered: weekly.Rendered,
+    rendered: Rendered,
     *,
     force: bool = False,
     retry: Retry = Retry(),
@@ -418,7 +297,7 @@ def _attempts(
     raise AssertionError("unreachable: the loop returns on its last attempt")
 
 
-def _sender(config: Config, rendered: weekly.Rendered, force: bool) -> Sender:
+def _sender(config: Config, rendered: Rendered, force: bool) -> Sender:
     settings = config.report
 
     def send(target: Recipient) -> None:
@@ -441,9 +320,6 @@ def _sender(config: Config, rendered: weekly.Rendered, force: bool) -> Sender:
         send_email(settings.smtp, message)
 
     return send
-
-
-# --- one run ------------------------------------------------------------------------------
 
 
 def run(
@@ -474,11 +350,7 @@ def run(
 def run_weekly(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
     """The scheduler's job: last week's report to everyone who does not have it yet."""
     monday = last_complete_week(now, config)
-    result = run(engine, config, monday, now, send=True)
-    return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]
-
-
-RETRY_EVERY_MINUTES = 60
+    return _job_outcome(run(engine, config, monday, now, send=True), config)
 
 
 def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
@@ -499,4 +371,9 @@ def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str,
         if not held:
             return "skipped", "another sender holds the report lease"
         result = run(engine, config, monday, now, send=True)
+    return _job_outcome(result, config)
+
+
+def _job_outcome(result: Result, config: Config) -> tuple[str, str | None]:
+    """A scheduled run's outcome and detail, as `job_runs` records them (no secret in it)."""
     return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]

@@ -1,8 +1,10 @@
-"""One week's report as a whole: its figures with their headlines (`build`), and every
-form of it from those alone (`render`).
+"""One week's report as a whole: its figures with their headlines (`build`), every form
+of it from those alone (`render`), and its stored copy (`publish`).
 
 `build` is what `reports.summary` stores; a report re-rendered from it after a restart
-is the report that was first sent.
+is the report that was first sent. Once a week's report has been sent to anyone it is
+frozen: `publish` renders the stored figures again, so every recipient gets the same
+numbers.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from config.schema import Config
+from db import ledger, queries
 from report import content
 from report import html as html_form
 from report import markdown as markdown_form
@@ -24,6 +27,7 @@ from report.figures import figures
 from report.headlines import headlines
 from report.images import Images, render_images
 from report.week_charts import figure_charts
+from report.weeks import week_label
 
 
 @dataclass
@@ -97,3 +101,48 @@ def build(conn: Connection, config: Config, monday: dt.date, now: dt.datetime) -
     figs = figures(conn, config, monday, now)
     figs["headlines"] = headlines(figs)
     return figs
+
+
+def store(engine: Engine, rendered: Rendered) -> None:
+    """Insert or replace the week's row in `reports` (its delivered_to is kept)."""
+    ledger.store_report(
+        engine,
+        rendered.period,
+        generated_at=dt.datetime.now(dt.UTC),
+        body=rendered.markdown,
+        html=rendered.html(lambda name: f"cid:{name}"),
+        summary=rendered.figures,
+    )
+
+
+def publish(
+    engine: Engine,
+    config: Config,
+    monday: dt.date,
+    now: dt.datetime,
+    *,
+    force: bool = False,
+    images: bool = True,
+) -> tuple[Rendered, bool]:
+    """The week's report, rendered and stored; (rendered, whether figures were computed anew).
+
+    A report already sent to anyone is frozen: its stored figures are rendered again,
+    unless `force`.
+    """
+    period = week_label(monday)
+    with engine.connect() as conn:
+        stored = queries.stored_report(conn, period)
+        deliveries = queries.report_deliveries(conn, period)
+    frozen = (
+        stored is not None
+        and stored.summary is not None
+        and any(row["status"] != "pending" for row in deliveries)
+    )
+    if frozen and not force:
+        assert stored is not None and stored.summary is not None
+        return render(stored.summary, images=images), False
+    with engine.connect() as conn:
+        figs = build(conn, config, monday, now)
+    rendered = render(figs, images=images)
+    store(engine, rendered)
+    return rendered, True

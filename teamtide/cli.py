@@ -391,7 +391,7 @@ def report(
     """Generate the weekly report, store it (the dashboard's Reports page), and optionally send it."""
     import contextlib
 
-    from report import content, delivery, weeks
+    from report import content, delivery, recipients, weeks
 
     cfg = load(require_env=send)
     now = dt.datetime.now(dt.UTC)
@@ -399,7 +399,7 @@ def report(
         monday = weeks.parse_week(week) if week else weeks.last_complete_week(now, cfg)
     except ValueError as exc:
         fail(f"--week {exc}", EXIT_CONFIG)
-    if send and not delivery.recipients(cfg):
+    if send and not recipients.recipients(cfg):
         fail(
             f"nothing to send to: set weekly.recipients or weekly.webhook_url in {state.config_path}",
             EXIT_CONFIG,

@@ -63,7 +63,8 @@ def jobs(config: Config) -> dict[str, Job]:
         if getattr(config.sources, name) is not None and job.enabled:
             wanted[name] = job
     if config.schedule.report.enabled:
-        from report.delivery import RETRY_EVERY_MINUTES, recipients
+        from report.delivery import RETRY_EVERY_MINUTES
+        from report.recipients import recipients
 
         # Team leads alone (`per_team_lead`, no other recipient) are an audience too.
         if recipients(config):

@@ -204,7 +204,7 @@ def _people(config: Any, url: str) -> tuple[Person, ...]:
 def roles_world(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> RolesWorld:
     from config.load import load_config
     from db import ledger
-    from report import delivery
+    from report import weekly
 
     directory = tmp_path_factory.mktemp("roles")
     target = directory / "teamtide.db"
@@ -232,7 +232,7 @@ def roles_world(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> 
     engine = make_engine(url)
     now = dt.datetime.combine(WORLD_END, dt.time(), dt.UTC)
     # for the Reports page: a stored report, sent to one recipient and failed for the other
-    rendered, _ = delivery.publish(engine, config, REPORT_WEEK, now, images=False)
+    rendered, _ = weekly.publish(engine, config, REPORT_WEEK, now, images=False)
     ledger.ensure_rows(engine, rendered.period, recipients)
     for recipient, error in zip(
         recipients, (None, f"550 no mailbox <{recipients[1]}>"), strict=True

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Engine
 
 from db import ledger, queries
-from report import delivery
+from report import weekly
 
 
 def test_a_report_is_stored_once_per_week_and_records_who_has_it(engine: Engine) -> None:
@@ -16,10 +16,10 @@ def test_a_report_is_stored_once_per_week_and_records_who_has_it(engine: Engine)
     config = Config(report={"recipients": ["a@x.example"]})
     now = dt.datetime(2025, 6, 30, 8, 0, tzinfo=dt.UTC)
     monday = dt.date(2025, 6, 23)
-    rendered, fresh = delivery.publish(engine, config, monday, now, images=False)
+    rendered, fresh = weekly.publish(engine, config, monday, now, images=False)
     assert fresh and rendered.period == "2025-W26"
     assert 3 <= len(rendered.headlines) <= 5  # an empty database still makes a report
-    again, fresh = delivery.publish(engine, config, monday, now, images=False)
+    again, fresh = weekly.publish(engine, config, monday, now, images=False)
     assert fresh  # not sent to anyone yet: computed anew, and stored over the first
     ledger.ensure_rows(engine, "2025-W26", ["a@x.example"])
     ledger.claim(engine, "2025-W26", "a@x.example")
@@ -31,7 +31,5 @@ def test_a_report_is_stored_once_per_week_and_records_who_has_it(engine: Engine)
     assert stored.summary == again.figures and stored.body == again.markdown
     assert [r["period"] for r in listed] == ["2025-W26"]
     # once sent it is frozen: the stored figures come back, not new ones
-    later, fresh = delivery.publish(
-        engine, config, monday, now + dt.timedelta(days=1), images=False
-    )
+    later, fresh = weekly.publish(engine, config, monday, now + dt.timedelta(days=1), images=False)
     assert not fresh and later.figures == again.figures
