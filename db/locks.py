@@ -18,20 +18,12 @@ import uuid
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from db import models
+from db.upsert import dialect_insert
 
 # host:pid:pid-namespace:run, e.g. "ds-box:4242:4026531836:1f2e3d4c"
 _HOLDER_PARTS = 4
-
-
-def _insert(engine: Engine):
-    return (
-        postgresql.insert(models.JobLock)
-        if engine.dialect.name == "postgresql"
-        else sqlite.insert(models.JobLock)
-    )
 
 
 def _pid_namespace() -> str:
@@ -89,7 +81,7 @@ def acquire(
     over too; the takeover names the old holder, so two takers cannot both win.
     """
     table = models.JobLock.__table__
-    stmt = _insert(engine).values(name=name, holder=holder, expires_at=now + lease)
+    stmt = dialect_insert(engine, table).values(name=name, holder=holder, expires_at=now + lease)
     stmt = stmt.on_conflict_do_update(
         index_elements=["name"],
         set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},

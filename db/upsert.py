@@ -1,11 +1,12 @@
-"""Bulk `INSERT ... ON CONFLICT` for SQLite and PostgreSQL: thousands of rows per statement."""
+"""`INSERT ... ON CONFLICT` for SQLite and PostgreSQL: the one place that tells their inserts
+apart (`dialect_insert`), and bulk upserts of thousands of rows per statement (`upsert`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,12 @@ from sqlalchemy.orm import Session
 ROWS_PER_STATEMENT = 2000
 
 
-def _insert(table: Table, dialect: str) -> Any:
+def dialect_insert(bind: Engine | Connection | Session, table: Table | Any) -> Any:
+    """An `INSERT` into `table` (or a mapped class) in the dialect of `bind`, so that it has
+    `on_conflict_do_nothing` / `on_conflict_do_update` and `.excluded`: the two databases
+    teamtide runs on spell these alike, but SQLAlchemy keeps them in separate dialects."""
+    table = getattr(table, "__table__", table)
+    dialect = bind.bind.dialect.name if isinstance(bind, Session) else bind.dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
@@ -46,8 +52,7 @@ def upsert(
             f"upsert into {table.name}: every row must have the same columns as the first ({columns})"
         )
     update = [c for c in columns if c not in key] if update is None else list(update)
-    dialect = conn.bind.dialect.name if isinstance(conn, Session) else conn.dialect.name
-    stmt = _insert(table, dialect)
+    stmt = dialect_insert(conn, table)
     if update:
         stmt = stmt.on_conflict_do_update(
             index_elements=key, set_={name: stmt.excluded[name] for name in update}

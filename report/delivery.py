@@ -1,23 +1,23 @@
-"""Delivering the weekly report by SMTP and webhook: once per week and recipient, retried with backoff, recorded.
+"""Delivering the weekly report by SMTP and webhook: once per week and recipient, retried
+with backoff, recorded.
 
-Every recipient of a week has a row in `report_deliveries` (unique on period and
-recipient). A sender claims a row by moving it to `sending` in one conditional UPDATE
-and commits before it talks to the server, then records `sent` or `failed`; so a
-retry, a restart or a second scheduler never sends a row that was sent, and two
-senders never claim the same row. Deliveries run under the `report` lease (the
-scheduler's job lease, or `leased()` for the command line), so a row still `sending`
-when a sender starts was left by a process that died mid-send: it is *in doubt*
-(the server may have it) and is reported, not resent; `force` resends on purpose.
+Every recipient of a week has a row in the delivery ledger (`db.ledger`). A sender
+claims a row by moving it to `sending` and commits before it talks to the server, then
+records `sent` or `failed`; so a retry, a restart or a second scheduler never sends a
+row that was sent, and two senders never claim the same row. Deliveries run under the
+`report` lease (the scheduler's job lease, or `leased()` for the command line), so a
+row still `sending` when a sender starts was left by a process that died mid-send: it
+is *in doubt* (the server may have it) and is reported, not resent; `force` resends on
+purpose.
 
-Once a week's report has been sent to anyone it is frozen: later runs render the
-stored figures again, so every recipient gets the same numbers.
+Once a week's report has been sent to anyone it is frozen (`report.weekly.publish`):
+later runs render the stored figures again, so every recipient gets the same numbers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import smtplib
@@ -26,26 +26,27 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formatdate
 from typing import Any, Literal
 
-from sqlalchemy import Engine, and_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 
 from config.schema import Config, Smtp
-from db import locks, models, queries
-from report import weekly
+from db import ledger, locks
+from report import webhook
+from report.mail import email_message
+from report.recipients import Recipient, recipients
+from report.weekly import Rendered, publish
+from report.weeks import last_complete_week, week_label
 
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "report"  # the scheduler's job lease of the same name: one sender at a time
 LEASE = dt.timedelta(minutes=2)
-WEBHOOK = "webhook"  # the ledger's name for the webhook: its URL is a secret, never stored
 TIMEOUT_SECONDS = 30.0
+RETRY_EVERY_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,6 @@ class Retry:
 
 
 @dataclass(frozen=True)
-class Recipient:
-    key: str  # report_deliveries.recipient: an e-mail address, or WEBHOOK
-    kind: Literal["email", "webhook"]
-    first_team: str | None = None  # a team lead's own team, shown first
-
-
-@dataclass(frozen=True)
 class Outcome:
     recipient: str
     status: Literal["sent", "already sent", "in doubt", "failed", "taken"]
@@ -81,7 +75,7 @@ class Outcome:
 @dataclass
 class Result:
     period: str
-    rendered: weekly.Rendered
+    rendered: Rendered
     regenerated: bool
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -111,107 +105,6 @@ class SendError(Exception):
         self.retry_after = retry_after
 
 
-# --- who gets it --------------------------------------------------------------------------
-
-
-def recipients(config: Config) -> list[Recipient]:
-    """Team leads first (their team on top, with `per_team_lead`), then the recipients, then the webhook."""
-    out: list[Recipient] = []
-    seen: set[str] = set()
-    if config.report.per_team_lead:
-        people = {p.name: p for p in config.org.people}
-        for team in config.org.teams:
-            for lead in team.leads:
-                person = people.get(lead)
-                address = (
-                    lead
-                    if "@" in lead
-                    else (person.emails[0] if person and person.emails else None)
-                )
-                if address is None:
-                    log.warning("team %s: lead %r has no e-mail in the org file", team.name, lead)
-                    continue
-                if address.lower() not in seen:
-                    seen.add(address.lower())
-                    out.append(Recipient(address, "email", team.name))
-    for address in config.report.recipients:
-        if address.lower() not in seen:
-            seen.add(address.lower())
-            out.append(Recipient(address, "email"))
-    if config.report.webhook_url:
-        out.append(Recipient(WEBHOOK, "webhook"))
-    return out
-
-
-# --- the ledger ---------------------------------------------------------------------------
-
-
-def _insert(engine: Engine) -> Any:
-    table = models.ReportDelivery.__table__
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
-
-
-def ensure_rows(engine: Engine, period: str, keys: list[str]) -> None:
-    """A `pending` row per recipient that has none yet (existing rows are left alone)."""
-    if not keys:
-        return
-    stmt = _insert(engine).on_conflict_do_nothing(index_elements=["period", "recipient"])
-    with engine.begin() as conn:
-        conn.execute(
-            stmt,
-            [{"period": period, "recipient": k, "status": "pending", "attempts": 0} for k in keys],
-        )
-
-
-def statuses(engine: Engine, period: str) -> dict[str, str]:
-    with engine.connect() as conn:
-        return {row["recipient"]: row["status"] for row in queries.report_deliveries(conn, period)}
-
-
-def claim(engine: Engine, period: str, key: str, force: bool = False) -> int | None:
-    """Move a row to `sending` if nobody else has it; the attempt number, or None if not ours.
-
-    One conditional UPDATE: of two senders racing for a row, exactly one sees rowcount 1.
-    """
-    d = models.ReportDelivery
-    claimable = ("pending", "failed", "sent", "sending") if force else ("pending", "failed")
-    with engine.begin() as conn:
-        done = conn.execute(
-            update(d)
-            .where(and_(d.period == period, d.recipient == key, d.status.in_(claimable)))
-            .values(status="sending", attempts=d.attempts + 1)
-        )
-        if done.rowcount != 1:
-            return None
-        return conn.execute(
-            select(d.attempts).where(d.period == period, d.recipient == key)
-        ).scalar_one()
-
-
-def settle(engine: Engine, period: str, key: str, error: str | None) -> None:
-    """Record the end of an attempt: `sent` (and add to the report's delivered_to) or `failed`."""
-    d, r = models.ReportDelivery, models.Report
-    now = dt.datetime.now(dt.UTC)
-    with engine.begin() as conn:
-        if error is None:
-            conn.execute(
-                update(d)
-                .where(d.period == period, d.recipient == key)
-                .values(status="sent", sent_at=now, last_error=None)
-            )
-            delivered = conn.execute(select(r.delivered_to).where(r.period == period)).scalar()
-            if delivered is not None and key not in delivered:
-                conn.execute(
-                    update(r).where(r.period == period).values(delivered_to=[*delivered, key])
-                )
-        else:
-            conn.execute(
-                update(d)
-                .where(d.period == period, d.recipient == key)
-                .values(status="failed", last_error=error[:2000])
-            )
-
-
 @contextlib.contextmanager
 def leased(engine: Engine, holder: str | None = None) -> Iterator[bool]:
     """Hold the `report` lease (renewed while inside); yields False if another sender has it."""
@@ -235,97 +128,6 @@ def leased(engine: Engine, holder: str | None = None) -> Iterator[bool]:
         done.set()
         thread.join()
         locks.release(engine, LEASE_NAME, holder)
-
-
-# --- storing ------------------------------------------------------------------------------
-
-
-def store(engine: Engine, rendered: weekly.Rendered) -> None:
-    """Insert or replace the week's row in `reports` (its delivered_to is kept)."""
-    values = {
-        "period": rendered.period,
-        "generated_at": dt.datetime.now(dt.UTC),
-        "body": rendered.markdown,
-        "html": rendered.html(lambda name: f"cid:{name}"),
-        "summary": rendered.figures,
-    }
-    stmt = _insert_report(engine).values(**values, delivered_to=[])
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["period"], set_={k: stmt.excluded[k] for k in values if k != "period"}
-    )
-    with engine.begin() as conn:
-        conn.execute(stmt)
-
-
-def _insert_report(engine: Engine) -> Any:
-    table = models.Report.__table__
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
-
-
-def publish(
-    engine: Engine,
-    config: Config,
-    monday: dt.date,
-    now: dt.datetime,
-    *,
-    force: bool = False,
-    images: bool = True,
-) -> tuple[weekly.Rendered, bool]:
-    """The week's report, rendered and stored; (rendered, whether figures were computed anew).
-
-    A report already sent to anyone is frozen: its stored figures are rendered again,
-    unless `force`.
-    """
-    period = weekly.week_label(monday)
-    with engine.connect() as conn:
-        stored = queries.stored_report(conn, period)
-        ledger = queries.report_deliveries(conn, period)
-    frozen = (
-        stored is not None
-        and stored.summary is not None
-        and any(row["status"] != "pending" for row in ledger)
-    )
-    if frozen and not force:
-        assert stored is not None and stored.summary is not None
-        return weekly.render(stored.summary, images=images), False
-    with engine.connect() as conn:
-        figs = weekly.build(conn, config, monday, now)
-    rendered = weekly.render(figs, images=images)
-    store(engine, rendered)
-    return rendered, True
-
-
-# --- sending ------------------------------------------------------------------------------
-
-
-def email_message(
-    rendered: weekly.Rendered, to: Recipient, sender: str, dashboard_url: str | None, force: bool
-) -> EmailMessage:
-    """multipart/alternative: the plain text, then the HTML with its charts as inline (CID) PNGs."""
-    message = EmailMessage()
-    domain = sender.rpartition("@")[2] or "teamtide.invalid"
-    message["Subject"] = rendered.subject
-    message["From"] = sender
-    message["To"] = to.key
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    digest = hashlib.sha256(f"{rendered.period}\0{to.key.lower()}".encode()).hexdigest()[:16]
-    # The same id on every retry of a week and recipient lets a mail system drop a
-    # duplicate; a deliberate resend gets a new one.
-    suffix = f".{uuid.uuid4().hex[:8]}" if force else ""
-    message["Message-ID"] = f"<teamtide.{rendered.period}.{digest}{suffix}@{domain}>"
-    message["X-Teamtide-Period"] = rendered.period
-    message.set_content(rendered.text(to.first_team))
-    cids = {name: f"{name}.{digest}@teamtide" for name in rendered.images.png}
-    message.add_alternative(
-        rendered.html(lambda name: f"cid:{cids[name]}", to.first_team, dashboard_url),
-        subtype="html",
-    )
-    html_part = message.get_payload()[1]  # type: ignore[index]
-    for name, png in rendered.images.png.items():
-        html_part.add_related(
-            png, "image", "png", cid=f"<{cids[name]}>", filename=f"{name}.png", disposition="inline"
-        )
-    return message
 
 
 def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECONDS) -> None:
@@ -426,7 +228,7 @@ Sender = Callable[[Recipient], None]
 def deliver(
     engine: Engine,
     config: Config,
-    rendered: weekly.Rendered,
+    rendered: Rendered,
     *,
     force: bool = False,
     retry: Retry = Retry(),
@@ -440,8 +242,8 @@ def deliver(
     """
     period = rendered.period
     targets = recipients(config)
-    ensure_rows(engine, period, [t.key for t in targets])
-    status = statuses(engine, period)
+    ledger.ensure_rows(engine, period, [t.key for t in targets])
+    status = ledger.statuses(engine, period)
     send = send or _sender(config, rendered, force)
     outcomes = []
     for target in targets:
@@ -473,7 +275,7 @@ def _attempts(
     sleep: Callable[[float], None],
 ) -> Outcome:
     for attempt in range(1, retry.attempts + 1):
-        number = claim(engine, period, target.key, force=force and attempt == 1)
+        number = ledger.claim(engine, period, target.key, force=force and attempt == 1)
         if number is None:
             return Outcome(target.key, "taken", error="another sender has it")
         try:
@@ -481,7 +283,7 @@ def _attempts(
         except Exception as exc:
             failure = exc if isinstance(exc, SendError) else SendError(type(exc).__name__, True)
             error = scrub(str(failure), config)
-            settle(engine, period, target.key, error)
+            ledger.settle(engine, period, target.key, error)
             log.warning(
                 "report %s to %s: attempt %d failed: %s", period, target.key, attempt, error
             )
@@ -489,13 +291,13 @@ def _attempts(
                 return Outcome(target.key, "failed", number, error)
             sleep(retry.wait(attempt, failure.retry_after))
             continue
-        settle(engine, period, target.key, None)
+        ledger.settle(engine, period, target.key, None)
         log.info("report %s sent to %s", period, target.key)
         return Outcome(target.key, "sent", number)
     raise AssertionError("unreachable: the loop returns on its last attempt")
 
 
-def _sender(config: Config, rendered: weekly.Rendered, force: bool) -> Sender:
+def _sender(config: Config, rendered: Rendered, force: bool) -> Sender:
     settings = config.report
 
     def send(target: Recipient) -> None:
@@ -507,9 +309,7 @@ def _sender(config: Config, rendered: weekly.Rendered, force: bool) -> Sender:
                 raise SendError(f"weekly.webhook_url: {exc.args[0]}", transient=False) from None
             post_webhook(
                 url,
-                weekly.webhook_payload(
-                    rendered.figures, rendered.headlines, url, settings.dashboard_url
-                ),
+                webhook.payload(rendered.figures, rendered.headlines, url, settings.dashboard_url),
             )
             return
         if settings.smtp is None:
@@ -520,9 +320,6 @@ def _sender(config: Config, rendered: weekly.Rendered, force: bool) -> Sender:
         send_email(settings.smtp, message)
 
     return send
-
-
-# --- one run ------------------------------------------------------------------------------
 
 
 def run(
@@ -552,12 +349,8 @@ def run(
 
 def run_weekly(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
     """The scheduler's job: last week's report to everyone who does not have it yet."""
-    monday = weekly.last_complete_week(now, config)
-    result = run(engine, config, monday, now, send=True)
-    return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]
-
-
-RETRY_EVERY_MINUTES = 60
+    monday = last_complete_week(now, config)
+    return _job_outcome(run(engine, config, monday, now, send=True), config)
 
 
 def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
@@ -568,9 +361,9 @@ def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str,
     retried (a sender that died mid-message left `in doubt`, which needs a person), under
     the report lease, with the figures the others received.
     """
-    monday = weekly.last_complete_week(now, config)
+    monday = last_complete_week(now, config)
     failed = sorted(
-        k for k, s in statuses(engine, weekly.week_label(monday)).items() if s == "failed"
+        k for k, s in ledger.statuses(engine, week_label(monday)).items() if s == "failed"
     )
     if not failed:
         return "ok", "no failed delivery to retry"
@@ -578,4 +371,9 @@ def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str,
         if not held:
             return "skipped", "another sender holds the report lease"
         result = run(engine, config, monday, now, send=True)
+    return _job_outcome(result, config)
+
+
+def _job_outcome(result: Result, config: Config) -> tuple[str, str | None]:
+    """A scheduled run's outcome and detail, as `job_runs` records them (no secret in it)."""
     return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]

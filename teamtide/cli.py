@@ -375,15 +375,15 @@ def report(
     """Generate the weekly report, store it (the dashboard's Reports page), and optionally send it."""
     import contextlib
 
-    from report import delivery, weekly
+    from report import content, delivery, recipients, weeks
 
     cfg = load(require_env=frozenset({"report"}) if send else False)
     now = dt.datetime.now(dt.UTC)
     try:
-        monday = weekly.parse_week(week) if week else weekly.last_complete_week(now, cfg)
+        monday = weeks.parse_week(week) if week else weeks.last_complete_week(now, cfg)
     except ValueError as exc:
         fail(f"--week {exc}", EXIT_CONFIG)
-    if send and not delivery.recipients(cfg):
+    if send and not recipients.recipients(cfg):
         fail(
             f"nothing to send to: set weekly.recipients or weekly.webhook_url in {state.config_path}",
             EXIT_CONFIG,
@@ -395,11 +395,11 @@ def report(
                 "another teamtide (the scheduler?) is delivering the report right now; "
                 "run this again in a few minutes: nothing will be sent twice"
             )
-        with err.status(f"Building the report for {weekly.week_label(monday)}…"):
+        with err.status(f"Building the report for {weeks.week_label(monday)}…"):
             result = delivery.run(engine, cfg, monday, now, send=send, force=force)
     rendered = result.rendered
     console.print(
-        f"[bold]{escape(weekly.title(rendered.figures))}[/] "
+        f"[bold]{escape(content.title(rendered.figures))}[/] "
         f"({'computed now' if result.regenerated else 'as stored when first sent'}; "
         f"{len(rendered.images.png)} charts rendered in {rendered.images.seconds:.1f} s)",
         highlight=False,

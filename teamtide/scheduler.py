@@ -26,11 +26,11 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine
 
 from config.load import load_config
 from config.schema import Config, Job
-from db import locks, models
+from db import jobruns, locks
 from db.session import make_engine
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ def jobs(config: Config) -> dict[str, Job]:
         if getattr(config.sources, name) is not None and job.enabled:
             wanted[name] = job
     if config.schedule.report.enabled:
-        from report.delivery import RETRY_EVERY_MINUTES, recipients
+        from report.delivery import RETRY_EVERY_MINUTES
+        from report.recipients import recipients
 
         # Team leads alone (`per_team_lead`, no other recipient) are an audience too.
         if recipients(config):
@@ -177,38 +178,12 @@ def _start(engine: Engine, name: str, holder: str) -> int:
     holder lost it (it expired, or its process exited). They are closed as `abandoned`,
     and the cursors they stored are where we go on from.
     """
-    since = _now()
-    r = models.JobRun
-    with engine.begin() as conn:
-        conn.execute(
-            update(r)
-            .where(r.job == name, r.finished_at.is_(None), r.holder != holder)
-            .values(
-                # over by then at the latest: their lease was already forfeit
-                finished_at=since,
-                outcome="abandoned",
-                detail=f"its scheduler stopped without finishing it; taken over by {holder}",
-            )
-        )
-        return conn.execute(
-            insert(r).values(job=name, holder=holder, started_at=since).returning(r.id)
-        ).scalar_one()
+    return jobruns.start(engine, name, holder, since=_now())
 
 
 def _record(engine: Engine, name: str, holder: str, outcome: str, detail: str) -> None:
     """An attempt that did not run (`skipped`, `missed`): a moment, not an interval."""
-    now = _now()
-    with engine.begin() as conn:
-        conn.execute(
-            insert(models.JobRun).values(
-                job=name,
-                holder=holder,
-                started_at=now,
-                finished_at=now,
-                outcome=outcome,
-                detail=detail,
-            )
-        )
+    jobruns.record(engine, name, holder, outcome, detail, _now())
 
 
 def _renew(
@@ -240,13 +215,7 @@ def _finish(
     engine: Engine, run_id: int, outcome: str, detail: str | None, name: str, holder: str
 ) -> None:
     """Record the end and release the lease in one transaction: the next run starts after it."""
-    with engine.begin() as conn:
-        conn.execute(
-            update(models.JobRun)
-            .where(models.JobRun.id == run_id)
-            .values(finished_at=_now(), outcome=outcome, detail=detail)
-        )
-        locks.release_in(conn, name, holder)
+    jobruns.finish(engine, run_id, outcome, detail, _now(), lease=name, holder=holder)
 
 
 def _on_missed(engine: Engine, grace: int) -> Callable[[JobExecutionEvent], None]:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from db import queries
-from report import weekly
+from report.week_charts import figure_charts
 
 TTL = data.TTL
 
@@ -96,7 +96,7 @@ def render() -> None:
         st.markdown("###" + body[1:] if body.startswith("# ") else body)
     with tab_charts:
         if figs:
-            for name, fig in weekly.figure_charts(figs).items():
+            for name, fig in figure_charts(figs).items():
                 fig.update_layout(width=None)  # the page is wider than an e-mail
                 st.plotly_chart(fig, key=f"report-{chosen}-{name}", width="stretch")
     with tab_delivery:

@@ -203,7 +203,8 @@ def _people(config: Any, url: str) -> tuple[Person, ...]:
 @pytest.fixture(scope="module")
 def roles_world(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> RolesWorld:
     from config.load import load_config
-    from report import delivery
+    from db import ledger
+    from report import weekly
 
     directory = tmp_path_factory.mktemp("roles")
     target = directory / "teamtide.db"
@@ -231,13 +232,13 @@ def roles_world(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> 
     engine = make_engine(url)
     now = dt.datetime.combine(WORLD_END, dt.time(), dt.UTC)
     # for the Reports page: a stored report, sent to one recipient and failed for the other
-    rendered, _ = delivery.publish(engine, config, REPORT_WEEK, now, images=False)
-    delivery.ensure_rows(engine, rendered.period, recipients)
+    rendered, _ = weekly.publish(engine, config, REPORT_WEEK, now, images=False)
+    ledger.ensure_rows(engine, rendered.period, recipients)
     for recipient, error in zip(
         recipients, (None, f"550 no mailbox <{recipients[1]}>"), strict=True
     ):
-        delivery.claim(engine, rendered.period, recipient)
-        delivery.settle(engine, rendered.period, recipient, error)
+        ledger.claim(engine, rendered.period, recipient)
+        ledger.settle(engine, rendered.period, recipient, error)
     engine.dispose()
     return RolesWorld(path, url, _people(config, url))
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, create_mock_engine, func, inspect, select
+from sqlalchemy.orm import Session
 
 from db import models
 from db.migrate import current_revision, head_revision, upgrade
 from db.session import make_engine
-from db.upsert import upsert
+from db.upsert import dialect_insert, upsert
 
 
 def test_migrations_create_every_model_table(engine: Engine) -> None:
@@ -64,6 +66,24 @@ def test_upsert_with_no_update_columns_keeps_existing_rows(engine: Engine) -> No
         upsert(conn, models.WorkItem, [dict(row, summary="second")], ["source", "key"], update=())
         summary = conn.execute(select(models.WorkItem.summary)).scalar_one()
     assert summary == "first"
+
+
+def test_the_dialect_insert_is_the_engines_with_on_conflict_on_any_bind(engine: Engine) -> None:
+    """One helper for every `INSERT ... ON CONFLICT`: an engine, a connection or a session."""
+    stmt = dialect_insert(engine, models.JobLock)
+    assert type(stmt).__module__.startswith(f"sqlalchemy.dialects.{engine.dialect.name}")
+    t0 = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(stmt.values(name="a", holder="h", expires_at=t0))
+        again = dialect_insert(conn, models.JobLock.__table__).values(
+            name="a", holder="other", expires_at=t0
+        )
+        conn.execute(again.on_conflict_do_nothing(index_elements=["name"]))
+    with Session(engine) as session:
+        assert dialect_insert(session, models.JobLock).table is models.JobLock.__table__
+        assert session.scalar(select(models.JobLock.holder)) == "h"
+    with pytest.raises(NotImplementedError, match="SQLite and PostgreSQL, not mysql"):
+        dialect_insert(create_mock_engine("mysql://", executor=None), models.JobLock)  # type: ignore[arg-type]
 
 
 def test_timestamps_come_back_as_the_same_utc_instant(engine: Engine) -> None:

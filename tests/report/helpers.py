@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
+
+from config.schema import Config
+from db.session import make_engine
+from report import weekly, weeks
 
 WEEK = "2025-W26"  # the last complete week of the tiny world (its clock: Monday 2025-06-30)
 NOW = dt.datetime(2025, 6, 30, 8, 0, tzinfo=dt.UTC)  # the scheduler's Monday 08:00 run
@@ -23,3 +28,13 @@ def text_part(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     assert part is not None, "the message has no plain-text part"
     return part.get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+
+
+def week_figures(config: Config) -> dict[str, Any]:
+    """The report's figures (with headlines) for WEEK, as of NOW, from the org file's database."""
+    engine = make_engine(config.database.url, readonly=True)
+    try:
+        with engine.connect() as conn:
+            return weekly.build(conn, config, weeks.parse_week(WEEK), NOW)
+    finally:
+        engine.dispose()

@@ -1,11 +1,13 @@
-"""The report's headlines from small hand-made figures: the whole org's own, beside the teams'."""
+"""The report's headlines: from a synced week, and from small hand-made figures (the whole
+org's own, beside the teams')."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from report import weekly
+from report import content, figures, headlines, weekly
+from tests.report.helpers import week_figures
 
 CATEGORIES = ["Infrastructure", "DS support", "Core development"]
 STEADY_SHARES = {
@@ -41,7 +43,7 @@ def _fig(
     streak: int = 3,
     load: float = 1.0,
 ) -> dict[str, Any]:
-    """One team's figures (or the org's) as `weekly.figures` stores them; quiet unless told."""
+    """One team's figures (or the org's) as `report.figures.figures` stores them; quiet unless told."""
     shares = shares or STEADY_SHARES
     members = round(fte[0])
     return {
@@ -125,7 +127,7 @@ def test_an_org_move_no_team_made_is_a_headline_of_its_own() -> None:
     infra = _fig("Infra", resolution=(120.0, 120.0), support_n=(4, 2), opened=4, still_open=1)
     research = _fig("Research", resolution=(40.0, 40.0), support_n=(2, 4), opened=2, still_open=1)
     org = _fig("(all)", resolution=(100.8, 72.0), support_n=(6, 6), opened=6, still_open=2)
-    assert weekly.headlines(_report([infra, research], org)) == [
+    assert headlines.headlines(_report([infra, research], org)) == [
         "Across the org, support resolution p85 rose 40% "
         "(4.2 d, against 3.0 d over the four weeks before).",
         "Load is within its normal range for Infra and Research.",
@@ -175,7 +177,7 @@ def test_org_allocation_shifts_and_sla_breaches_read_as_the_org() -> None:
         breach=0.3,
     )
     # scores: SLA 40 + 0.3 x 9.9 = 42.97; shares 20 + 20/10 = 22 and 20 + 12/10 = 21.2
-    assert weekly.headlines(_report([infra, research], org)) == [
+    assert headlines.headlines(_report([infra, research], org)) == [
         "Across the org, 3 of the 10 support requests the teams took on this week "
         "breached their SLA.",
         "Across the org, 40% of the time went to Infrastructure, up 20 points on the four "
@@ -210,7 +212,7 @@ def test_with_one_active_team_the_org_does_not_repeat_its_headlines() -> None:
     # Research has no members nor work: the org's figures are Infra's, word for word
     infra = _infra_news()
     figs = _report([infra, _idle("Research")], copy.deepcopy(infra))
-    assert weekly.headlines(figs) == [
+    assert headlines.headlines(figs) == [
         "3 of the 8 support requests Infra took on this week breached their SLA.",  # 43.7
         INFRA_RESOLUTION,  # 30 + 0.6 x 5 = 33
         "Infra spent 42% of its time on Infrastructure, up 12 points on the four weeks before.",
@@ -239,9 +241,9 @@ def test_an_org_restatement_of_team_news_comes_after_it_and_never_crowds_it_out(
         "Across the org, support resolution p85 rose 92% "
         "(4.0 d, against 2.1 d over the four weeks before)."
     )
-    assert weekly.headlines(figs) == [INFRA_RESOLUTION, research_share, org_resolution]
+    assert headlines.headlines(figs) == [INFRA_RESOLUTION, research_share, org_resolution]
     # with room for two, both are the teams'
-    assert weekly.headlines(figs, limit=2, least=2) == [INFRA_RESOLUTION, research_share]
+    assert headlines.headlines(figs, limit=2, least=2) == [INFRA_RESOLUTION, research_share]
 
 
 def test_an_org_figure_moving_against_a_team_is_news_ranked_by_its_score() -> None:
@@ -251,7 +253,7 @@ def test_an_org_figure_moving_against_a_team_is_news_ranked_by_its_score() -> No
     infra = _fig("Infra", resolution=(80.0, 50.0))
     research = _fig("Research", cycle=(52.0, 40.0))
     org = _fig("(all)", resolution=(40.0, 80.0), support_n=(10, 10), fte=(10.0, 10.0))
-    assert weekly.headlines(_report([infra, research], org)) == [
+    assert headlines.headlines(_report([infra, research], org)) == [
         INFRA_RESOLUTION,
         "Across the org, support resolution p85 fell 50% "
         "(40.0 h, against 3.3 d over the four weeks before).",
@@ -265,7 +267,7 @@ def test_an_org_figure_of_too_few_samples_or_a_small_move_makes_no_headline() ->
     few = _fig("(all)", resolution=(100.8, 72.0), support_n=(2, 6))
     small = _fig("(all)", resolution=(86.4, 72.0), support_n=(6, 6))
     for org in (few, small):
-        lines = weekly.headlines(_report(quiet, org))
+        lines = headlines.headlines(_report(quiet, org))
         assert not any("across the org" in line.lower() for line in lines), lines
         assert lines[0] == "Load is within its normal range for Infra and Research."
 
@@ -273,7 +275,7 @@ def test_an_org_figure_of_too_few_samples_or_a_small_move_makes_no_headline() ->
 def test_a_report_stored_before_the_org_figures_makes_the_team_headlines_and_renders() -> None:
     figs = _report([_infra_news(), _fig("Research")], None)
     assert "org" not in figs
-    lines = weekly.headlines(figs)
+    lines = headlines.headlines(figs)
     assert lines == [
         "3 of the 8 support requests Infra took on this week breached their SLA.",
         INFRA_RESOLUTION,
@@ -281,21 +283,16 @@ def test_a_report_stored_before_the_org_figures_makes_the_team_headlines_and_ren
     ]
     text = weekly.render(figs, images=False).text()
     assert all(line in text for line in lines)
-    assert weekly.ORG_NAME not in text
+    assert content.ORG_NAME not in text
 
 
-def test_counts_of_requests_read_as_english():
-    some_of, opened_words = weekly.some_of, weekly.opened_words
-    assert some_of(3, 8) == "3 of the 8 support requests"
-    assert some_of(2, 2) == "all 2 support requests"
-    assert some_of(1, 1) == "the one support request"
-    assert opened_words(0, 0) == "No support requests were opened this week."
-    assert opened_words(1, 1) == "1 support request was opened this week; it is still open."
-    assert opened_words(1, 0) == "1 support request was opened this week; it is resolved."
-    assert (
-        opened_words(6, 1) == "6 support requests were opened this week; 1 of them is still open."
-    )
-    assert (
-        opened_words(6, 0)
-        == "6 support requests were opened this week; none of them are still open."
-    )
+def test_headlines_are_three_to_five_sentences_drawn_from_the_figures(report_world) -> None:
+    _, config = report_world.write_config()
+    figs = week_figures(config)
+    lines = headlines.headlines(figs)
+    assert 3 <= len(lines) <= 5
+    assert all(line.endswith(".") and line[0].isupper() for line in lines)
+    # each team in a flood or drought is named in a headline with its streak, most pressing first
+    for team in figs["teams"]:
+        if figures.active(team) and team["load"]["state"] in ("flood", "drought"):
+            assert any(team["team"] in line and team["load"]["state"] in line for line in lines)

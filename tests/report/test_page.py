@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.session import make_engine
-from report import delivery, weekly
+from report import weekly, weeks
 from tests.report.helpers import NOW, WEEK
 
 PAGE = Path(__file__).resolve().parents[2] / "dashboard" / "views" / "reports.py"
@@ -32,7 +32,7 @@ def test_the_page_lists_stored_weeks_and_shows_the_stored_report(report_world, m
     path, config = report_world.write_config()
     engine = make_engine(config.database.url)
     for week in ("2025-W25", WEEK):
-        rendered, _ = delivery.publish(engine, config, weekly.parse_week(week), NOW, images=False)
+        rendered, _ = weekly.publish(engine, config, weeks.parse_week(week), NOW, images=False)
     engine.dispose()
     at = _page(path, monkeypatch)
     assert not at.exception, [e.message for e in at.exception]

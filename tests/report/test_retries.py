@@ -8,7 +8,7 @@ import pytest
 
 from db import queries
 from db.session import make_engine
-from report import delivery, weekly
+from report import delivery, weeks
 from tests.report.helpers import NOW, SMTP_PASSWORD, WEBHOOK_PATH, WEEK
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,7 @@ def _run(config, sleeps: list[float]) -> delivery.Result:
     engine = make_engine(config.database.url)
     try:
         return delivery.run(
-            engine, config, weekly.parse_week(WEEK), NOW, send=True, retry=FAST, sleep=sleeps.append
+            engine, config, weeks.parse_week(WEEK), NOW, send=True, retry=FAST, sleep=sleeps.append
         )
     finally:
         engine.dispose()

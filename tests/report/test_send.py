@@ -8,14 +8,12 @@ import re
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from db import models
+from db import models, queries
 from db.session import make_engine
 from metrics import reading
-from report import weekly
+from report import content, figures, weeks, wording
 from teamtide.cli import app
 from tests.report.helpers import WEBHOOK_PATH, WEEK, html_part, text_part
 
@@ -32,18 +30,18 @@ def _cli(config_path, *args: str) -> tuple[int, str]:
 def _stored(db_url: str, period: str) -> models.Report:
     engine = make_engine(db_url)
     try:
-        with Session(engine) as session:
-            return session.scalars(
-                select(models.Report).where(models.Report.period == period)
-            ).one()
+        with engine.connect() as conn:
+            stored = queries.stored_report(conn, period)
     finally:
         engine.dispose()
+    assert stored is not None, f"no report stored for {period}"
+    return stored
 
 
 def _expected(config, figs: dict, weeks_before: int = 0) -> dict:
     """`teamtide metrics` for the report's week (or, with `weeks_before`, for that many
     weeks before it, as its trends compare), as of the moment the report was computed."""
-    monday = weekly.parse_week(figs["period"])
+    monday = weeks.parse_week(figs["period"])
     start, end = monday, monday + dt.timedelta(days=6)
     if weeks_before:
         start, end = monday - dt.timedelta(weeks=weeks_before), monday - dt.timedelta(days=1)
@@ -116,7 +114,7 @@ def test_send_mails_every_recipient_a_report_whose_numbers_are_the_metrics(
 
     # the figures are `teamtide metrics` for that week, team by team, and the text says them
     text = text_part(message)
-    shown = [t for t in figs["teams"] if weekly.active(t)]
+    shown = [t for t in figs["teams"] if figures.active(t)]
     assert shown
     for team in shown:
         metrics = next(t for t in expected["teams"] if t["team"] == team["team"])
@@ -134,11 +132,11 @@ def test_send_mails_every_recipient_a_report_whose_numbers_are_the_metrics(
             metrics["allocation"]["fte"][c] for c in expected["categories"]
         ]
         section = _section(text, team["team"])
-        assert weekly.hours(cycle["p50"]) in section and weekly.hours(cycle["p85"]) in section
-        assert weekly.hours(review["p85"]) in section
+        assert wording.hours(cycle["p50"]) in section and wording.hours(cycle["p85"]) in section
+        assert wording.hours(review["p85"]) in section
         if support["n"]:
             assert f"{support['n']} requests opened" in section
-            assert f"{weekly.percent(support['sla_breach_rate'])} breached" in section
+            assert f"{wording.percent(support['sla_breach_rate'])} breached" in section
         else:
             assert "no requests opened this week" in section
         assert _resolved_words(support["resolved"]) in section
@@ -147,21 +145,21 @@ def test_send_mails_every_recipient_a_report_whose_numbers_are_the_metrics(
     # the whole org: the figures are the metrics' org block for the week (and, for the trend
     # arrows, for the four weeks before), and its section in the text says them
     org, metrics_org = figs["org"], expected["org"]
-    before_org = _expected(config, figs, weeks_before=weekly.COMPARE_WEEKS)["org"]
+    before_org = _expected(config, figs, weeks_before=figures.COMPARE_WEEKS)["org"]
     section = _org_section(text)
     rows = {line.split("  ")[1].strip(): line for line in section.splitlines() if "  " in line}
-    for key, label in weekly.TURNAROUND:
+    for key, label in figures.TURNAROUND:
         this, before = metrics_org["turnaround"][key], before_org["turnaround"][key]
         assert org["turnaround"][key] == {
             "this": {k: this[k] for k in ("n", "p50", "p85")},
             "before": {k: before[k] for k in ("n", "p50", "p85")},
         }
-        arrow = weekly.trend(this["p85"], before["p85"])
+        arrow = wording.trend(this["p85"], before["p85"])
         row = rows[label]  # the org's turnaround table: n, p50, p85, before, trend
-        assert weekly.hours(this["p50"]) in row and weekly.hours(this["p85"]) in row
+        assert wording.hours(this["p50"]) in row and wording.hours(this["p85"]) in row
         assert arrow.words() in row
         # the overview's org row shows the p85 with its arrow
-        assert f"{weekly.hours(this['p85'])} {arrow.arrow}" in rows[weekly.ORG_NAME]
+        assert f"{wording.hours(this['p85'])} {arrow.arrow}" in rows[content.ORG_NAME]
     support = metrics_org["support"]
     assert org["support"]["opened"] == support["opened"] == support["n"]
     assert org["support"]["resolved"] == support["resolved"]
@@ -174,12 +172,12 @@ def test_send_mails_every_recipient_a_report_whose_numbers_are_the_metrics(
     ]
     if support["n"]:
         assert f"{support['n']} requests opened" in section
-        assert f"{weekly.percent(support['sla_breach_rate'])} breached" in section
+        assert f"{wording.percent(support['sla_breach_rate'])} breached" in section
     assert _resolved_words(support["resolved"]) in section
-    assert f"{support['opened']} / {support['resolved']}" in rows[weekly.ORG_NAME]
+    assert f"{support['opened']} / {support['resolved']}" in rows[content.ORG_NAME]
     total = sum(metrics_org["allocation"]["fte"].values())
-    assert f"FTE this week: {weekly.fte(total)}" in section
-    assert weekly.ORG_NAME in html and "The whole org: turnaround" in html
+    assert f"FTE this week: {wording.fte(total)}" in section
+    assert content.ORG_NAME in html and "The whole org: turnaround" in html
     # the org table is in both parts; the text opens with the headlines
     for line in figs["headlines"]:
         assert f"* {line}" in text
@@ -187,7 +185,7 @@ def test_send_mails_every_recipient_a_report_whose_numbers_are_the_metrics(
 
     # the webhook got the headlines, and no secret is stored anywhere
     post = webhook.posts[0]
-    assert post["text"].startswith(weekly.title(figs))
+    assert post["text"].startswith(content.title(figs))
     assert all(line.split(" ")[0] in post["text"] for line in figs["headlines"])
     assert stored.delivered_to == [*config.report.recipients, "webhook"]
     assert WEBHOOK_PATH not in str(stored.summary) + stored.body + (stored.html or "")

@@ -1,0 +1,20 @@
+"""The webhook summary: Slack blocks, or a Microsoft Teams card, by the webhook's URL."""
+
+from __future__ import annotations
+
+from report import content, headlines, webhook
+from tests.report.helpers import week_figures
+
+
+def test_the_webhook_summary_is_slack_blocks_or_a_teams_card_by_url(report_world) -> None:
+    _, config = report_world.write_config()
+    figs = week_figures(config)
+    lines = headlines.headlines(figs)
+    slack = webhook.payload(figs, lines, "https://hooks.slack.com/services/T/B/x", "https://d")
+    assert slack["blocks"][0]["text"]["text"] == content.title(figs)
+    assert all(
+        f"• {line}" in slack["blocks"][1]["text"]["text"] for line in lines if "<" not in line
+    )
+    teams = webhook.payload(figs, lines, "https://acme.webhook.office.com/webhookb2/x", "https://d")
+    assert teams["@type"] == "MessageCard" and teams["title"] == content.title(figs)
+    assert teams["potentialAction"][0]["targets"][0]["uri"] == "https://d"
