@@ -1,4 +1,4 @@
-"""The org file (DESIGN.md "The org file") that describes a generated sandbox world to teamtide.
+"""The org file (README: "Configuration: the org file") that describes a generated sandbox world to teamtide.
 
 Its category rules are the ones the generator plants its work against: each
 generated item matches the rule of its planned category first, so the allocation

@@ -1,7 +1,7 @@
 """The fake GitHub REST API: repositories, pull requests, reviews and issue events as of the world's clock.
 
 Paths, JSON shapes, `Link` paging, rate-limit headers, ETags and error bodies follow
-api.github.com (checked against the recordings in `/work/shared/realdata/github/` and
+api.github.com (checked against real recorded responses, see tests/realdata.py, and
 GitHub's REST reference) so that PyGithub, pointed at `http://127.0.0.1:PORT/github` as
 a GitHub Enterprise base URL, works unchanged. Every URL in a body or a `Link` header is
 absolute and points back at the host and prefix the request came in on; like the real

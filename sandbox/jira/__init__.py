@@ -2,7 +2,7 @@
 
 Mounted at `/jira`, so the `jira` client connects with `server="http://127.0.0.1:PORT/jira"`.
 Shapes, defaults, caps and error bodies follow the Jira Cloud platform REST API v2/v3
-reference (OpenAPI `swagger-v3.v3.json`) and the recordings in `shared/realdata/jira`;
+reference (OpenAPI `swagger-v3.v3.json`) and the recorded real responses (not in the repository; see tests/realdata.py);
 quirks that documentation states or users report are imitated on purpose:
 
 - `search/jql` pages with `nextPageToken` (omitted on the last page) and `isLast`, returns

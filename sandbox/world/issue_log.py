@@ -125,7 +125,7 @@ class IssueLog:
         )
 
     def first_response(self, issue: Issue, rows: list[Row], reporter: int) -> int:
-        """DESIGN.md: the earliest comment or status change by someone other than the reporter (-1: none)."""
+        """First response as docs/metrics.md defines it: the earliest comment or status change by someone other than the reporter (-1: none)."""
         account = self.people[reporter].jira_account_id
         times = [
             t

@@ -1,4 +1,4 @@
-"""The sandbox's planted ground truth, computed from the generator's plan with DESIGN.md's metric definitions.
+"""The sandbox's planted ground truth, computed from the generator's plan with the metric definitions of docs/metrics.md.
 
 The generator decides, before writing any Jira or GitHub record, who works on what
 on which day (`Plan.segments`: intervals in which a work item is in an `active`
@@ -112,7 +112,7 @@ def _expand_days(plan: Plan, start: np.ndarray, end: np.ndarray) -> tuple[np.nda
 
 
 def person_day_fte(plan: Plan, clip: int) -> tuple[np.ndarray, np.ndarray]:
-    """Person-day attribution (DESIGN.md "Work allocation"): FTE (people, days, categories) and unplanned FTE.
+    """Person-day attribution (docs/metrics.md, "Work allocation"): FTE (people, days, categories) and unplanned FTE.
 
     Each weekday a person is a member counts 1.0, split evenly across the distinct
     things (items active while assigned to them, unlinked non-draft pull requests
@@ -216,7 +216,7 @@ def team_weeks(plan: Plan, clip: int) -> TeamWeeks:
 def load_states(
     loads: list[float | None], flood: float = FLOOD_FACTOR, drought: float = DROUGHT_FACTOR
 ) -> dict[str, Any]:
-    """DESIGN.md "Load and flood/drought" over a window's weekly loads (None: no members)."""
+    """docs/metrics.md "Load, floods and droughts" over a window's weekly loads (None: no members)."""
     known = np.array([x for x in loads if x is not None], dtype=float)
     if not len(known):
         return {

@@ -1,4 +1,4 @@
-"""GitHub JSON to rows, on payloads recorded from api.github.com (`/work/shared/realdata/github`)."""
+"""GitHub JSON to rows, on payloads recorded from api.github.com (found by tests/realdata.py)."""
 
 from __future__ import annotations
 

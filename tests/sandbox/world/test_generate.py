@@ -343,7 +343,7 @@ def _active_spans(
 
 
 def _reference_allocation(world: World, config: Config) -> tuple[dict, dict]:
-    """DESIGN.md person-day attribution and load computed straight from issues and pull requests.
+    """Person-day attribution and load (docs/metrics.md) computed straight from issues and pull requests.
 
     Returns ({team: {week: {category: fte}}}, {team: {week: load}}) for the default window.
     """
