@@ -137,7 +137,7 @@ def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECON
         user = smtp.user.reveal() if smtp.user else None
         password = smtp.password.reveal() if smtp.password else ""
     except KeyError as exc:
-        raise SendError(f"weekly.smtp: {exc.args[0]}", transient=False) from None
+        raise SendError(f"report.smtp: {exc.args[0]}", transient=False) from None
     try:
         context = ssl.create_default_context()
         client: smtplib.SMTP
@@ -170,13 +170,13 @@ def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECON
     except smtplib.SMTPNotSupportedError as exc:
         raise SendError(
             f"the SMTP server {where} does not support {exc.args[0] if exc.args else 'it'}: "
-            "check weekly.smtp.security (starttls, ssl or none) and port",
+            "check report.smtp.security (starttls, ssl or none) and port",
             transient=False,
         ) from None
     except ssl.SSLError as exc:
         raise SendError(
             f"TLS with the SMTP server {where} failed ({exc.reason or type(exc).__name__}): "
-            "check weekly.smtp.security and the server's certificate",
+            "check report.smtp.security and the server's certificate",
             transient=False,
         ) from None
     except (OSError, smtplib.SMTPException) as exc:
@@ -306,14 +306,14 @@ def _sender(config: Config, rendered: Rendered, force: bool) -> Sender:
             try:
                 url = settings.webhook_url.reveal()
             except KeyError as exc:
-                raise SendError(f"weekly.webhook_url: {exc.args[0]}", transient=False) from None
+                raise SendError(f"report.webhook_url: {exc.args[0]}", transient=False) from None
             post_webhook(
                 url,
                 webhook.payload(rendered.figures, rendered.headlines, url, settings.dashboard_url),
             )
             return
         if settings.smtp is None:
-            raise SendError("weekly.smtp is not configured in the org file", transient=False)
+            raise SendError("report.smtp is not configured in the org file", transient=False)
         message = email_message(
             rendered, target, settings.smtp.sender, settings.dashboard_url, force
         )

@@ -131,7 +131,7 @@ def _team_headlines(team: dict[str, Any]) -> list[_Headline]:
     states = [w["state"] for w in load["weekly"]]
     if len(states) >= 2 and states[-1] == "normal" and states[-2] in ("flood", "drought"):
         ended = weeks_running(states[:-1])
-        weeks = "week" if ended == 1 else f"{ended} weeks"
+        weeks = "one week" if ended == 1 else f"{ended} weeks"
         out.append(_Headline(50, f"{name}'s {states[-2]} ended this week, after {weeks}."))
     out += _figure_headlines(team, TEAM_VOICE)
     gpu, usual = team["gpu_pending_hours"], gpu_before(team)

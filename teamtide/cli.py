@@ -385,7 +385,7 @@ def report(
         fail(f"--week {exc}", EXIT_CONFIG)
     if send and not recipients.recipients(cfg):
         fail(
-            f"nothing to send to: set weekly.recipients or weekly.webhook_url in {state.config_path}",
+            f"nothing to send to: set report.recipients or report.webhook_url in {state.config_path}",
             EXIT_CONFIG,
         )
     engine, _ = prepare_database(cfg)

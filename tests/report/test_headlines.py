@@ -296,3 +296,19 @@ def test_headlines_are_three_to_five_sentences_drawn_from_the_figures(report_wor
     for team in figs["teams"]:
         if figures.active(team) and team["load"]["state"] in ("flood", "drought"):
             assert any(team["team"] in line and team["load"]["state"] in line for line in lines)
+
+
+def test_a_spell_that_ended_says_how_long_it_lasted_in_words() -> None:
+    infra = _fig("Infra")
+    infra["load"]["weekly"] = [
+        {"week": "2025-06-09", "load": 1.0, "state": "normal"},
+        {"week": "2025-06-16", "load": 2.0, "state": "flood"},
+        {"week": "2025-06-23", "load": 1.0, "state": "normal"},
+    ]
+    assert "Infra's flood ended this week, after one week." in headlines.headlines(
+        _report([infra], None)
+    )
+    infra["load"]["weekly"][0]["state"] = "flood"
+    assert "Infra's flood ended this week, after 2 weeks." in headlines.headlines(
+        _report([infra], None)
+    )

@@ -265,7 +265,15 @@ def test_an_untrusted_certificate_fails_the_delivery_and_says_what_to_check(
     code, output = _cli(path, "--week", WEEK, "--send")
     assert code == 1
     assert "TLS with the SMTP server" in output and "certificate" in output
+    assert "report.smtp.security" in output  # the org file's own key
     assert smtp_starttls.box.messages == []
+
+
+def test_send_with_nobody_to_send_to_names_the_org_files_keys(report_world) -> None:
+    path, _ = report_world.write_config(None, recipients=[])
+    code, output = _cli(path, "--week", WEEK, "--send")
+    assert code == 2
+    assert "report.recipients" in output and "report.webhook_url" in output
 
 
 def test_send_waits_for_no_one_while_another_sender_holds_the_lease(report_world, smtp) -> None:
