@@ -23,7 +23,7 @@ def payload(
             "@context": "https://schema.org/extensions",
             "summary": heading,
             "title": heading,
-            "text": "\n\n".join(e(line) for line in lines),
+            "text": "\n\n".join(_teams_escape(line) for line in lines),
         }
         if dashboard_url:
             card["potentialAction"] = [
@@ -51,3 +51,9 @@ def payload(
 def _slack_escape(words: str) -> str:
     # Slack's mrkdwn reads &, < and > as control characters (links, mentions)
     return words.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _teams_escape(words: str) -> str:
+    # A card's text is HTML and Markdown at once: escaped as HTML, and with its brackets
+    # as entities, so a source's `[text](url)` stays text rather than becoming a live link
+    return e(words).replace("[", "&#91;").replace("]", "&#93;")
