@@ -151,8 +151,9 @@ def states(load: pd.Series | np.ndarray, settings: Load) -> tuple[float | None, 
 
     A week is a flood when load >= flood_factor x baseline, a drought when load <=
     drought_factor x baseline, otherwise normal; with a baseline of 0 any load is a
-    flood and none a drought; a null load has no state (None). Comparisons allow 1e-9
-    for floating-point noise.
+    flood and no week is a drought (the general rule would make every week a flood and
+    the team's usual empty weeks droughts); a null load has no state (None).
+    Comparisons allow 1e-9 for floating-point noise.
     """
     values = np.asarray(load, dtype=np.float64)
     known = ~np.isnan(values)
@@ -162,7 +163,7 @@ def states(load: pd.Series | np.ndarray, settings: Load) -> tuple[float | None, 
     baseline = float(np.median(values[known]))
     if baseline == 0:
         flood = known & (values > 0)
-        drought = known & (values <= 0)
+        drought = np.zeros(len(values), dtype=bool)
     else:
         flood = known & (values >= settings.flood_factor * baseline - _TOLERANCE)
         drought = known & (values <= settings.drought_factor * baseline + _TOLERANCE) & ~flood

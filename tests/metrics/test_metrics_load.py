@@ -73,10 +73,12 @@ def test_flood_and_drought_are_relative_to_the_median_week():
     assert state.tolist() == [NORMAL, FLOOD, DROUGHT, NORMAL, DROUGHT, None]
 
 
-def test_with_a_baseline_of_zero_any_load_is_a_flood_and_none_a_drought():
+def test_with_a_baseline_of_zero_any_load_is_a_flood_and_no_week_a_drought():
+    # The exception overrides both limits: 0.5 x 0 would make the team's usual empty
+    # weeks droughts, as 1.5 x 0 would make every week a flood.
     baseline, state = states(np.array([0.0, 0.0, 0.5, 0.0]), SETTINGS)
     assert baseline == 0.0
-    assert state.tolist() == [DROUGHT, DROUGHT, FLOOD, DROUGHT]
+    assert state.tolist() == [NORMAL, NORMAL, FLOOD, NORMAL]
 
 
 def test_streaks_count_consecutive_weeks_and_a_null_week_breaks_them():
