@@ -86,8 +86,10 @@ def cards(page: widgets.Page, teams: dict) -> None:
         with st.container(border=True):
             st.markdown(f"**{team}** · {t['done_items']} items finished")
             c = st.columns(5)
-            c[0].metric("Cycle time p50", widgets.duration(t["cycle_time_hours"]["p50"]))
-            c[1].metric("Cycle time p85", widgets.duration(t["cycle_time_hours"]["p85"]))
+            cycle = t["cycle_time_hours"]
+            p50, p85 = widgets.durations(cycle["p50"], cycle["p85"])  # one unit for the pair
+            c[0].metric("Cycle time p50", p50)
+            c[1].metric("Cycle time p85", p85)
             c[2].metric("Lead time p50", widgets.duration(t["lead_time_hours"]["p50"]))
             c[3].metric("PR first review p50", widgets.duration(t["pr_first_review_hours"]["p50"]))
             c[4].metric(
