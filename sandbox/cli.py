@@ -91,6 +91,7 @@ def started_sandbox(
     jira_server: bool,
     prometheus: bool | None,
     github_rate_limit: int | None = None,
+    follow_wall_clock: bool = False,
 ) -> Iterator[SandboxStack]:
     """Generate a world and start the whole sandbox stack, saying what is where."""
     from sandbox.stack import SandboxStack
@@ -105,6 +106,7 @@ def started_sandbox(
         jira_cloud=not jira_server,
         prometheus=prometheus,
         github_rate_limit=github_rate_limit,
+        follow_wall_clock=follow_wall_clock,
     )
     with err.status("Starting Jira, GitHub, Kubernetes and Prometheus on 127.0.0.1…"):
         try:
@@ -112,8 +114,11 @@ def started_sandbox(
         except (OSError, RuntimeError) as exc:
             fail(f"the sandbox could not start: {exc}")
     deployment = "Server" if jira_server else "Cloud"
+    following = (
+        f", following the wall clock until {world.end:%Y-%m-%d}" if follow_wall_clock else ""
+    )
     err.print(
-        f"sandbox {scale} world, clock {world.clock:%Y-%m-%d %H:%M} UTC\n"
+        f"sandbox {scale} world, clock {world.clock:%Y-%m-%d %H:%M} UTC{following}\n"
         f"  jira       {stack.http.jira_url} ({deployment})\n"
         f"  github     {stack.http.github_url}\n"
         f"  kubernetes {stack.kube.api_url if stack.kube else '-'}\n"
@@ -185,6 +190,14 @@ def serve(
     github_rate_limit: Annotated[
         int, typer.Option(help="GitHub's primary rate limit, requests an hour (the real one).")
     ] = 5000,
+    follow_wall_clock: Annotated[
+        bool,
+        typer.Option(
+            "--follow-wall-clock",
+            help="Move the clock to the wall clock's minute, and on with it every minute, up "
+            "to the world's last generated day (three weeks on): new work keeps arriving.",
+        ),
+    ] = False,
     fault: Annotated[
         list[str] | None,
         typer.Option(
@@ -223,6 +236,7 @@ def serve(
         jira_server=jira_server,
         prometheus=prometheus,
         github_rate_limit=github_rate_limit,
+        follow_wall_clock=follow_wall_clock,
     ) as stack:
         for service, settings in faults:
             try:

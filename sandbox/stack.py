@@ -3,12 +3,17 @@
 `python -m sandbox serve` (which `teamtide sandbox serve` and `teamtide demo` run) and the
 tests that need a synced database all start the same stack, so what the demo shows is what the tests check. Every service shares
 one `SandboxState`, so advancing its clock moves Jira, GitHub and the cluster together.
+With `follow_wall_clock` the clock moves by itself, to the wall clock's minute, every
+minute: a world that goes on happening, for a scheduler that syncs it again and again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,10 @@ class SandboxStack:
     the clock are backfilled (the cluster collector's only view of the past).
     `github_rate_limit` replaces GitHub's real 5,000 requests an hour: a first sync of a
     generated year of pull requests needs more than that, as it would on the real service.
+    `follow_wall_clock`: from the start, the clock stands at the wall clock's minute and
+    moves on with it each minute, until the last moment the world was generated
+    (`World.end`, three weeks past its first clock). Whole minutes, so that a sync's pages
+    mostly see one moment, and the servers rebuild their views once a minute at most.
     """
 
     def __init__(
@@ -40,6 +49,8 @@ class SandboxStack:
         prometheus: bool | None = None,
         prometheus_days: float = 90,
         github_rate_limit: int | None = None,
+        follow_wall_clock: bool = False,
+        wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.world = world
         self.http = Sandbox(world, port=port, jira_cloud=jira_cloud)
@@ -50,21 +61,56 @@ class SandboxStack:
         self.prometheus: PrometheusSandbox | None = None
         self._want_prometheus = prometheus
         self._prometheus_days = prometheus_days
+        self.follow_wall_clock = follow_wall_clock
+        self._wall_clock = wall_clock
+        self._stop_following = threading.Event()
+        self._follower: threading.Thread | None = None
 
     def start(self) -> SandboxStack:
         try:
+            if self.follow_wall_clock:
+                self.catch_up()  # before anything serves: nobody sees the world as of midnight
             self.http.start()
             self.kube = KubeSandbox(self.state).start()
             if self._want_prometheus or (self._want_prometheus is None and not missing_binaries()):
                 self.prometheus = PrometheusSandbox(self.world, days=self._prometheus_days).start()
             elif self._want_prometheus is None:
                 log.info("prometheus not installed: the cluster has no backfilled history")
+            if self.follow_wall_clock:
+                self._follower = threading.Thread(
+                    target=self._follow, name="sandbox-wall-clock", daemon=True
+                )
+                self._follower.start()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def catch_up(self) -> dt.datetime:
+        """Move the clock to the wall clock's minute (never back, never past the world's end)."""
+        now = self._wall_clock().astimezone(dt.UTC).replace(second=0, microsecond=0)
+        target = min(now, self.world.end)
+        if target > self.world.clock:
+            self.state.advance(target)
+        return self.world.clock
+
+    def _follow(self) -> None:
+        while self.world.clock < self.world.end:
+            # wake just after the next whole minute of the wall clock
+            seconds = 60 - time.time() % 60 + 0.05
+            if self._stop_following.wait(seconds):
+                return
+            try:
+                self.catch_up()
+            except Exception:  # a listener failed: the servers go on, the next minute retries
+                log.exception("could not move the sandbox clock")
+        log.info("the world ends at %s: the clock stops there", self.world.end)
+
     def stop(self) -> None:
+        self._stop_following.set()
+        if self._follower is not None:
+            self._follower.join()
+            self._follower = None
         for service in (self.prometheus, self.kube, self.http):
             if service is not None:
                 service.stop()

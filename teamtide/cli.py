@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -305,6 +306,14 @@ def run_dashboard(config_path: Path, host: str, port: int) -> None:
     A SIGTERM (a service manager stopping teamtide) is passed on to Streamlit, so the
     server never outlives the command that started it.
     """
+    child = start_dashboard(config_path, host, port)
+    # Ctrl-C from a script reaches only this process: the child is stopped on the way out.
+    code = children.wait(child, (signal.SIGTERM,), grace=10)
+    raise typer.Exit(code)
+
+
+def start_dashboard(config_path: Path, host: str, port: int) -> subprocess.Popen[Any]:
+    """Streamlit as our child, saying where it serves; `children.wait` waits for it."""
     env = dict(os.environ, TEAMTIDE_CONFIG=str(config_path.resolve()))
     command = [
         sys.executable, "-m", "streamlit", "run", str(app_file()),
@@ -315,10 +324,7 @@ def run_dashboard(config_path: Path, host: str, port: int) -> None:
     ]  # fmt: skip
     shown = f"[{host}]" if ":" in host else host
     console.print(f"Dashboard on http://{shown}:{port}", highlight=False)
-    child = children.start(command, env=env)
-    # Ctrl-C from a script reaches only this process: the child is stopped on the way out.
-    code = children.wait(child, (signal.SIGTERM,), grace=10)
-    raise typer.Exit(code)
+    return children.start(command, env=env)
 
 
 @app.command()
@@ -516,6 +522,10 @@ SANDBOX_STOP_SECONDS = 30
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+DEMO_SYNC_MINUTES_VARIABLE = "TEAMTIDE_DEMO_SYNC_MINUTES"
+DEMO_REPORT_WEEKS = 4
+
+
 @app.command()
 def demo(
     scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "small",
@@ -524,8 +534,19 @@ def demo(
     directory: Annotated[
         Path, typer.Option(help="Where the demo's org file and SQLite database go.")
     ] = DEMO_DIR,
+    sync_every: Annotated[
+        float,
+        typer.Option(
+            "--sync-every",
+            envvar=DEMO_SYNC_MINUTES_VARIABLE,
+            help="Minutes between the scheduler's syncs of each source (fractions too: 0.1 is 6 s).",
+        ),
+    ] = 5.0,
 ) -> None:
-    """Start the sandbox, sync it into SQLite and open the dashboard (Ctrl-C stops both)."""
+    """Start the sandbox, sync it into SQLite, open the dashboard, store the last weeks' reports,
+    and keep syncing on a schedule while the sandbox's clock follows the wall clock (Ctrl-C stops all)."""
+    if not sync_every > 0:
+        fail(f"--sync-every {sync_every:g}: give a number of minutes above 0", EXIT_CONFIG)
     directory.mkdir(parents=True, exist_ok=True)
     database = directory / "teamtide.db"
     for stale in directory.glob("teamtide.db*"):  # a new world each time: no stale cursors
@@ -533,31 +554,149 @@ def demo(
     path = directory / "teamtide.yaml"
     # The demo wants the dashboard in minutes, not after GitHub's hourly reset. On this
     # machine the viewer is the org's director: the org file shows the person-level views.
+    # The world's clock follows the wall clock's minute, so the figures are as of now, the
+    # sync is not reported as hours stale, and the scheduled syncs find new work.
     with served_sandbox(
         "--seed", str(seed), "--scale", scale, "--port", "0",
         "--github-rate-limit", str(DEMO_GITHUB_RATE_LIMIT),
         "--write-config", str(path), "--database-url", f"sqlite:///{database.resolve()}",
-        "--person-level",
+        "--person-level", "--follow-wall-clock",
     ) as served:  # fmt: skip
         admin = f"{served['url']}/_sandbox/clock"
-        # The world's clock is midnight today; move it to the wall clock's minute, so
-        # the figures are as of now and the sync is not reported as hours stale.
-        now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-        if now > sandbox_clock(admin):
-            sandbox_clock(admin, to=now)
+        schedule_demo(path, sync_every)
         state.config_path = path
         cfg = load(require_env=SOURCES_ONLY)
         engine, said = prepare_database(cfg)
-        console.print(said, highlight=False)
-        outcomes = sync_and_summarise(engine, cfg, now=lambda: sandbox_clock(admin))
-        engine.dispose()
-        if any(o.failed for o in outcomes):
-            fail("the demo sync failed (see the table above)")
+        try:
+            console.print(said, highlight=False)
+            outcomes = sync_and_summarise(engine, cfg, now=lambda: sandbox_clock(admin))
+            if any(o.failed for o in outcomes):
+                fail("the demo sync failed (see the table above)")
+            console.print(
+                f"Org file: {path} (try `teamtide --config {path} metrics --from ... --to ...`)",
+                highlight=False,
+            )
+            code = live_demo(cfg, path, engine, port, directory / "schedule.log")
+        finally:
+            engine.dispose()
+    raise typer.Exit(code)
+
+
+def schedule_demo(path: Path, every_minutes: float) -> None:
+    """Write the demo's schedule into its org file: every source synced every few minutes.
+
+    The weekly report keeps its default (Monday 08:00); `teamtide --config PATH status`
+    shows the jobs as the dashboard's Data health page does.
+    """
+    import yaml
+
+    from teamtide.scheduler import SYNC_JOBS
+
+    document = yaml.safe_load(path.read_text())
+    document["schedule"] = {name: {"every_minutes": every_minutes} for name in SYNC_JOBS}
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+
+
+def live_demo(cfg: Config, path: Path, engine: Engine, port: int, log_file: Path) -> int:
+    """The dashboard, with the scheduler at work in this process and the last weeks' reports
+    stored beside it, until the dashboard stops (Ctrl-C, SIGTERM); its exit code.
+
+    The scheduler's first syncs come one interval after the sync just made; it logs to
+    `log_file`. The reports are built in a thread while Streamlit starts; on the way out
+    the report in progress is finished (its browser closed), the running syncs store
+    their page, and then the caller stops the sandbox.
+    """
+    import logging
+
+    from teamtide import scheduler
+
+    logging.basicConfig(
+        filename=log_file,
+        filemode="w",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    for chatty in ("choreographer", "kaleido"):  # the report's chart browser, tab by tab
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    with scheduler.running(cfg, path, engine, store_reports=True, run_at_once=False) as sched:
+        dashboard = start_dashboard(path, "127.0.0.1", port)
+        stop = threading.Event()
+        reports = threading.Thread(
+            target=store_recent_reports, args=(engine, cfg, stop), name="demo-reports"
+        )
+        try:
+            reports.start()
+            console.print(scheduled_summary(cfg, sched, log_file), highlight=False)
+            console.print("Stop everything with Ctrl-C.", highlight=False)
+            return children.wait(dashboard, (signal.SIGTERM,), grace=10)
+        finally:
+            stop.set()
+            if reports.is_alive():
+                reports.join()
+
+
+def scheduled_summary(cfg: Config, sched: Any, log_file: Path) -> str:
+    """What the demo's scheduler runs, and when, in a sentence."""
+    from teamtide.scheduler import SYNC_JOBS
+
+    jobs = {job.name: job for job in sched.get_jobs()}
+    syncs = [name for name in SYNC_JOBS if name in jobs]
+    every = sorted({_interval(jobs[name].trigger.interval) for name in syncs})
+    said = f"Scheduler: {', '.join(syncs)} synced every {' or '.join(every)}"
+    if "report" in jobs:
+        said += (
+            f"; the weekly report next on {_when(jobs['report'].next_run_time, cfg)} "
+            "(stored for the Reports page, not sent: the demo has no recipients)"
+        )
+    return f"{said}. Its log: {log_file}"
+
+
+def _interval(span: dt.timedelta) -> str:
+    seconds = round(span.total_seconds())
+    return f"{seconds} s" if seconds < 60 else f"{seconds / 60:g} min"
+
+
+def store_recent_reports(engine: Engine, cfg: Config, stop: threading.Event) -> None:
+    """Store the weekly reports of the last complete weeks, newest first, as
+    `teamtide report --week` does (generated and stored, never sent); say which."""
+    import logging
+
+    from report import delivery, weeks
+
+    now = dt.datetime.now(dt.UTC)
+    last = weeks.last_complete_week(now, cfg)
+    stored: list[str] = []
+    chartless = False
+    for back in range(DEMO_REPORT_WEEKS):
+        if stop.is_set():
+            return
+        monday = last - dt.timedelta(weeks=back)
+        try:
+            result = delivery.run(engine, cfg, monday, now, send=False)
+        except Exception as exc:  # one week's failure leaves the others, and the demo, alone
+            logging.getLogger(__name__).exception("the demo's report %s", monday)
+            if not stop.is_set():
+                err.print(
+                    f"[bold yellow]warning:[/] the report for {weeks.week_label(monday)} "
+                    f"could not be built: {escape(f'{type(exc).__name__}: {exc}')}",
+                    highlight=False,
+                )
+            continue
+        stored.append(result.period)
+        if result.rendered.images.error and not chartless:
+            chartless = True
+            err.print(
+                "[bold yellow]warning:[/] the reports have no charts: Kaleido needs Chromium "
+                "on the PATH (Debian: apt install chromium).",
+                highlight=False,
+            )
+    if stored:
         console.print(
-            f"Org file: {path} (try `teamtide --config {path} metrics --from ... --to ...`)",
+            f"Reports page: the weekly reports of {', '.join(sorted(stored))} are stored "
+            "(not sent: the demo has no recipients).",
             highlight=False,
         )
-        run_dashboard(path, "127.0.0.1", port)
 
 
 def sandbox_process(*args: str, **popen: Any) -> subprocess.Popen[Any]:
@@ -592,13 +731,9 @@ def served_sandbox(*args: str) -> Iterator[dict[str, Any]]:
         children.stop(child, SANDBOX_STOP_SECONDS)
 
 
-def sandbox_clock(url: str, to: dt.datetime | None = None) -> dt.datetime:
-    """The sandbox's clock, read or (with `to`) moved forward through its admin API."""
-    body = json.dumps({"to": to.isoformat()}).encode() if to else None
-    request = urllib.request.Request(
-        url, data=body, method="POST" if to else "GET", headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=600) as answer:
+def sandbox_clock(url: str) -> dt.datetime:
+    """The sandbox's clock, read through its admin API."""
+    with urllib.request.urlopen(url, timeout=600) as answer:
         return dt.datetime.fromisoformat(json.load(answer)["clock"])
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,12 @@ def trigger(job: Job, config: Config) -> IntervalTrigger | CronTrigger:
     return IntervalTrigger(seconds=seconds, timezone=config.org.tz)
 
 
-def jobs(config: Config) -> dict[str, Job]:
-    """The jobs this org file asks for: each configured source, and the report if it is delivered."""
+def jobs(config: Config, *, store_reports: bool = False) -> dict[str, Job]:
+    """The jobs this org file asks for: each configured source, and the report if it is delivered.
+
+    `store_reports` (the demo) schedules the report even with nobody to send it to: each
+    week's is then generated and stored for the Reports page, and sent to no one.
+    """
     wanted: dict[str, Job] = {}
     for name in SYNC_JOBS:
         job: Job = getattr(config.schedule, name)
@@ -70,6 +74,8 @@ def jobs(config: Config) -> dict[str, Job]:
         if recipients(config):
             wanted["report"] = config.schedule.report
             wanted["report-retry"] = Job(every_minutes=RETRY_EVERY_MINUTES)
+        elif store_reports:
+            wanted["report"] = config.schedule.report
     return wanted
 
 
@@ -236,8 +242,20 @@ def _on_missed(engine: Engine, grace: int) -> Callable[[JobExecutionEvent], None
     return missed
 
 
-def build(config: Config, config_path: Path, engine: Engine) -> BackgroundScheduler:
-    """A paused scheduler holding this org file's jobs; a job already stored keeps its next run."""
+def build(
+    config: Config,
+    config_path: Path,
+    engine: Engine,
+    *,
+    store_reports: bool = False,
+    run_at_once: bool = True,
+) -> BackgroundScheduler:
+    """A paused scheduler holding this org file's jobs; a job already stored keeps its next run.
+
+    A job stored for the first time runs at once, so a fresh install has data without
+    waiting; with `run_at_once` false (the demo, which has just synced) it first runs when
+    its schedule says. `store_reports`: see `jobs`.
+    """
     grace = config.schedule.misfire_grace_seconds
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine)},
@@ -247,7 +265,7 @@ def build(config: Config, config_path: Path, engine: Engine) -> BackgroundSchedu
     )
     scheduler.add_listener(_on_missed(engine, grace), EVENT_JOB_MISSED)
     scheduler.start(paused=True)
-    wanted = jobs(config)
+    wanted = jobs(config, store_reports=store_reports)
     for job in scheduler.get_jobs():
         if job.id.removeprefix(JOB_ID_PREFIX) not in wanted:
             job.remove()
@@ -257,17 +275,11 @@ def build(config: Config, config_path: Path, engine: Engine) -> BackgroundSchedu
         args = [str(config_path.resolve()), name]
         existing = scheduler.get_job(job_id)
         if existing is None:
+            # First start: run at once, so a fresh install has data without waiting.
+            first = {"next_run_time": dt.datetime.now(config.org.tz)} if run_at_once else {}
             # a second scheduler started at the same moment may have stored it first
             with contextlib.suppress(ConflictingIdError):
-                # First start: run at once, so a fresh install has data without waiting.
-                scheduler.add_job(
-                    run_job,
-                    new_trigger,
-                    id=job_id,
-                    name=name,
-                    args=args,
-                    next_run_time=dt.datetime.now(config.org.tz),
-                )
+                scheduler.add_job(run_job, new_trigger, id=job_id, name=name, args=args, **first)
             continue
         if str(existing.trigger) != str(new_trigger):
             # a new schedule starts from now
@@ -313,6 +325,26 @@ def serve(
     finally:
         stop_scheduler(scheduler)
         engine.dispose()
+
+
+@contextlib.contextmanager
+def running(
+    config: Config, config_path: Path, engine: Engine, **options: bool
+) -> Iterator[BackgroundScheduler]:
+    """The scheduler at work in this process's threads while the block runs (`teamtide demo`).
+
+    The caller owns the signals: on the way out, however the block ends, running syncs
+    are asked to stop after their page, and the scheduler waits for them. `options`: those
+    of `build`.
+    """
+    STOP.clear()
+    scheduler = build(config, config_path, engine, **options)
+    try:
+        scheduler.resume()
+        yield scheduler
+    finally:
+        STOP.set()
+        stop_scheduler(scheduler)
 
 
 def stop_scheduler(scheduler: BackgroundScheduler) -> None:

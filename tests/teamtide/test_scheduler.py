@@ -665,3 +665,59 @@ def test_the_report_is_scheduled_when_someone_would_receive_it(
         }
     )
     assert ("report" in scheduler.jobs(config)) is scheduled
+
+
+def test_the_demo_schedules_the_report_to_store_it_even_with_nobody_to_send_to() -> None:
+    """`store_reports` (the demo): the weekly job without recipients; nothing to retry, though."""
+    nobody = Config.model_validate({})
+    assert "report" not in scheduler.jobs(nobody)
+    assert set(scheduler.jobs(nobody, store_reports=True)) == {"report"}
+    someone = Config.model_validate({"report": {"recipients": ["dir@acme.example"]}})
+    assert scheduler.jobs(someone, store_reports=True) == scheduler.jobs(someone)
+    off = Config.model_validate({"schedule": {"report": {"enabled": False}}})
+    assert scheduler.jobs(off, store_reports=True) == {}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_scheduler_built_not_to_run_at_once_waits_for_each_job_s_schedule(
+    stack: SandboxStack, db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """The demo has just synced: its scheduler's first syncs come one interval later, the
+    report on its weekday; the store (Data health, `teamtide status`) shows those runs."""
+    path = org_file(stack, tmp_path, db_url, {"jira": {"every_minutes": 5}, "cluster": OFF})
+    config = load_config(path)
+    prepare_database(config)
+    before = dt.datetime.now(dt.UTC)
+    with scheduler.running(config, path, engine, store_reports=True, run_at_once=False) as sched:
+        due = {job.name: job.next_run_time for job in sched.get_jobs()}
+        assert not scheduler.STOP.is_set()
+    after = dt.datetime.now(dt.UTC)
+    assert scheduler.STOP.is_set()  # a run still going would have been asked to stop
+    assert set(due) == {"jira", "github", "report"}
+    assert before + dt.timedelta(minutes=5) <= due["jira"] <= after + dt.timedelta(minutes=5)
+    assert before + dt.timedelta(minutes=30) <= due["github"] <= after + dt.timedelta(minutes=30)
+    monday = due["report"].astimezone(config.org.tz)
+    assert (monday.strftime("%a %H:%M"), monday > before) == ("Mon 08:00", True)
+    with engine.connect() as conn:
+        stored = queries.next_runs(conn)
+    assert stored.keys() == {f"teamtide-{name}" for name in due}
+    assert all(abs(stored[f"teamtide-{n}"] - due[n]) < dt.timedelta(milliseconds=1) for n in due)
+    assert runs(engine) == []  # nothing ran
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_report_job_with_nobody_to_send_to_stores_the_week_and_sends_nothing(
+    stack: SandboxStack, db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    path = org_file(stack, tmp_path, db_url, {})
+    config = load_config(path)
+    assert not config.report.recipients and config.report.webhook_url is None
+    prepare_database(config)
+    assert scheduler.run_job(str(path), "report") == "ok"
+    [record] = runs(engine, "report")
+    assert record.outcome == "ok" and "not sent" in (record.detail or ""), record
+    with engine.connect() as conn:
+        stored = queries.report_list(conn)
+        assert [r["period"] for r in stored] == [record.detail.split(":")[0]]  # last week's
+        assert conn.scalar(select(func.count()).select_from(models.ReportDelivery)) == 0
