@@ -81,13 +81,12 @@ def _char_pattern(ch: str) -> str:
         forms.add(r"\+")
     if ch in '"\\/':
         forms.add(re.escape("\\" + ch))
-    if not ch.isascii() or not ch.isprintable():
-        code = ord(ch)
-        if code <= 0xFFFF:
-            forms.add(re.escape(f"\\u{code:04x}"))
-            forms.add(re.escape(f"\\u{code:04X}"))
-        if code <= 0xFF:
-            forms.add(re.escape(f"\\x{code:02x}"))
+    code = ord(ch)  # JSON escapes any of these as \u00XX (Go's encoder does `<>&`), repr as \xXX
+    if code <= 0xFFFF:
+        forms.add(re.escape(f"\\u{code:04x}"))
+        forms.add(re.escape(f"\\u{code:04X}"))
+    if code <= 0xFF and (not ch.isascii() or not ch.isprintable()):
+        forms.add(re.escape(f"\\x{code:02x}"))
     for entity in _HTML_ENTITIES.get(ch, ()):
         forms.add(re.escape(entity))
     return "(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")"

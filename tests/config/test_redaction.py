@@ -75,6 +75,9 @@ def echoes() -> dict[str, str]:
     forms["form-encoded"] = urllib.parse.urlencode({"password": PASSWORD, "token": TOKEN})
     forms["JSON"] = json.dumps({"password": PASSWORD, "token": TOKEN})
     forms["JSON, not ASCII-escaped"] = json.dumps({"password": PASSWORD}, ensure_ascii=False)
+    forms["JSON, every symbol escaped"] = "".join(  # as Go's encoder does with <, > and &
+        ch if ch.isalnum() else f"\\u{ord(ch):04x}" for ch in PASSWORD
+    )
     forms["HTML"] = f"<p>{html.escape(PASSWORD)}</p>"
     forms["repr"] = repr({"Authorization": f"token {GITHUB}", "password": PASSWORD})
     forms["Slack URL"] = f"POST {SLACK} failed"
