@@ -12,7 +12,8 @@ starts from (the stored cursor minus the overlap), the page loop, state, rejects
 progress. It writes a page's rows, its rejects and the new cursor in ONE transaction,
 so a crash at any point resumes from the last stored page with nothing lost and, thanks
 to upserts on natural keys, nothing doubled. A failing partition is recorded and the
-others go on.
+others go on. What a source says (errors, reasons) is redacted where it is stored
+(`db.sync`) or logged, by the process's redactor (`config.redaction`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from collectors.identities import resolve_identities
+from config.redaction import shorten
 from db import models
 from db import sync as db_sync
 from db.session import session_factory
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXCERPT_CHARS = 500
+ERROR_CHARS = 1000
 
 # ---------------------------------------------------------------- what a stream yields
 
@@ -209,22 +211,19 @@ class StreamResult:
     stopped: bool = False  # a stop was requested; the partition resumes next run
 
 
-def describe_error(exc: BaseException, redact: Callable[[str], str]) -> str:
-    """A one-line cause for sync_state and the summary, with every secret removed."""
+def describe_error(exc: BaseException) -> str:
+    """A one-line cause for sync_state and the summary (redacted where it is stored or shown).
+
+    Cut between words only: a secret in it stays whole, so the redactor recognises it.
+    """
     text = f"{type(exc).__name__}: {exc}".strip()
-    return redact(text.splitlines()[0] if text else type(exc).__name__)[:1000]
+    return shorten(text.splitlines()[0] if text else type(exc).__name__, ERROR_CHARS)
 
 
 def reject_rows(rejects: Sequence[Reject], at: dt.datetime) -> list[dict[str, Any]]:
-    """`sync_rejects` rows (but their source and stream): reasons cut short, payloads excerpted."""
+    """`sync_rejects` rows (but their source and stream); `db.sync` redacts and cuts them."""
     return [
-        {
-            "key": r.key,
-            "reason": r.reason[:2000],
-            "payload": (r.payload or "")[:EXCERPT_CHARS] or None,
-            "at": at,
-        }
-        for r in rejects
+        {"key": r.key, "reason": r.reason, "payload": r.payload or None, "at": at} for r in rejects
     ]
 
 
@@ -245,7 +244,6 @@ def run_stream(
     *,
     full: bool = False,
     progress: Progress | None = None,
-    redact: Callable[[str], str] = lambda s: s,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     should_stop: Callable[[], bool] = lambda: False,
 ) -> list[StreamResult]:
@@ -306,9 +304,9 @@ def run_stream(
                     at=now(),
                 )
         except Exception as exc:  # one partition's failure must not stop the others
-            result.error = describe_error(exc, redact)
+            result.error = describe_error(exc)
             log.warning("%s/%s %s failed: %s", stream.source, stream.name, partition, result.error)
-            log.debug("%s", redact(traceback.format_exc()))
+            log.debug("%s", traceback.format_exc())
             with make_session() as session, session.begin():
                 db_sync.partition_failed(session, *where, result.error)
     return results

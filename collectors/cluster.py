@@ -54,6 +54,7 @@ from collectors.cluster_parse import (
 )
 from collectors.cluster_parse import PROMETHEUS_QUERIES as QUERIES
 from collectors.retry import ApiError, Retrying, RetryPolicy
+from config.redaction import shorten
 from config.schema import ClusterSource, Config
 from db import models
 from db.sync import clear_cluster_instants, earliest_cluster_sample
@@ -76,7 +77,7 @@ def _message(exc: ApiException) -> str:
     except ValueError:
         body = None
     text = str((body.get("message") if isinstance(body, Mapping) else None) or exc.reason or "")
-    return text.splitlines()[0][:300] if text else ""
+    return shorten(text.splitlines()[0], 300) if text else ""  # whole words: secrets stay whole
 
 
 def client_configuration(source: ClusterSource) -> k8s.Configuration:

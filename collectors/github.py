@@ -48,6 +48,7 @@ from collectors.github_parse import (
 )
 from collectors.identities import record_accounts
 from collectors.retry import ApiError, Retrying, RetryPolicy
+from config.redaction import shorten
 from config.schema import Config, GithubSource
 from db import models
 from db.sync import replace_children, stored_projects, stored_pulls
@@ -78,7 +79,7 @@ class RateLimitWait(GithubApiError):
 def _message(exc: GithubException) -> str:
     data = exc.data if isinstance(exc.data, Mapping) else {}
     text = data.get("message") if isinstance(data.get("message"), str) else ""
-    return text.splitlines()[0][:300] if text else ""
+    return shorten(text.splitlines()[0], 300) if text else ""  # whole words: secrets stay whole
 
 
 def _path(url: str) -> str:

@@ -41,6 +41,7 @@ from collectors.jira_parse import (
     parse_issue,
 )
 from collectors.retry import ApiError, Retrying, RetryPolicy
+from config.redaction import shorten
 from config.schema import Config, JiraSource
 from db import models
 from db.sync import replace_children, stored_updates
@@ -84,7 +85,7 @@ def _clean(exc: JIRAError, method: str, path: str) -> JiraApiError:
     headers = {}
     if response is not None and response.headers.get("Retry-After"):
         headers["Retry-After"] = response.headers["Retry-After"]
-    text = (exc.text or "").splitlines()[0][:300] if exc.text else ""
+    text = shorten((exc.text or "").splitlines()[0], 300) if exc.text else ""  # whole words
     message = f"HTTP {exc.status_code} from {method} {path}: {text}".rstrip(": ")
     if exc.status_code in (401, 403):
         message += " (check sources.jira email or user, and the token's environment variable)"

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from collectors import cluster, github, jira
-from collectors.base import NullProgress, Progress, Source, Stream, StreamResult, run_stream
+from collectors.base import (
+    NullProgress,
+    Progress,
+    Source,
+    Stream,
+    StreamResult,
+    describe_error,
+    run_stream,
+)
+from config import redaction
 from config.schema import Config
 from db.sync import record_source_start
 
@@ -33,22 +42,6 @@ def configured_sources(config: Config) -> list[str]:
     return [source.name for source in SOURCES if source.configured(config)]
 
 
-def make_redactor(config: Config) -> Callable[[str], str]:
-    """Replace every secret's value (as resolved from the environment) with ***."""
-    values: list[str] = []
-    for _, secret in config.secrets():
-        if not secret.missing_env_vars():
-            values.append(secret.reveal())
-    values = sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
-
-    def redact(text: str) -> str:
-        for value in values:
-            text = text.replace(value, "***")
-        return text
-
-    return redact
-
-
 def sync(
     engine: Engine,
     config: Config,
@@ -59,9 +52,13 @@ def sync(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     should_stop: Callable[[], bool] = lambda: False,
 ) -> list[SourceOutcome]:
-    """Run every configured source (or `only` these); one failing source never stops the others."""
+    """Run every configured source (or `only` these); one failing source never stops the others.
+
+    The org file's secrets join the process's redactor first: whatever a source answers is
+    masked where it is stored (`db.sync`), logged or printed.
+    """
     progress = progress or NullProgress()
-    redact = make_redactor(config)
+    redaction.register_config(config)
     wanted = list(only) if only else configured_sources(config)
     outcomes: list[SourceOutcome] = []
     for source in SOURCES:
@@ -77,7 +74,7 @@ def sync(
             clock = {"clock": now} if source.clocked else {}
             streams: list[Stream] = source.streams(config, engine, progress, **clock)
         except Exception as exc:
-            outcome.error = redact(f"{type(exc).__name__}: {exc}")
+            outcome.error = describe_error(exc)
             record_source_start(engine, name, outcome.error, now())
             continue
         record_source_start(engine, name, None, now())
@@ -90,7 +87,6 @@ def sync(
                     stream,
                     full=full,
                     progress=progress,
-                    redact=redact,
                     now=now,
                     should_stop=should_stop,
                 )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from config import redaction
 from config.checks import RequireEnv, cross_checks, env_checks, redacted, schema_message
 from config.document import ConfigError, Document, Problem
 from config.schema import Config
@@ -79,4 +80,5 @@ def parse_config(
     env_checks(doc, data, require_env)
     if doc.problems or config is None:
         raise ConfigError(redacted(doc.problems, data), path)
+    redaction.register_config(config)  # what this process stores, logs or prints is masked
     return config

@@ -2,8 +2,8 @@
 
 Key names follow the README's key reference ("Configuration: the org file"): they are a contract with other teams'
 tools, so fields may be added but never renamed. Secrets stay `${ENV_VAR}` references
-until the moment a collector needs them (`Secret.reveal`), so they never reach the
-database, logs or error messages.
+until the moment a collector needs them (`Secret.reveal`); from then on the process's
+redactor (`config.redaction`) keeps them out of the database, logs and messages.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from config import redaction
 
 TeamKind = Literal["research", "enablement", "infra", "other"]
 Stage = Literal["todo", "active", "waiting", "done"]
@@ -39,10 +41,17 @@ class Secret(str):
         return [name for name in self.env_vars() if name not in os.environ]
 
     def reveal(self) -> str:
+        """The value, with its variables read from the environment.
+
+        From now on the process's redactor masks it (and each variable's value) in
+        every text it stores, logs or prints (`config.redaction`).
+        """
         missing = self.missing_env_vars()
         if missing:
             raise KeyError(f"environment variable {missing[0]} is not set")
-        return ENV_REF.sub(lambda m: os.environ[m.group(1)], str(self))
+        value = ENV_REF.sub(lambda m: os.environ[m.group(1)], str(self))
+        redaction.register(value, *(os.environ[name] for name in self.env_vars()))
+        return value
 
     def __repr__(self) -> str:  # never print a value, only the reference
         return "Secret(***)" if not self.env_vars() else f"Secret({str(self)!r})"

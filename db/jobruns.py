@@ -2,7 +2,8 @@
 
 A run is an interval (`start`, then `finish`); an attempt that did not run (`skipped`,
 `missed`) is a moment (`record`). `teamtide status` reads the latest of each job
-(`db.queries.last_job_runs`).
+(`db.queries.last_job_runs`). A run's detail (a sync's errors, a delivery's failures) is
+redacted as it enters the database (`config.redaction`), then cut to `DETAIL_CHARS`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import datetime as dt
 
 from sqlalchemy import Engine, insert, update
 
+from config.redaction import redact
 from db import locks, models
+
+DETAIL_CHARS = 1000
 
 
 def start(engine: Engine, job: str, holder: str, since: dt.datetime) -> int:
@@ -49,7 +53,7 @@ def record(
                 started_at=now,
                 finished_at=now,
                 outcome=outcome,
-                detail=detail,
+                detail=redact(detail, DETAIL_CHARS),
             )
         )
 
@@ -69,6 +73,10 @@ def finish(
         conn.execute(
             update(models.JobRun)
             .where(models.JobRun.id == run_id)
-            .values(finished_at=now, outcome=outcome, detail=detail)
+            .values(
+                finished_at=now,
+                outcome=outcome,
+                detail=redact(detail, DETAIL_CHARS) if detail is not None else None,
+            )
         )
         locks.release_in(conn, lease, holder)

@@ -5,7 +5,8 @@ recipient). A sender claims a row by moving it to `sending` in one conditional U
 and commits before it talks to the server, then records `sent` or `failed`; so a
 retry, a restart or a second scheduler never sends a row that was sent, and two
 senders never claim the same row. What the rows mean to a sender (a row still `sending`
-is in doubt) is `report.delivery`'s to say.
+is in doubt) is `report.delivery`'s to say. A failure's text (what a mail server or a
+webhook answered) is redacted as it enters the database (`config.redaction`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, select, update
 
+from config.redaction import redact
 from db import models, queries
 from db.upsert import upsert
+
+ERROR_CHARS = 2000  # report_deliveries.last_error
 
 
 def store_report(
@@ -83,7 +87,10 @@ def claim(engine: Engine, period: str, key: str, force: bool = False) -> int | N
 
 
 def settle(engine: Engine, period: str, key: str, error: str | None) -> None:
-    """Record the end of an attempt: `sent` (and add to the report's delivered_to) or `failed`."""
+    """Record the end of an attempt: `sent` (and add to the report's delivered_to) or `failed`.
+
+    `error` is redacted, then cut to the column's length.
+    """
     d, r = models.ReportDelivery, models.Report
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
@@ -102,5 +109,5 @@ def settle(engine: Engine, period: str, key: str, error: str | None) -> None:
             conn.execute(
                 update(d)
                 .where(d.period == period, d.recipient == key)
-                .values(status="failed", last_error=error[:2000])
+                .values(status="failed", last_error=redact(error, ERROR_CHARS))
             )

@@ -2,7 +2,9 @@
 
 `collectors/` builds rows and decides what to fetch; every statement it needs is here
 (or is the one upsert, `db.upsert`). A stream's partition is named by three strings,
-`(source, stream, partition)`, as in `sync_state`.
+`(source, stream, partition)`, as in `sync_state`. The free text a source sends back (an
+error, a reject's reason and excerpt) enters the database here, through the process's
+redactor (`config.redaction`), and is cut to its column's length only after it.
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from config.redaction import redact
 from db import models
 from db.upsert import upsert
+
+ERROR_CHARS = 1000  # sync_state.last_error
+REASON_CHARS = 2000  # sync_rejects.reason
+EXCERPT_CHARS = 500  # sync_rejects.payload: an excerpt, never the whole record
 
 # ---------------------------------------------------------------- sync state and rejects
 
@@ -54,18 +61,27 @@ def page_stored(
 ) -> None:
     """In the page's own transaction: its rejects, its counts, and its cursor (None: unchanged).
 
-    `rejects` are `sync_rejects` rows without `source` and `stream`.
+    `rejects` are `sync_rejects` rows without `source` and `stream`; their texts are
+    redacted and cut here.
     """
     if rejects:
         session.execute(
             insert(models.SyncReject),
-            [{"source": source, "stream": stream, **reject} for reject in rejects],
+            [{"source": source, "stream": stream, **_clean_reject(r)} for r in rejects],
         )
     state = _state(session, source, stream, partition)
     if cursor is not None:
         state.cursor = cursor
     state.rows += rows
     state.rejects += len(rejects)
+
+
+def _clean_reject(reject: Mapping[str, Any]) -> dict[str, Any]:
+    row = dict(reject)
+    for column, limit in (("key", None), ("reason", REASON_CHARS), ("payload", EXCERPT_CHARS)):
+        if isinstance(row.get(column), str):
+            row[column] = redact(row[column], limit)
+    return row
 
 
 def partition_done(
@@ -87,7 +103,8 @@ def partition_done(
 def partition_failed(
     session: Session, source: str, stream: str, partition: str, error: str
 ) -> None:
-    _state(session, source, stream, partition).last_error = error
+    """A partition's run failed: its error, redacted."""
+    _state(session, source, stream, partition).last_error = redact(error, ERROR_CHARS)
 
 
 def record_source_start(engine: Engine, source: str, error: str | None, now: dt.datetime) -> None:
@@ -96,15 +113,14 @@ def record_source_start(engine: Engine, source: str, error: str | None, now: dt.
     Its error goes on a source-wide `sync_state` row (empty stream and partition), so
     `teamtide status` shows it; the next run that starts clears it.
     """
+    error = redact(error, ERROR_CHARS) if error is not None else None
     s = models.SyncState
     where = (s.source == source, s.stream == "", s.partition == "")
     with engine.begin() as conn:
         if error is None:
             conn.execute(update(s).where(*where).values(last_error=None))
             return
-        found = conn.execute(
-            update(s).where(*where).values(last_started=now, last_error=error[:1000])
-        )
+        found = conn.execute(update(s).where(*where).values(last_started=now, last_error=error))
         if found.rowcount == 0:
             conn.execute(
                 insert(s).values(
@@ -112,7 +128,7 @@ def record_source_start(engine: Engine, source: str, error: str | None, now: dt.
                     stream="",
                     partition="",
                     last_started=now,
-                    last_error=error[:1000],
+                    last_error=error,
                     rows=0,
                     rejects=0,
                 )

@@ -12,6 +12,11 @@ purpose.
 
 Once a week's report has been sent to anyone it is frozen (`report.weekly.publish`):
 later runs render the stored figures again, so every recipient gets the same numbers.
+
+What a server answers is kept in the errors, as an operator needs it ("535 ... invalid
+credentials", Slack's "no_service"), and redacted where it is stored (`db.ledger`,
+`db.jobruns`), logged or printed: the org file's secrets are in the process's redactor
+(`config.redaction`) before anything is sent, even when a server quotes them back.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
+from config import redaction
+from config.redaction import shorten
 from config.schema import Config, Smtp
 from db import ledger, locks
 from report import webhook
@@ -164,7 +171,7 @@ def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECON
             else str(exc.smtp_error)
         )
         raise SendError(
-            f"the SMTP server {where} answered {exc.smtp_code} {reply[:200]}",
+            f"the SMTP server {where} answered {exc.smtp_code} {shorten(reply, 200)}",
             transient=400 <= exc.smtp_code < 500,
         ) from None
     except smtplib.SMTPNotSupportedError as exc:
@@ -186,7 +193,11 @@ def send_email(smtp: Smtp, message: EmailMessage, timeout: float = TIMEOUT_SECON
 
 
 def post_webhook(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_SECONDS) -> None:
-    """POST the JSON summary; errors never quote the URL (it is the webhook's secret)."""
+    """POST the JSON summary; errors never quote the URL (it is the webhook's secret).
+
+    A refusal says what the service answered (Slack's `no_service`, `invalid_payload`,
+    `channel_is_archived`: what an operator acts on), redacted like any error.
+    """
     request = urllib.request.Request(
         url,
         data=json.dumps(payload).encode(),
@@ -198,8 +209,9 @@ def post_webhook(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_SEC
             response.read()
     except urllib.error.HTTPError as exc:
         hint = exc.headers.get("Retry-After") if exc.headers else None
+        said = _answer(exc)
         raise SendError(
-            f"the webhook answered HTTP {exc.code}",
+            f"the webhook answered HTTP {exc.code}" + (f": {said}" if said else ""),
             transient=exc.code >= 500 or exc.code in (408, 429),
             retry_after=float(hint) if hint and hint.isdigit() else None,
         ) from None
@@ -210,16 +222,13 @@ def post_webhook(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_SEC
         ) from None
 
 
-def scrub(text: str, config: Config) -> str:
-    """`text` with every secret of the org file's that it might contain replaced by ***."""
-    for _, secret in config.secrets():
-        try:
-            value = secret.reveal()
-        except KeyError:
-            continue
-        if len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
+def _answer(exc: urllib.error.HTTPError) -> str:
+    """The first line of a refusal's body, cut between words (a secret in it stays whole)."""
+    try:
+        body = exc.read(4096).decode("utf-8", errors="replace").strip()
+    except (OSError, ValueError):
+        return ""
+    return shorten(body.splitlines()[0], 200) if body else ""
 
 
 Sender = Callable[[Recipient], None]
@@ -241,6 +250,7 @@ def deliver(
     (the default) for a caller with its own transport.
     """
     period = rendered.period
+    redaction.register_config(config)
     targets = recipients(config)
     ledger.ensure_rows(engine, period, [t.key for t in targets])
     status = ledger.statuses(engine, period)
@@ -282,7 +292,7 @@ def _attempts(
             send(target)
         except Exception as exc:
             failure = exc if isinstance(exc, SendError) else SendError(type(exc).__name__, True)
-            error = scrub(str(failure), config)
+            error = str(failure)  # redacted where it goes: the ledger, the log, the output
             ledger.settle(engine, period, target.key, error)
             log.warning(
                 "report %s to %s: attempt %d failed: %s", period, target.key, attempt, error
@@ -350,7 +360,7 @@ def run(
 def run_weekly(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
     """The scheduler's job: last week's report to everyone who does not have it yet."""
     monday = last_complete_week(now, config)
-    return _job_outcome(run(engine, config, monday, now, send=True), config)
+    return _job_outcome(run(engine, config, monday, now, send=True))
 
 
 def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str, str | None]:
@@ -371,9 +381,9 @@ def retry_failed(config: Config, engine: Engine, now: dt.datetime) -> tuple[str,
         if not held:
             return "skipped", "another sender holds the report lease"
         result = run(engine, config, monday, now, send=True)
-    return _job_outcome(result, config)
+    return _job_outcome(result)
 
 
-def _job_outcome(result: Result, config: Config) -> tuple[str, str | None]:
-    """A scheduled run's outcome and detail, as `job_runs` records them (no secret in it)."""
-    return ("ok" if result.ok else "failed"), scrub(result.summary(), config)[:1000]
+def _job_outcome(result: Result) -> tuple[str, str | None]:
+    """A scheduled run's outcome and detail, as `job_runs` records them (`db.jobruns` redacts)."""
+    return ("ok" if result.ok else "failed"), result.summary()

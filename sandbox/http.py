@@ -3,8 +3,9 @@
 Each fake service (`sandbox.jira`, `sandbox.github`) builds a Starlette sub-application with
 `service_app(...)`; `FaultMiddleware` then checks the credentials and plays the
 faults a test asked for (429 with Retry-After, bursts of 5xx, slow or hanging
-responses) before the endpoint runs, the way a real service misbehaves in front of
-a correct endpoint. `SandboxHTTPServer` runs the whole thing with uvicorn on
+responses, error pages that quote the request's credentials back) before the endpoint
+runs, the way a real service, or a proxy in front of it, misbehaves in front of a
+correct endpoint. `SandboxHTTPServer` runs the whole thing with uvicorn on
 127.0.0.1 in a background thread (tests, `python -m sandbox serve`) or in the foreground
 (`sandbox.server.serve`).
 """
@@ -12,11 +13,16 @@ a correct endpoint. `SandboxHTTPServer` runs the whole thing with uvicorn on
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import collections
 import datetime as dt
+import html
+import http
 import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -26,7 +32,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from sandbox.world.model import World
@@ -46,12 +52,20 @@ class Faults:
     hang_next: int = 0  # the next N requests wait `hang_seconds` (a client time-out)
     hang_seconds: float = 30.0
     malformed: bool = False  # serve the world's malformed records with broken fields
+    # Non-zero: answer with this status and an error that quotes the request back, its
+    # Authorization header and URL included, as some servers and proxies do: in the
+    # service's own error JSON (`echo_format` json), or a proxy's page (proxy, login: `echo_page`).
+    echo_status: int = 0
+    echo_path: str = ""  # only requests whose path holds this ("": every request)
+    echo_format: str = "json"
 
     def update(self, **changes: Any) -> None:
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
+        if changes.get("echo_format", self.echo_format) not in ECHO_FORMATS:
+            raise ValueError(f"echo_format: choose one of {', '.join(ECHO_FORMATS)}")
         for name, value in changes.items():
             setattr(self, name, type(getattr(self, name))(value))
 
@@ -143,16 +157,74 @@ class SandboxState:
 
 ErrorBody = Callable[[int, str], dict[str, Any]]
 AuthCheck = Callable[[Request, SandboxState], bool]
+ECHO_FORMATS = ("json", "proxy", "login")
+
+
+def _url_as_seen(url: str, authorization: str) -> str:
+    """The URL with the Basic credentials in its userinfo, as a proxy's log writes a request."""
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return url
+    try:
+        user, _, secret = base64.b64decode(credentials.strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return url
+    parts = urllib.parse.urlsplit(url)
+    userinfo = f"{urllib.parse.quote(user, safe='')}:{urllib.parse.quote(secret, safe='')}"
+    return parts._replace(netloc=f"{userinfo}@{parts.netloc}").geturl()
+
+
+def echo_message(request: Request) -> str:
+    """What a careless server says about a request it refuses: the request, credentials and all."""
+    authorization = request.headers.get("authorization", "(none)")
+    return (
+        f"{request.method} {request.url} was refused; it came with Authorization: {authorization}"
+    )
+
+
+def echo_page(request: Request, status: int, form: str) -> str:
+    """A proxy's one-line error page quoting the request back (HTML-escaped).
+
+    `proxy`: the request as the proxy saw it, the Basic credentials as the URL's userinfo
+    (percent-encoded), then the header. `login`: a sign-in link that carries the header
+    and the URL percent-encoded, to replay the request afterwards.
+    """
+    authorization = request.headers.get("authorization", "")
+    url = str(request.url)
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    if form == "login":
+        again = (
+            f"/login?authorization={urllib.parse.quote(authorization, safe='')}"
+            f"&next={urllib.parse.quote(url, safe='')}"
+        )
+        said = f'<a href="{html.escape(again)}">sign in again</a>'
+    else:
+        said = (
+            f"{request.method} {html.escape(_url_as_seen(url, authorization))} "
+            f"(Authorization: {html.escape(authorization)})"
+        )
+    return f"<html><body><p>{status} {phrase}: {said}</p></body></html>"
 
 
 class FaultMiddleware(BaseHTTPMiddleware):
     """Counts, authenticates and misbehaves on request, before the endpoint answers."""
 
     def __init__(
-        self, app: Any, *, service: str, state: SandboxState, auth: AuthCheck, error_body: ErrorBody
+        self,
+        app: Any,
+        *,
+        service: str,
+        state: SandboxState,
+        auth: AuthCheck,
+        error_body: ErrorBody,
+        echo_body: ErrorBody | None = None,
     ) -> None:
         super().__init__(app)
         self.service, self.state, self.auth, self.error_body = service, state, auth, error_body
+        self.echo_body = echo_body or error_body
 
     async def dispatch(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -175,10 +247,16 @@ class FaultMiddleware(BaseHTTPMiddleware):
                 faults.error_status,
             )
             retry_after = faults.retry_after_seconds
+            echo = faults.echo_status if faults.echo_path in request.url.path else 0
+            echo_format = faults.echo_format
         if hang:
             await asyncio.sleep(hang_seconds)
         if slow:
             await asyncio.sleep(slow)
+        if echo:
+            if echo_format != "json":
+                return HTMLResponse(echo_page(request, echo, echo_format), echo)
+            return JSONResponse(self.echo_body(echo, echo_message(request)), echo)
         if not self.auth(request, state):
             return JSONResponse(
                 self.error_body(401, "Client must be authenticated to access this resource."), 401
@@ -203,10 +281,22 @@ def service_app(
     state: SandboxState,
     auth: AuthCheck,
     error_body: ErrorBody,
+    echo_body: ErrorBody | None = None,
 ) -> Starlette:
-    """A sub-application for one fake service, behind the shared auth and fault middleware."""
+    """A sub-application for one fake service, behind the shared auth and fault middleware.
+
+    `error_body(status, message)` is the service's error JSON; `echo_body` the one that
+    carries an echoed request (`error_body` unless the service words its errors itself).
+    """
     middleware = [
-        Middleware(FaultMiddleware, service=service, state=state, auth=auth, error_body=error_body)
+        Middleware(
+            FaultMiddleware,
+            service=service,
+            state=state,
+            auth=auth,
+            error_body=error_body,
+            echo_body=echo_body,
+        )
     ]
     return Starlette(routes=list(routes), middleware=middleware)
 

@@ -4,11 +4,17 @@ Run from cron, CI or a script, a command's output is read by `grep`, `awk` and `
 rich would draw 80 columns there and cut `pull_requests` to `pull_re…`. So off a
 terminal a table is tab-separated text (a `# title` line, a header, one line a row),
 and every command with a table also takes `--format json`.
+
+Everything a command prints goes through the process's redactor (`config.redaction`):
+the consoles write through `Redacting`, and a table's cells are redacted before rich
+wraps them to a terminal's width (a wrapped secret would no longer be recognised).
 """
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,13 +23,45 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from config.redaction import redact
+
 FORMATS = ("table", "json")
 
 
+class Redacting(io.TextIOBase):
+    """Standard output or error (whichever is current at each write), redacted."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self.stderr = stderr
+
+    @property
+    def target(self) -> io.TextIOBase:
+        stream = sys.stderr if self.stderr else sys.stdout
+        # rich's live display stands in for the stream while it draws: write to the real one
+        return getattr(stream, "rich_proxied_file", stream)
+
+    def write(self, text: str) -> int:
+        self.target.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", None) or "utf-8"
+
+
 def console(stderr: bool = False) -> Console:
-    """A console that never wraps a line when its output is not a terminal."""
+    """A console that never wraps a line when its output is not a terminal, and redacts."""
     probe = Console(stderr=stderr)
-    return Console(stderr=stderr, soft_wrap=not probe.is_terminal)
+    return Console(file=Redacting(stderr), soft_wrap=not probe.is_terminal)
 
 
 _AS_SHOWN = object()
@@ -92,10 +130,10 @@ def show_json(out: Console, value: Any) -> None:
 
 def _rich(cell: Any) -> Text:
     if isinstance(cell, Cell):
-        return Text(str(cell), style=cell.style)
-    return Text("" if cell is None else str(cell))
+        return Text(redact(str(cell)), style=cell.style)
+    return Text(redact("" if cell is None else str(cell)))
 
 
 def _plain(cell: Any) -> str:
     # a tab or a line break inside a value would shift every column after it
-    return " ".join(("" if cell is None else str(cell)).split())
+    return " ".join(redact("" if cell is None else str(cell)).split())

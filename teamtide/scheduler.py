@@ -89,7 +89,7 @@ def _run_sync(
         r.error for o in outcomes for r in o.results if r.error
     ]
     if errors:
-        return "failed", "; ".join(e for e in errors if e)[:1000]
+        return "failed", "; ".join(e for e in errors if e)  # redacted and cut by db.jobruns
     rows = sum(r.rows for o in outcomes for r in o.results)
     if should_stop():
         # every page stored so far is committed with its cursor: the next run resumes there
@@ -163,7 +163,7 @@ def run_job(config_path: str, name: str) -> str:
                     "lost the lease mid-run; stopped after the page in flight",
                 )
         except Exception as exc:  # recorded, and the scheduler lives on
-            outcome, detail = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            outcome, detail = "failed", f"{type(exc).__name__}: {exc}"  # db.jobruns redacts
             log.exception("job %s failed", name)
         finally:
             done.set()

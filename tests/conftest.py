@@ -10,10 +10,19 @@ import pytest
 import synced
 from sqlalchemy import Engine
 
+from config import redaction
 from db.migrate import upgrade
 from db.session import make_engine
 
 FIXED_NOW = dt.datetime(2025, 6, 30, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    """Each test starts with a redactor that knows no secret: one process runs many org files."""
+    redaction.forget()
+    yield
+    redaction.forget()
 
 
 @pytest.fixture

@@ -317,7 +317,12 @@ def app(state: SandboxState) -> Starlette:
     """The GitHub sub-application; mount it at `/github` and use that as PyGithub's `base_url`."""
     worlds = Worlds(state)
     github = service_app(
-        routes(worlds), service=SERVICE, state=state, auth=auth, error_body=error_body
+        routes(worlds),
+        service=SERVICE,
+        state=state,
+        auth=auth,
+        error_body=error_body,
+        echo_body=error_json,  # GitHub's body shape with the echo as its message
     )
     github.add_middleware(RateLimitMiddleware, state=state)
     return github

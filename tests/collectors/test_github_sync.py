@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 from github.GithubException import GithubException
+from leaks import found
 from sqlalchemy import Engine, func, insert, select
 
 from collectors.base import NullProgress, StreamResult, run_stream
@@ -540,6 +541,40 @@ def test_tokens_never_reach_logs_errors_or_the_database(
     for secret in (token, wrong):
         assert secret not in caplog.text
         assert not any(secret in v for v in stored)
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        pytest.param({"echo_status": 401}, id="401-quoting-the-header"),
+        pytest.param({"echo_status": 502}, id="502-quoting-the-header-retried"),
+        pytest.param({"echo_status": 404, "echo_path": "/timeline"}, id="404s-set-aside"),
+    ],
+)
+def test_a_server_that_quotes_the_token_back_leaks_it_nowhere(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: Any, echo: dict[str, Any]
+) -> None:
+    token = "ghp_4Vb9XqLm2TzR8kYw1NcD6sHf0JpGa3EuIo7B"
+    monkeypatch.setitem(sandbox.state.tokens, "github", token)
+    monkeypatch.setenv(TOKEN_VAR, token)
+    engine = fresh_sqlite()
+    caplog.set_level(logging.DEBUG)
+    sandbox.set_faults("github", **echo)
+    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]))
+    with engine.connect() as conn:
+        texts = [
+            str(v)
+            for table in (models.SyncState, models.SyncReject)
+            for row in conn.execute(select(table)).all()
+            for v in row
+        ]
+    said = [t for t in texts if "Authorization" in t]
+    assert said and all("***" in t for t in said), texts  # the echo reached the database
+    if echo["echo_status"] == 404:
+        assert results[0].error is None and results[0].rejects > 0  # set aside, masked
+    else:
+        assert results[0].error
+    assert found("\n".join([caplog.text, *texts]), {"token": token}) == []
 
 
 def test_github_issues_are_collected_when_asked_and_pull_requests_are_not_taken_for_issues(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from leaks import found
 from sqlalchemy import Engine, func, select, text
 
 from collectors.base import NullProgress, StreamResult, run_stream
@@ -511,6 +512,43 @@ def test_the_token_never_reaches_logs_errors_or_the_database(
             texts += [repr(row) for row in conn.execute(text(f"select * from {table}"))]
     leaked = [t for t in texts for s in secrets if s in t]
     assert not leaked
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        pytest.param({"echo_status": 401}, id="401-quoting-the-header"),
+        pytest.param({"echo_status": 500}, id="500-quoting-the-header-retried"),
+        pytest.param({"echo_status": 502, "echo_format": "proxy"}, id="proxy-userinfo-page"),
+        pytest.param({"echo_status": 401, "echo_format": "login"}, id="proxy-sign-in-link"),
+    ],
+)
+def test_a_site_that_quotes_the_credentials_back_leaks_them_nowhere(
+    tmp_path: Path,
+    sandbox: Sandbox,
+    world: World,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    echo: dict[str, Any],
+) -> None:
+    token = "ATATT3xFfGF0Q-8k_zT2=pL9vYbN1dE6+w/R"  # real tokens carry base64's characters
+    monkeypatch.setitem(sandbox.state.tokens, "jira", token)
+    monkeypatch.setenv(TOKEN_VAR, token)
+    engine = fresh_engine(tmp_path, "echo")
+    caplog.set_level("DEBUG")
+    sandbox.set_faults("jira", **echo)
+    results = sync(engine, config_for(sandbox, world))
+    assert all(r.error for r in results.values())
+    with engine.connect() as conn:
+        errors = conn.scalars(select(models.SyncState.last_error)).all()
+        stored = [
+            repr(row)
+            for table in ("sync_state", "sync_rejects")
+            for row in conn.execute(text(f"select * from {table}"))
+        ]
+    # the echo reached the database and the log, with the credentials masked
+    assert errors and all("***" in e for e in errors) and "***" in caplog.text, errors
+    assert found("\n".join([caplog.text, *stored]), {"token": token}) == []
 
 
 def test_a_refused_token_fails_both_streams_with_one_request_and_a_hint(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from collectors.base import Bookmark, Page, Partitions, Reject, Stream, run_stream
 from collectors.github import GithubRetrying, RateLimitWait
 from collectors.retry import Retrying, RetryPolicy, call_with_retries
+from config import redaction
 from db import models
 
 T0 = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC)
@@ -104,12 +105,9 @@ def test_a_crash_mid_sync_resumes_from_the_last_stored_page_without_gaps_or_doub
 
 
 def test_a_failing_partition_is_recorded_and_the_others_go_on(engine: Engine) -> None:
-    results = run_stream(
-        engine,
-        ListStream(records(4), parts=("a", "broken", "b")),
-        redact=lambda s: s.replace("hunter2", "***"),
-    )
-    assert [r.error for r in results] == [None, "ConnectionError: token=*** refused", None]
+    redaction.register("hunter2")  # a secret this process knows: masked where it is stored
+    results = run_stream(engine, ListStream(records(4), parts=("a", "broken", "b")))
+    assert [r.error for r in results] == [None, "ConnectionError: token=hunter2 refused", None]
     with engine.connect() as conn:
         states = dict(
             conn.execute(select(models.SyncState.partition, models.SyncState.last_error)).all()

@@ -1,7 +1,12 @@
-"""Fixtures for the weekly report: a real SMTP server, a webhook receiver, and a writable world copy."""
+"""Fixtures for the weekly report: a real SMTP server, a webhook receiver, and a writable world copy.
+
+Both can misbehave as careless servers do and quote the credentials back in their error
+(`MailBox.echo_auth`, `Webhook.echo`): what the redaction tests plant secrets with.
+"""
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import shutil
@@ -9,6 +14,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -19,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
 
 from config.load import load_config
 from config.schema import Config
@@ -40,6 +46,8 @@ class MailBox:
     fail_next: int = 0  # answer 451 (try again later) to this many messages
     refuse: bool = False  # answer 550 to every message
     on_message: Callable[[int], None] | None = None  # called with the count, after storing
+    echo_auth: bool = False  # refuse AUTH with a reply quoting the client's AUTH lines back
+    login: tuple[str, str] = (SMTP_USER, SMTP_PASSWORD)  # what `smtp_auth` accepts
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -49,6 +57,17 @@ class MailBox:
 class _Handler:
     def __init__(self, box: MailBox):
         self.box = box
+
+    async def handle_AUTH(self, server: Any, session: Any, envelope: Any, args: list[str]) -> Any:
+        """With `echo_auth`: 535, quoting `AUTH PLAIN <base64>` (or LOGIN's lines) back."""
+        if not self.box.echo_auth:
+            return MISSING  # aiosmtpd's own AUTH
+        said = " ".join(args)
+        if args[0].upper() == "LOGIN":
+            password = await server.challenge_auth("Password:")
+            if password is not MISSING:
+                said += " " + base64.b64encode(password).decode()
+        return f"535 5.7.8 Authentication credentials invalid: AUTH {said}"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.box.lock:
@@ -93,6 +112,41 @@ def smtp() -> Iterator[SmtpServer]:
     """A plain SMTP server on 127.0.0.1 (security: none)."""
     box = MailBox()
     controller = Controller(_Handler(box), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield SmtpServer(box, controller.port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_auth(request: pytest.FixtureRequest) -> Iterator[SmtpServer]:
+    """A plain SMTP server that requires AUTH (offered without TLS, as on a private relay).
+
+    Its one mechanism is `request.param` (PLAIN by default; LOGIN sends the user and the
+    password in base64 each on its own line). aiosmtpd warns of AUTH without TLS on every
+    connection: a test using it filters "Requiring AUTH while not requiring TLS".
+    """
+    mechanism = getattr(request, "param", "PLAIN")
+    box = MailBox()
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any):
+        user, password = box.login
+        ok = isinstance(auth_data, LoginPassword) and auth_data == (
+            user.encode(),
+            password.encode(),
+        )
+        return AuthResult(success=ok)
+
+    controller = Controller(
+        _Handler(box),
+        hostname="127.0.0.1",
+        port=_free_port(),
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+        auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN") if m != mechanism],
+    )
     controller.start()
     try:
         yield SmtpServer(box, controller.port)
@@ -172,10 +226,12 @@ class Webhook:
     paths: list[str] = field(default_factory=list)
     fail_next: int = 0
     port: int = 0
+    path: str = WEBHOOK_PATH
+    echo: bool = False  # fail with 404 and a body quoting the URL back, its path and encoded
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}"
+        return f"http://127.0.0.1:{self.port}{self.path}"
 
 
 @pytest.fixture
@@ -188,6 +244,18 @@ def webhook() -> Iterator[Webhook]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if hook.fail_next > 0 and hook.echo:
+                hook.fail_next -= 1
+                url = f"http://127.0.0.1:{hook.port}{self.path}"
+                said = (
+                    f"no_service: nothing at {self.path} "
+                    f"(https://status.example/?hook={urllib.parse.quote(url, safe='')})"
+                )
+                self.send_response(404)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(said.encode())
+                return
             if hook.fail_next > 0:
                 hook.fail_next -= 1
                 self.send_response(503)
@@ -233,7 +301,11 @@ class ReportWorld:
         leads: dict[str, list[str]] | None = None,
         schedule: dict[str, Any] | None = None,
         name: str = "teamtide.yaml",
+        login: bool | None = None,
+        change: Callable[[dict[str, Any]], None] | None = None,
     ) -> tuple[Path, Config]:
+        """The org file, delivering by `smtp` (logging in with `login`: default, over TLS
+        only) and `webhook`; `change` edits its data last."""
         data = yaml.safe_load(yaml.safe_dump(self.base))
         data["database"] = {"url": self.db_url}
         for team in data["org"]["teams"]:
@@ -253,13 +325,15 @@ class ReportWorld:
                 "security": security,
                 "sender": "teamtide@acme.example",
             }
-            if security != "none":
+            if login or (login is None and security != "none"):
                 section["smtp"] |= {"user": "${TT_SMTP_USER}", "password": "${TT_SMTP_PASSWORD}"}
         if webhook:
             section["webhook_url"] = "${TT_WEBHOOK_URL}"
         data["report"] = section
         if schedule:
             data["schedule"] = schedule
+        if change:
+            change(data)
         path = self.directory / name
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         return path, load_config(path)

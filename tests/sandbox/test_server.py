@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import html
 import json
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,6 +114,49 @@ def test_faults_set_over_http_reach_the_service_until_cleared(sandbox: Sandbox) 
         admin(sandbox, "POST", "/faults", {"service": "jira", "no_such_knob": 1}).status_code == 400
     )
     assert admin(sandbox, "POST", "/faults", {"error_burst": 1}).status_code == 400
+
+
+def test_an_echo_fault_quotes_the_request_back_with_its_credentials(sandbox: Sandbox) -> None:
+    """As a careless server or proxy does: what the redaction tests plant secrets with."""
+    basic = "Basic " + base64.b64encode(f"{BOT_EMAIL}:jira-token".encode()).decode()
+    sandbox.set_faults("jira", echo_status=401)
+    refused = jira_get(sandbox, "/rest/api/2/serverInfo?expand=all")
+    assert refused.status_code == 401
+    [said] = refused.json()["errorMessages"]
+    assert f"Authorization: {basic}" in said and "/rest/api/2/serverInfo?expand=all" in said
+
+    # GitHub's own error shape carries it, on the paths asked for only
+    sandbox.set_faults("github", echo_status=500, echo_path="/reviews")
+    github = {"Authorization": "token github-token"}
+    assert requests.get(f"{sandbox.github_url}/user", headers=github, timeout=10).ok
+    failed = requests.get(
+        f"{sandbox.github_url}/repos/acme/x/pulls/1/reviews?per_page=5", headers=github, timeout=10
+    )
+    assert failed.status_code == 500 and failed.json()["documentation_url"]
+    assert "Authorization: token github-token" in failed.json()["message"]
+    assert "/reviews?per_page=5" in failed.json()["message"]
+
+    # a proxy's pages: the URL with the credentials as userinfo; a link with them encoded
+    sandbox.set_faults("jira", echo_status=502, echo_format="proxy")
+    page = jira_get(sandbox, "/rest/api/2/myself")
+    assert page.status_code == 502 and page.headers["content-type"].startswith("text/html")
+    assert len(page.text.splitlines()) == 1
+    userinfo = f"{urllib.parse.quote(BOT_EMAIL, safe='')}:jira-token@127.0.0.1"
+    assert f"GET http://{userinfo}:{sandbox.server.port}/jira/rest/api/2/myself" in page.text
+    assert f"Authorization: {basic}" in page.text
+    sandbox.set_faults("jira", echo_format="login")
+    page = jira_get(sandbox, "/rest/api/2/myself?x=1")
+    link = html.unescape(page.text)
+    assert page.status_code == 502 and len(page.text.splitlines()) == 1
+    assert f"authorization={urllib.parse.quote(basic, safe='')}&next=http%3A%2F%2F" in link
+    assert urllib.parse.quote("/jira/rest/api/2/myself?x=1", safe="") in link
+
+    assert (
+        admin(sandbox, "POST", "/faults", {"service": "jira", "echo_format": "xml"}).status_code
+        == 400
+    )
+    sandbox.clear_faults()
+    assert jira_get(sandbox, "/rest/api/2/myself").status_code == 200
 
 
 def test_stats_count_requests_per_service_and_path_until_reset(sandbox: Sandbox) -> None:
