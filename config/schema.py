@@ -175,13 +175,18 @@ class Database(Strict):
         if value is None:
             return None
         try:
-            make_url(value)
+            backend = make_url(value).get_backend_name()
         except ArgumentError:
             # SQLAlchemy's own message echoes the URL, password included: never show it
             raise ValueError(
                 "not a database URL (expected e.g. sqlite:///teamtide.db or "
                 "postgresql+psycopg://user@host/db)"
             ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"teamtide runs on SQLite and PostgreSQL, not {backend} "
+                "(expected e.g. sqlite:///teamtide.db or postgresql+psycopg://user@host/db)"
+            )
         return value
 
 

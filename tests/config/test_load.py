@@ -297,6 +297,11 @@ CASES = {
         "access.roles[0].email",
         "required key 'email' is missing",
     ),
+    "a-database-teamtide-does-not-run-on": (
+        ORG + "database:\n  url: mysql://teamtide:pw@db.example/teamtide  #!\n",
+        "database.url",
+        "teamtide runs on SQLite and PostgreSQL, not mysql",
+    ),
 }
 
 
