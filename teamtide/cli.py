@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
+import click
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from collectors.org import prepare_database
 from config.checks import RequireEnv
@@ -23,14 +25,35 @@ from config.display import summary_text
 from config.document import ConfigError, format_problems
 from config.load import load_config, resolve_config_path
 from config.schema import Config
-from teamtide import children, output
+from teamtide import children, failures, output
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from collectors.sync import SourceOutcome
 
+
+class Commands(TyperGroup):
+    """The command group: every command's failures pass through `failures.explain`.
+
+    A database that cannot be reached or used (or a file that cannot be written) ends
+    the command with one line and exit 2 (bad input) or 1 (unavailable), never a
+    traceback; an exception `explain` does not know is a bug and keeps its traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        failures.forget()
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            failure = failures.explain(exc)
+            if failure is None:
+                raise
+            fail(escape(failure.message), failure.code)
+
+
 app = typer.Typer(
+    cls=Commands,
     help="teamtide: where engineering time goes, how long people wait, and whether load comes in floods and droughts.",
     no_args_is_help=True,
     add_completion=False,
@@ -68,6 +91,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def prepare(cfg: Config) -> tuple[Engine, str]:
+    """`prepare_database` for a command: its failures name `database.url` and the org file."""
+    failures.using(cfg.database.url, "database.url", state.config_path)
+    return prepare_database(cfg)
+
+
 def load(require_env: RequireEnv = False) -> Config:
     """The org file, or a clear list of its problems and exit 2."""
     path = state.config_path
@@ -102,7 +131,7 @@ def init() -> None:
     from config.display import redact_url
 
     cfg = load()
-    _, said = prepare_database(cfg)
+    _, said = prepare(cfg)
     console.print(f"{redact_url(cfg.database.url)}: {said}", highlight=False)
 
 
@@ -131,7 +160,7 @@ def sync(
             f"no sources configured in {state.config_path} (sources.jira, sources.github, sources.cluster)",
             EXIT_CONFIG,
         )
-    engine, _ = prepare_database(cfg)
+    engine, _ = prepare(cfg)
     outcomes = sync_and_summarise(engine, cfg, only=source, full=full, fmt=fmt)
     if any(o.failed for o in outcomes):
         raise typer.Exit(1)
@@ -235,6 +264,8 @@ def metrics(
             f"unknown team(s) {', '.join(unknown)}: the org file has {', '.join(cfg.team_names())}",
             EXIT_CONFIG,
         )
+    key = "database.readonly_url" if cfg.database.readonly_url else "database.url"
+    failures.using(cfg.database.read_url, key, state.config_path)
     engine = make_engine(cfg.database.read_url, readonly=True)
     with err.status("Computing metrics…"), engine.connect() as conn:
         result = reading.summary(conn, cfg, first, last, team or None, dt.datetime.now(dt.UTC))
@@ -329,7 +360,7 @@ def schedule() -> None:
     from teamtide import scheduler
 
     cfg = load(require_env=True)
-    prepare_database(cfg)
+    prepare(cfg)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -388,7 +419,7 @@ def report(
             f"nothing to send to: set weekly.recipients or weekly.webhook_url in {state.config_path}",
             EXIT_CONFIG,
         )
-    engine, _ = prepare_database(cfg)
+    engine, _ = prepare(cfg)
     with contextlib.ExitStack() as stack:
         if send and not stack.enter_context(delivery.leased(engine)):
             fail(
@@ -432,7 +463,7 @@ def status(
 
     check_format(fmt)
     cfg = load()
-    engine, _ = prepare_database(cfg)
+    engine, _ = prepare(cfg)
     with session_scope(engine) as session:
         streams = queries.stream_overview(session)
         unmapped = queries.unmapped_identities(session)
@@ -547,7 +578,7 @@ def demo(
             sandbox_clock(admin, to=now)
         state.config_path = path
         cfg = load(require_env=SOURCES_ONLY)
-        engine, said = prepare_database(cfg)
+        engine, said = prepare(cfg)
         console.print(said, highlight=False)
         outcomes = sync_and_summarise(engine, cfg, now=lambda: sandbox_clock(admin))
         engine.dispose()
