@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from collectors.identities import Account
 from collectors.parsing import ParseError, parse_time
+from config.jql import split_order_by
 
 CATEGORY_STAGE = {"new": "todo", "indeterminate": "active", "done": "done"}
 
@@ -64,8 +65,12 @@ def jql_time(moment: dt.datetime, tz: ZoneInfo) -> str:
 
 
 def issue_jql(configured: str, since: str) -> str:
-    """The configured JQL (its own ORDER BY dropped) AND the updated window, oldest first."""
-    base = re.split(r"\border\s+by\b", configured, maxsplit=1, flags=re.IGNORECASE)[0].strip()
+    """The configured JQL (its own ORDER BY dropped) AND the updated window, oldest first.
+
+    The filter is cut where its ORDER BY clause starts outside every quoted string
+    (`config.jql`), never by a pattern that would find "order by" inside a value.
+    """
+    base, _ = split_order_by(configured)
     window = f'updated >= "{since}"'
     where = f"({base}) AND {window}" if base else window
     return f"{where} ORDER BY updated ASC"

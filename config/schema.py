@@ -206,6 +206,14 @@ class JiraSource(Strict):
     def _secret(cls, value: Any) -> Any:
         return Secret(value) if isinstance(value, str) else value
 
+    @field_validator("jql")
+    @classmethod
+    def _readable_jql(cls, value: str) -> str:
+        from config.jql import split_order_by
+
+        split_order_by(value)  # a string never closed: the collector could not bound it
+        return value
+
 
 class GithubSource(Strict):
     url: str = "https://api.github.com"
