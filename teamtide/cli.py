@@ -30,6 +30,7 @@ from teamtide import children, failures, output
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from collectors.base import Progress
     from collectors.sync import SourceOutcome
 
 
@@ -64,6 +65,8 @@ console = output.console()
 err = output.console(stderr=True)
 
 EXIT_CONFIG = 2
+# How long `teamtide sync` waits for another teamtide syncing the same source
+SYNC_WAIT_SECONDS = 600.0
 SOURCES_ONLY = frozenset({"sources"})  # what a sync needs set in the environment
 
 
@@ -145,8 +148,21 @@ def sync(
         bool, typer.Option("--full", help="Ignore cursors and fetch everything again.")
     ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    wait: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds to wait for another teamtide syncing the same source (the "
+            "scheduler, another sync) before skipping it as failed.",
+        ),
+    ] = SYNC_WAIT_SECONDS,
 ) -> None:
-    """Pull new and changed records from the configured sources; exits 1 if any source failed."""
+    """Pull new and changed records from the configured sources; exits 1 if any source failed.
+
+    Each source is synced under its lease, the one `teamtide schedule` takes: a sync of a
+    source another teamtide is syncing waits for it to finish (up to `--wait` seconds),
+    then goes on from where it stopped.
+    """
     from collectors.sync import SOURCES, configured_sources
 
     check_format(fmt)
@@ -161,7 +177,7 @@ def sync(
             EXIT_CONFIG,
         )
     engine, _ = prepare(cfg)
-    outcomes = sync_and_summarise(engine, cfg, only=source, full=full, fmt=fmt)
+    outcomes = sync_and_summarise(engine, cfg, only=source, full=full, fmt=fmt, wait=wait)
     if any(o.failed for o in outcomes):
         raise typer.Exit(1)
 
@@ -174,14 +190,15 @@ def sync_and_summarise(
     full: bool = False,
     now: Callable[[], dt.datetime] | None = None,
     fmt: str = "table",
+    wait: float = SYNC_WAIT_SECONDS,
 ) -> list[SourceOutcome]:
     """Run the sync with a progress bar, then print a table of what each stream did."""
-    from collectors.sync import sync as run_sync
     from teamtide.progress import RichProgress
 
-    clock = {"now": now} if now else {}
     with RichProgress(err) as progress:
-        outcomes = run_sync(engine, cfg, only=only, full=full, progress=progress, **clock)
+        outcomes = sync_leased(
+            engine, cfg, only=only, full=full, progress=progress, now=now, wait=wait
+        )
     table = output.Rows(
         "sync",
         ("source", "stream", "partition", "rows", "rejects", "pages", "requests", "outcome"),
@@ -205,6 +222,70 @@ def sync_and_summarise(
         output.show_json(console, table.records())
     else:
         output.show(console, table)
+    return outcomes
+
+
+def sync_leased(
+    engine: Engine,
+    cfg: Config,
+    *,
+    only: list[str] | None,
+    full: bool,
+    progress: Progress,
+    now: Callable[[], dt.datetime] | None,
+    wait: float,
+) -> list[SourceOutcome]:
+    """Sync each source under its lease (`db.locks`), the same one the scheduler takes.
+
+    Two syncs of one source at once would write the same rows and state at the same
+    moment; under the lease the second waits (up to `wait` seconds) and then goes on
+    from the first one's cursors. A source whose lease stays taken is skipped as failed,
+    with who holds it; one whose lease is lost mid-run stops after the page in flight.
+    """
+    from collectors.sync import SOURCES, SourceOutcome, configured_sources
+    from collectors.sync import sync as run_sync
+    from db import locks
+
+    clock = {"now": now} if now else {}
+    wanted = list(only) if only else configured_sources(cfg)
+    outcomes: list[SourceOutcome] = []
+    for name in [s.name for s in SOURCES if s.name in wanted]:
+
+        def waiting(holder: str, name: str = name) -> None:
+            progress.note(
+                f"{name}: {locks.describe_holder(holder)} is syncing it; "
+                f"waiting up to {wait:g} s for it to finish"
+            )
+
+        with locks.hold(engine, name, locks.JOB_LEASE, wait=wait, on_wait=waiting) as held:
+            if held is None:
+                holder = locks.current_holder(engine, name)
+                who = locks.describe_holder(holder) if holder else "another teamtide"
+                outcomes.append(
+                    SourceOutcome(
+                        name,
+                        [],
+                        error=f"skipped: {who} is still syncing {name} after {wait:g} s of "
+                        "waiting; run again later (or with a longer --wait)",
+                    )
+                )
+                continue
+            ran = run_sync(
+                engine,
+                cfg,
+                only=[name],
+                full=full,
+                progress=progress,
+                should_stop=held.lost.is_set,
+                **clock,
+            )
+            if held.lost.is_set():
+                for outcome in ran:
+                    outcome.error = outcome.error or (
+                        f"lost the lease on {name} mid-run (the database was out of reach, "
+                        "or another teamtide took over); stopped after the page in flight"
+                    )
+            outcomes.extend(ran)
     return outcomes
 
 
