@@ -216,6 +216,8 @@ def parse_timeline(events: Iterable[Mapping[str, Any]]) -> tuple[dt.datetime | N
     ready_at: dt.datetime | None = None
     converted_first = False
     reviews: list[dict[str, Any]] = []
+    if not isinstance(events, Iterable) or isinstance(events, str | bytes | Mapping):
+        raise ParseError(f"the timeline is not a list: {type(events).__name__}")
     for event in events:
         if not isinstance(event, Mapping):
             raise ParseError(f"a timeline event is not an object: {type(event).__name__}")

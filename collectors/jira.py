@@ -39,6 +39,7 @@ from collectors.jira_parse import (
     issue_updated,
     jql_time,
     parse_issue,
+    record_ref,
 )
 from collectors.retry import ApiError, Retrying, RetryPolicy
 from config.redaction import shorten
@@ -436,21 +437,21 @@ class IssueStream(Stream):
         """A search page plus whatever its records left out (every request of the page)."""
         updated = [issue_updated(raw) for raw in raw_issues]
         newest = max((u for u in updated if u is not None), default=None)
-        stored = {} if full else self._stored([str(r.get("key")) for r in raw_issues])
+        stored = {} if full else self._stored([str(record_ref(r)) for r in raw_issues])
         # Unchanged since the last sync (the overlap re-reads a few): nothing to fetch or write.
         todo = [
             raw
             for raw, when in zip(raw_issues, updated, strict=True)
-            if when is None or stored.get(str(raw.get("key"))) != when
+            if when is None or stored.get(str(record_ref(raw))) != when
         ]
         batch = Fetched(todo, len(raw_issues), newest)
         needs = {id(raw): follow_ups(raw, self.config.worklogs) for raw in todo}
-        cut = [raw for raw in todo if needs[id(raw)].changelog and raw.get("id") is not None]
+        cut = [raw for raw in todo if needs[id(raw)].changelog and record_ref(raw, "id")]
         histories = self.api.histories(cut)
         for raw in todo:
-            need, ref = needs[id(raw)], str(raw.get("id") or raw.get("key"))
+            need, ref = needs[id(raw)], str(record_ref(raw, "id") or record_ref(raw))
             if need.changelog:
-                batch.histories[id(raw)] = histories.get(str(raw.get("id")), [])
+                batch.histories[id(raw)] = histories.get(str(record_ref(raw, "id")), [])
             try:
                 if need.comments:
                     batch.comments[id(raw)] = self.api.children(ref, "comment")
@@ -467,8 +468,7 @@ class IssueStream(Stream):
         rows: list[ParsedIssue] = []
         rejects: list[Reject] = []
         for raw in batch.issues:
-            key = raw.get("key")
-            key = str(key) if key else None
+            key = record_ref(raw)
             if id(raw) in batch.vanished:
                 rejects.append(Reject(key, batch.vanished[id(raw)], None))
                 continue

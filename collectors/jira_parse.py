@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from collectors.identities import Account
 from collectors.parsing import ParseError, parse_time
+from config.jql import split_order_by
 
 CATEGORY_STAGE = {"new": "todo", "indeterminate": "active", "done": "done"}
 
@@ -50,6 +52,41 @@ STORY_POINT_SCHEMAS = (
 EXCERPT_FIELDS = ("summary", "issuetype", "status", "created", "updated", "assignee", "reporter")
 
 
+def _obj(value: Any) -> Mapping[str, Any]:
+    """An optional JSON object: itself, or empty when it is missing or not an object."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _objects(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """A JSON list of objects (missing: empty); a `ParseError` when it is anything else."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ParseError(f"{what} is not a list: {type(value).__name__}")
+    for entry in value:
+        if not isinstance(entry, Mapping):
+            raise ParseError(f"one of the {what} is not an object: {entry!r:.80}")
+    return value
+
+
+def _text(value: Any, what: str) -> str | None:
+    """Optional text; a `ParseError` when it is something else (a list where a name goes)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ParseError(f"{what} is not text: {value!r:.80}")
+    return value
+
+
+def _id(value: Any, what: str) -> str | None:
+    """An id or account as Jira writes them (text or a number); a `ParseError` otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ParseError(f"{what} is not an id: {value!r:.80}")
+    return str(value)
+
+
 # ---------------------------------------------------------------- JQL
 
 
@@ -64,8 +101,12 @@ def jql_time(moment: dt.datetime, tz: ZoneInfo) -> str:
 
 
 def issue_jql(configured: str, since: str) -> str:
-    """The configured JQL (its own ORDER BY dropped) AND the updated window, oldest first."""
-    base = re.split(r"\border\s+by\b", configured, maxsplit=1, flags=re.IGNORECASE)[0].strip()
+    """The configured JQL (its own ORDER BY dropped) AND the updated window, oldest first.
+
+    The filter is cut where its ORDER BY clause starts outside every quoted string
+    (`config.jql`), never by a pattern that would find "order by" inside a value.
+    """
+    base, _ = split_order_by(configured)
     window = f'updated >= "{since}"'
     where = f"({base}) AND {window}" if base else window
     return f"{where} ORDER BY updated ASC"
@@ -91,7 +132,9 @@ def find_custom_fields(fields: Iterable[Mapping[str, Any]]) -> CustomFields:
     points: list[tuple[int, str]] = []
     sprint = epic = None
     for entry in fields:
-        schema = entry.get("schema") or {}
+        if not isinstance(entry, Mapping):
+            continue
+        schema = _obj(entry.get("schema"))
         custom = schema.get("custom")
         field_id = entry.get("id")
         if not custom or not isinstance(field_id, str):
@@ -137,10 +180,13 @@ class StatusCatalog:
     ) -> StatusCatalog:
         statuses = []
         for entry in raw:
+            if not isinstance(entry, Mapping):
+                continue
             name = entry.get("name")
             if not isinstance(name, str) or not name:
                 continue
-            category = (entry.get("statusCategory") or {}).get("key") or "undefined"
+            category = _obj(entry.get("statusCategory")).get("key")
+            category = category if isinstance(category, str) and category else "undefined"
             status_id = entry.get("id")
             statuses.append(
                 StatusInfo(None if status_id is None else str(status_id), name, category)
@@ -177,15 +223,23 @@ def account_value(user: Mapping[str, Any] | None, cloud: bool) -> str | None:
     """Cloud: the accountId. Server: the user name (what the org file names people by)."""
     if not user:
         return None
+    if not isinstance(user, Mapping):
+        raise ParseError(f"a user is not an object: {user!r:.80}")
     value = user.get("accountId") if cloud else (user.get("name") or user.get("key"))
-    return str(value) if value else None
+    return _id(value, "a user's account")
 
 
 def account_of(user: Mapping[str, Any] | None, cloud: bool) -> Account | None:
     value = account_value(user, cloud)
     if value is None or user is None:
         return None
-    return Account("jira", value, user.get("displayName"), user.get("emailAddress"))
+    name, email = user.get("displayName"), user.get("emailAddress")
+    return Account(
+        "jira",
+        value,
+        name if isinstance(name, str) else None,
+        email if isinstance(email, str) else None,
+    )
 
 
 # ---------------------------------------------------------------- one issue
@@ -228,13 +282,14 @@ class FollowUps:
 def _page_is_short(page: Any, items_key: str) -> bool:
     if not isinstance(page, Mapping):
         return False
-    shown = page.get(items_key) or []
+    shown = page.get(items_key)
     total = page.get("total")
-    return isinstance(total, int) and total > len(shown)
+    return isinstance(total, int) and total > (len(shown) if isinstance(shown, list) else 0)
 
 
 def follow_ups(raw: Mapping[str, Any], worklogs: bool) -> FollowUps:
-    fields = raw.get("fields") or {}
+    raw = _obj(raw)
+    fields = _obj(raw.get("fields"))
     return FollowUps(
         changelog=_page_is_short(raw.get("changelog"), "histories"),
         comments=_page_is_short(fields.get("comment"), "comments"),
@@ -242,10 +297,16 @@ def follow_ups(raw: Mapping[str, Any], worklogs: bool) -> FollowUps:
     )
 
 
+def record_ref(raw: Any, name: str = "key") -> str | None:
+    """A search result's `key` (or `id`) as text, whatever the record is; None without one."""
+    value = raw.get(name) if isinstance(raw, Mapping) else None
+    return str(value) if value is not None and value != "" else None
+
+
 def issue_updated(raw: Mapping[str, Any]) -> dt.datetime | None:
     """The record's `updated`, or None when it cannot be read (the record is rejected later)."""
     try:
-        return parse_time((raw.get("fields") or {}).get("updated"), "updated")
+        return parse_time(_obj(_obj(raw).get("fields")).get("updated"), "updated")
     except ParseError:
         return None
 
@@ -302,7 +363,7 @@ def _text_list(value: Any, what: str, attr: str | None = None) -> list[str]:
 
 
 def _is_epic(parent: Mapping[str, Any]) -> bool:
-    issue_type = (parent.get("fields") or {}).get("issuetype") or {}
+    issue_type = _obj(_obj(parent.get("fields")).get("issuetype"))
     return (
         issue_type.get("hierarchyLevel") == 1
         or str(issue_type.get("name", "")).casefold() == "epic"
@@ -320,6 +381,8 @@ def parse_issue(
 ) -> ParsedIssue:
     """An issue and its children as rows; `histories`/`comments`/`worklogs` replace the inline,
     possibly incomplete, lists when the collector fetched them in full."""
+    if not isinstance(raw, Mapping):
+        raise ParseError(f"the issue is not an object: {raw!r:.80}")
     key = raw.get("key")
     if not isinstance(key, str) or not key:
         raise ParseError("missing field key")
@@ -352,7 +415,7 @@ def parse_issue(
         )
     stage = ctx.statuses.stage(status)
     project = fields.get("project")
-    project_key = project.get("key") if isinstance(project, Mapping) else None
+    project_key = _text(_obj(project).get("key"), "the project key")
     parent = fields.get("parent") if isinstance(fields.get("parent"), Mapping) else None
     custom = ctx.fields
     epic_key = fields.get(custom.epic_link) if custom.epic_link else None
@@ -363,8 +426,8 @@ def parse_issue(
     reporter = person(fields.get("reporter"))
 
     if histories is None:
-        changelog = raw.get("changelog") or {}
-        histories = changelog.get("histories") or [] if isinstance(changelog, Mapping) else []
+        histories = _obj(raw.get("changelog")).get("histories")
+    histories = _objects(histories, "changelog entries")
     aliases = {} if cloud else _server_user_keys(fields, histories)
     transitions, assignments = _changes(histories, ctx, accounts, aliases)
     done_at = _done_at(transitions, created) if stage == "done" else None
@@ -375,7 +438,7 @@ def parse_issue(
         "source_id": str(raw["id"]) if raw.get("id") is not None else None,
         "project": project_key or key.rsplit("-", 1)[0],
         "type": issue_type,
-        "summary": fields.get("summary"),
+        "summary": _text(fields.get("summary"), "summary"),
         "status": status.name,
         "stage": stage,
         "priority": _named(fields.get("priority"), "priority"),
@@ -397,46 +460,50 @@ def parse_issue(
         inline = fields.get("comment")
         comments = inline.get("comments") or [] if isinstance(inline, Mapping) else None
     if comments is not None:
-        parsed.comments = [_comment(c, person) for c in comments]
+        parsed.comments = [_comment(c, person) for c in _objects(comments, "comments")]
     if with_worklogs:
         if worklogs is None:
             inline = fields.get("worklog")
             worklogs = inline.get("worklogs") or [] if isinstance(inline, Mapping) else []
-        parsed.worklogs = [_worklog(w, person) for w in worklogs]
+        parsed.worklogs = [_worklog(w, person) for w in _objects(worklogs, "worklogs")]
     return parsed
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])")
 # Jira's default time tracking: an 8-hour day and a 5-day week
 _DURATION_UNITS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
+EXCERPT_CHARS = 300
 
 
 def duration_seconds(text: Any) -> int:
     """Jira's duration text (`1w 2d 3h 20m`) in seconds."""
     parts = _DURATION.findall(text) if isinstance(text, str) else []
-    if not parts or _DURATION.sub("", text).strip():
-        raise ParseError(f"a worklog's time spent is not a duration: {text!r}")
-    return round(sum(float(n) * _DURATION_UNITS[unit] for n, unit in parts))
+    seconds = sum(float(n) * _DURATION_UNITS[unit] for n, unit in parts)
+    if not parts or _DURATION.sub("", text).strip() or not math.isfinite(seconds):
+        raise ParseError(f"a worklog's time spent is not a duration: {text!r:.80}")
+    return round(seconds)
 
 
 def _comment(raw: Mapping[str, Any], person: Any) -> dict[str, Any]:
-    if raw.get("id") is None:
+    comment_id = _id(raw.get("id"), "a comment's id")
+    if comment_id is None:
         raise ParseError("a comment has no id")
     return {
-        "comment_id": str(raw["id"]),
+        "comment_id": comment_id,
         "at": parse_time(raw.get("created"), "comment created"),
         "author_account": person(raw.get("author")),
     }
 
 
 def _worklog(raw: Mapping[str, Any], person: Any) -> dict[str, Any]:
-    if raw.get("id") is None:
+    worklog_id = _id(raw.get("id"), "a worklog's id")
+    if worklog_id is None:
         raise ParseError("a worklog has no id")
     seconds = raw.get("timeSpentSeconds")
-    if not isinstance(seconds, int):
+    if not isinstance(seconds, int) or isinstance(seconds, bool):
         seconds = duration_seconds(raw.get("timeSpent"))  # Jira before 5 gave only the text
     return {
-        "worklog_id": str(raw["id"]),
+        "worklog_id": worklog_id,
         "started_at": parse_time(raw.get("started"), "worklog started"),
         "author_account": person(raw.get("author")),
         "seconds": seconds,
@@ -467,11 +534,10 @@ def _changes(
     assignments: dict[str, dict[str, Any]] = {}
     cloud, catalog = ctx.cloud, ctx.statuses
     for history in histories:
-        change_id = history.get("id")
+        change_id = _id(history.get("id"), "a changelog entry's id")
         if change_id is None:
             raise ParseError("a changelog entry has no id")
-        change_id = str(change_id)
-        items = history.get("items") or []
+        items = _objects(history.get("items"), f"items of changelog entry {change_id}")
         wanted = [i for i in items if str(i.get("field", "")).casefold() in ("status", "assignee")]
         if not wanted:
             continue
@@ -486,14 +552,16 @@ def _changes(
             if str(item["field"]).casefold() == "status":
                 new = catalog.lookup(item.get("to"), item.get("toString"))
                 old = catalog.lookup(item.get("from"), item.get("fromString"))
-                to_name = new.name if new else item.get("toString")
+                to_name = new.name if new else _text(item.get("toString"), "a status name")
                 if not to_name:
                     raise ParseError(f"changelog entry {change_id} moves to no status")
                 transitions[change_id, to_name] = {
                     "change_id": change_id,
                     "at": at,
                     "author_account": author_value,
-                    "from_status": old.name if old else item.get("fromString"),
+                    "from_status": old.name
+                    if old
+                    else _text(item.get("fromString"), "a status name"),
                     "to_status": to_name,
                     "from_stage": catalog.stage(old) if old else None,
                     "to_stage": catalog.stage(new) if new else None,
@@ -501,15 +569,15 @@ def _changes(
             else:
                 # Cloud: from/to hold account ids (tmp*AccountId during the GDPR migration);
                 # Server: user keys. The *String values are display names.
-                old_id = item.get("tmpFromAccountId") or item.get("from")
-                new_id = item.get("tmpToAccountId") or item.get("to")
+                old_id = _id(item.get("tmpFromAccountId") or item.get("from"), "an assignee")
+                new_id = _id(item.get("tmpToAccountId") or item.get("to"), "an assignee")
                 old_id, new_id = aliases.get(old_id, old_id), aliases.get(new_id, new_id)
                 for value, name in (
                     (old_id, item.get("fromString")),
                     (new_id, item.get("toString")),
                 ):
                     if value:
-                        accounts.append(Account("jira", str(value), name or None))
+                        accounts.append(Account("jira", value, _text(name, "a user name")))
                 assignments[change_id] = {
                     "change_id": change_id,
                     "at": at,
@@ -536,7 +604,9 @@ def _done_at(transitions: Sequence[Mapping[str, Any]], created: dt.datetime) -> 
 
 def excerpt(raw: Mapping[str, Any]) -> str:
     """The part of a record a person needs to see why it was set aside (never whole records)."""
-    fields = raw.get("fields") if isinstance(raw.get("fields"), Mapping) else {}
+    if not isinstance(raw, Mapping):
+        return json.dumps(raw, default=str, ensure_ascii=False)[:EXCERPT_CHARS]
+    fields = _obj(raw.get("fields"))
     shown = {"key": raw.get("key"), "id": raw.get("id")}
     shown["fields"] = {name: fields.get(name, "<missing>") for name in EXCERPT_FIELDS}
     for user in ("assignee", "reporter"):

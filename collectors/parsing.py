@@ -13,14 +13,17 @@ class ParseError(ValueError):
 def parse_time(value: Any, what: str = "timestamp") -> dt.datetime:
     """An ISO 8601 / RFC 3339 time with its offset (Jira's `+0100`, GitHub's and Kubernetes' `Z`) as UTC."""
     if not isinstance(value, str):
-        raise ParseError(f"{what} is missing or not text: {value!r}")
+        raise ParseError(f"{what} is missing or not text: {value!r:.80}")
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ParseError(f"{what} is not a timestamp: {value!r}") from None
+        raise ParseError(f"{what} is not a timestamp: {value!r:.80}") from None
     if moment.tzinfo is None:
         raise ParseError(f"{what} has no UTC offset: {value!r}")
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise ParseError(f"{what} is out of range in UTC: {value!r}") from None
 
 
 def optional_time(value: Any, what: str = "timestamp") -> dt.datetime | None:

@@ -26,6 +26,21 @@ class Problem:
     line: int | None
     message: str
 
+    def __post_init__(self) -> None:
+        # one problem, one line: a key or value quoted from the file may hold a line break
+        # (or another control character); it is shown escaped, as \n
+        object.__setattr__(self, "message", one_line(self.message))
+
+
+def one_line(text: str) -> str:
+    """`text` with every character that is not printable (line breaks, tabs...) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
 
 class ConfigError(Exception):
     """The org file can't be used; `problems` lists everything wrong with it, not just the first."""

@@ -184,13 +184,18 @@ class Database(Strict):
         if value is None:
             return None
         try:
-            make_url(value)
+            backend = make_url(value).get_backend_name()
         except ArgumentError:
             # SQLAlchemy's own message echoes the URL, password included: never show it
             raise ValueError(
                 "not a database URL (expected e.g. sqlite:///teamtide.db or "
                 "postgresql+psycopg://user@host/db)"
             ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"teamtide runs on SQLite and PostgreSQL, not {backend} "
+                "(expected e.g. sqlite:///teamtide.db or postgresql+psycopg://user@host/db)"
+            )
         return value
 
 
@@ -209,6 +214,14 @@ class JiraSource(Strict):
     @classmethod
     def _secret(cls, value: Any) -> Any:
         return Secret(value) if isinstance(value, str) else value
+
+    @field_validator("jql")
+    @classmethod
+    def _readable_jql(cls, value: str) -> str:
+        from config.jql import split_order_by
+
+        split_order_by(value)  # a string never closed: the collector could not bound it
+        return value
 
 
 class GithubSource(Strict):

@@ -1,4 +1,8 @@
-"""Leases in the database: a job runs on one scheduler at a time, even with two started by mistake.
+"""Leases in the database: a job runs in one process at a time, even with two started by mistake.
+
+The scheduler takes one per job; `teamtide sync` takes the same lease per source, so a
+manual sync beside the scheduler (or a second manual sync) waits its turn instead of
+writing the same rows at the same moment.
 
 A lease is a row in `job_locks` that names its holder and expires; taking it is one
 atomic `INSERT ... ON CONFLICT DO UPDATE ... WHERE expired` on SQLite and PostgreSQL
@@ -14,8 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
@@ -24,6 +32,9 @@ from db.upsert import dialect_insert
 
 # host:pid:pid-namespace:run, e.g. "ds-box:4242:4026531836:1f2e3d4c"
 _HOLDER_PARTS = 4
+# A job's lease (a source's sync, the weekly report) lasts this long unless renewed:
+# the scheduler and `teamtide sync` take the same ones.
+JOB_LEASE = dt.timedelta(minutes=2)
 
 
 def _pid_namespace() -> str:
@@ -126,3 +137,91 @@ def release_in(conn: Connection, name: str, holder: str) -> None:
     """Release inside the caller's transaction, so that what it records ends as the lease does."""
     j = models.JobLock
     conn.execute(delete(j).where(j.name == name, j.holder == holder))
+
+
+def current_holder(engine: Engine, name: str) -> str | None:
+    """Who holds the lease `name` now (expired or not), or None."""
+    j = models.JobLock
+    with engine.connect() as conn:
+        return conn.scalar(select(j.holder).where(j.name == name))
+
+
+def describe_holder(holder: str) -> str:
+    """A holder made by `process_holder` in words: "process 4242 on ds-box"."""
+    parts = holder.rsplit(":", _HOLDER_PARTS - 1)
+    if len(parts) != _HOLDER_PARTS:
+        return holder
+    host, pid, _namespace, _run = parts
+    return f"process {pid} on {host}"
+
+
+@dataclass
+class Held:
+    """A lease taken by `hold`: `lost` is set once it could not be kept (stop, then)."""
+
+    name: str
+    holder: str
+    lost: threading.Event = field(default_factory=threading.Event)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def hold(
+    engine: Engine,
+    name: str,
+    lease: dt.timedelta,
+    *,
+    wait: float = 0.0,
+    poll: float = 1.0,
+    holder: str | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[Held | None]:
+    """Hold the lease `name` for the block, renewed while inside; yields None if not taken.
+
+    A lease held by someone else is waited for, up to `wait` seconds, asking again every
+    `poll` seconds (`on_wait(holder)` is told once who holds it); a holder of this
+    machine whose process exited is taken over at once. Inside, a thread renews the
+    lease; when that fails until the lease would have run out, `Held.lost` is set: the
+    work must stop, since someone else may take over. The lease is released at the end.
+    """
+    holder = holder or process_holder()
+    deadline = time.monotonic() + wait
+    told = False
+    while not acquire(engine, name, holder, lease, _utcnow(), dead=holder_is_dead):
+        if time.monotonic() >= deadline:
+            yield None
+            return
+        if on_wait is not None and not told:
+            on_wait(current_holder(engine, name) or "someone")
+            told = True
+        time.sleep(max(0.0, min(poll, deadline - time.monotonic())))
+    held = Held(name, holder)
+    done = threading.Event()
+    renewer = threading.Thread(
+        target=_keep, args=(engine, held, lease, done), name=f"lease-{name}", daemon=True
+    )
+    renewer.start()
+    try:
+        yield held
+    finally:
+        done.set()
+        renewer.join()
+        release(engine, name, holder)
+
+
+def _keep(engine: Engine, held: Held, lease: dt.timedelta, done: threading.Event) -> None:
+    """Renew `held` until `done`; a renewal that fails is retried until the lease runs out."""
+    expires = _utcnow() + lease
+    while not done.wait(lease.total_seconds() / 6):
+        try:
+            if renew(engine, held.name, held.holder, lease, _utcnow()):
+                expires = _utcnow() + lease
+                continue
+        except Exception:  # the database briefly away: try again while the lease lasts
+            if _utcnow() < expires - lease / 6:
+                continue
+        held.lost.set()
+        return

@@ -94,6 +94,14 @@ def make_engine(url: str, *, readonly: bool = False, **kwargs: Any) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
+class MissingDatabase(FileNotFoundError):
+    """A SQLite database a reader was pointed at that does not exist (nothing is created)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no database at {path}: `teamtide init` creates it")
+        self.path = path
+
+
 def _sqlite_readonly_url(parsed: URL) -> URL:
     """The same file as a SQLite URI with `mode=ro`: writing fails, and a missing file isn't made."""
     database = str(parsed.database)
@@ -102,7 +110,7 @@ def _sqlite_readonly_url(parsed: URL) -> URL:
     path = Path(database).expanduser().resolve()
     if not path.exists():
         # mode=ro would only say "unable to open database file"
-        raise FileNotFoundError(f"no database at {path}: `teamtide init` creates it")
+        raise MissingDatabase(path)
     return parsed.set(database=f"file:{pathname2url(str(path))}").update_query_dict(
         {"mode": "ro", "uri": "true"}
     )

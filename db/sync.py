@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from config.redaction import redact
 from db import models
-from db.upsert import upsert
+from db.upsert import dialect_insert, upsert
 
 ERROR_CHARS = 1000  # sync_state.last_error
 REASON_CHARS = 2000  # sync_rejects.reason
@@ -28,16 +28,21 @@ EXCERPT_CHARS = 500  # sync_rejects.payload: an excerpt, never the whole record
 
 
 def _state(session: Session, source: str, stream: str, partition: str) -> models.SyncState:
-    """The partition's `sync_state` row, created on its first sync."""
+    """The partition's `sync_state` row, created on its first sync.
+
+    Created by `INSERT ... ON CONFLICT DO NOTHING`, never by a read then an insert: two
+    syncs starting together on a new database (a manual one beside the scheduler, say)
+    would both find no row and one would fail on the unique key.
+    """
     s = models.SyncState
-    row = session.scalar(
-        select(s).where(s.source == source, s.stream == stream, s.partition == partition)
+    session.execute(
+        dialect_insert(session, s)
+        .values(source=source, stream=stream, partition=partition, rows=0, rejects=0)
+        .on_conflict_do_nothing(index_elements=["source", "stream", "partition"])
     )
-    if row is None:
-        row = s(source=source, stream=stream, partition=partition, rows=0, rejects=0)
-        session.add(row)
-        session.flush()
-    return row
+    return session.scalars(
+        select(s).where(s.source == source, s.stream == stream, s.partition == partition)
+    ).one()
 
 
 def partition_started(
@@ -121,16 +126,20 @@ def record_source_start(engine: Engine, source: str, error: str | None, now: dt.
             conn.execute(update(s).where(*where).values(last_error=None))
             return
         found = conn.execute(update(s).where(*where).values(last_started=now, last_error=error))
-        if found.rowcount == 0:
+        if found.rowcount == 0:  # the first: another sync may be writing it right now
+            first = dialect_insert(conn, s).values(
+                source=source,
+                stream="",
+                partition="",
+                last_started=now,
+                last_error=error,
+                rows=0,
+                rejects=0,
+            )
             conn.execute(
-                insert(s).values(
-                    source=source,
-                    stream="",
-                    partition="",
-                    last_started=now,
-                    last_error=error,
-                    rows=0,
-                    rejects=0,
+                first.on_conflict_do_update(
+                    index_elements=["source", "stream", "partition"],
+                    set_={"last_started": now, "last_error": first.excluded.last_error},
                 )
             )
 

@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
+import click
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from collectors.org import prepare_database
 from config.checks import RequireEnv
@@ -24,14 +26,36 @@ from config.display import summary_text
 from config.document import ConfigError, format_problems
 from config.load import load_config, resolve_config_path
 from config.schema import Config
-from teamtide import children, output
+from teamtide import children, failures, output
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from collectors.base import Progress
     from collectors.sync import SourceOutcome
 
+
+class Commands(TyperGroup):
+    """The command group: every command's failures pass through `failures.explain`.
+
+    A database that cannot be reached or used (or a file that cannot be written) ends
+    the command with one line and exit 2 (bad input) or 1 (unavailable), never a
+    traceback; an exception `explain` does not know is a bug and keeps its traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        failures.forget()
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            failure = failures.explain(exc)
+            if failure is None:
+                raise
+            fail(escape(failure.message), failure.code)
+
+
 app = typer.Typer(
+    cls=Commands,
     help="teamtide: where engineering time goes, how long people wait, and whether load comes in floods and droughts.",
     no_args_is_help=True,
     add_completion=False,
@@ -42,6 +66,8 @@ console = output.console()
 err = output.console(stderr=True)
 
 EXIT_CONFIG = 2
+# How long `teamtide sync` waits for another teamtide syncing the same source
+SYNC_WAIT_SECONDS = 600.0
 SOURCES_ONLY = frozenset({"sources"})  # what a sync needs set in the environment
 
 
@@ -67,6 +93,12 @@ def main(
 def fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def prepare(cfg: Config) -> tuple[Engine, str]:
+    """`prepare_database` for a command: its failures name `database.url` and the org file."""
+    failures.using(cfg.database.url, "database.url", state.config_path)
+    return prepare_database(cfg)
 
 
 def load(require_env: RequireEnv = False) -> Config:
@@ -103,7 +135,7 @@ def init() -> None:
     from config.display import redact_url
 
     cfg = load()
-    _, said = prepare_database(cfg)
+    _, said = prepare(cfg)
     console.print(f"{redact_url(cfg.database.url)}: {said}", highlight=False)
 
 
@@ -117,8 +149,21 @@ def sync(
         bool, typer.Option("--full", help="Ignore cursors and fetch everything again.")
     ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    wait: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds to wait for another teamtide syncing the same source (the "
+            "scheduler, another sync) before skipping it as failed.",
+        ),
+    ] = SYNC_WAIT_SECONDS,
 ) -> None:
-    """Pull new and changed records from the configured sources; exits 1 if any source failed."""
+    """Pull new and changed records from the configured sources; exits 1 if any source failed.
+
+    Each source is synced under its lease, the one `teamtide schedule` takes: a sync of a
+    source another teamtide is syncing waits for it to finish (up to `--wait` seconds),
+    then goes on from where it stopped.
+    """
     from collectors.sync import SOURCES, configured_sources
 
     check_format(fmt)
@@ -132,8 +177,8 @@ def sync(
             f"no sources configured in {state.config_path} (sources.jira, sources.github, sources.cluster)",
             EXIT_CONFIG,
         )
-    engine, _ = prepare_database(cfg)
-    outcomes = sync_and_summarise(engine, cfg, only=source, full=full, fmt=fmt)
+    engine, _ = prepare(cfg)
+    outcomes = sync_and_summarise(engine, cfg, only=source, full=full, fmt=fmt, wait=wait)
     if any(o.failed for o in outcomes):
         raise typer.Exit(1)
 
@@ -146,14 +191,15 @@ def sync_and_summarise(
     full: bool = False,
     now: Callable[[], dt.datetime] | None = None,
     fmt: str = "table",
+    wait: float = SYNC_WAIT_SECONDS,
 ) -> list[SourceOutcome]:
     """Run the sync with a progress bar, then print a table of what each stream did."""
-    from collectors.sync import sync as run_sync
     from teamtide.progress import RichProgress
 
-    clock = {"now": now} if now else {}
     with RichProgress(err) as progress:
-        outcomes = run_sync(engine, cfg, only=only, full=full, progress=progress, **clock)
+        outcomes = sync_leased(
+            engine, cfg, only=only, full=full, progress=progress, now=now, wait=wait
+        )
     table = output.Rows(
         "sync",
         ("source", "stream", "partition", "rows", "rejects", "pages", "requests", "outcome"),
@@ -177,6 +223,70 @@ def sync_and_summarise(
         output.show_json(console, table.records())
     else:
         output.show(console, table)
+    return outcomes
+
+
+def sync_leased(
+    engine: Engine,
+    cfg: Config,
+    *,
+    only: list[str] | None,
+    full: bool,
+    progress: Progress,
+    now: Callable[[], dt.datetime] | None,
+    wait: float,
+) -> list[SourceOutcome]:
+    """Sync each source under its lease (`db.locks`), the same one the scheduler takes.
+
+    Two syncs of one source at once would write the same rows and state at the same
+    moment; under the lease the second waits (up to `wait` seconds) and then goes on
+    from the first one's cursors. A source whose lease stays taken is skipped as failed,
+    with who holds it; one whose lease is lost mid-run stops after the page in flight.
+    """
+    from collectors.sync import SOURCES, SourceOutcome, configured_sources
+    from collectors.sync import sync as run_sync
+    from db import locks
+
+    clock = {"now": now} if now else {}
+    wanted = list(only) if only else configured_sources(cfg)
+    outcomes: list[SourceOutcome] = []
+    for name in [s.name for s in SOURCES if s.name in wanted]:
+
+        def waiting(holder: str, name: str = name) -> None:
+            progress.note(
+                f"{name}: {locks.describe_holder(holder)} is syncing it; "
+                f"waiting up to {wait:g} s for it to finish"
+            )
+
+        with locks.hold(engine, name, locks.JOB_LEASE, wait=wait, on_wait=waiting) as held:
+            if held is None:
+                holder = locks.current_holder(engine, name)
+                who = locks.describe_holder(holder) if holder else "another teamtide"
+                outcomes.append(
+                    SourceOutcome(
+                        name,
+                        [],
+                        error=f"skipped: {who} is still syncing {name} after {wait:g} s of "
+                        "waiting; run again later (or with a longer --wait)",
+                    )
+                )
+                continue
+            ran = run_sync(
+                engine,
+                cfg,
+                only=[name],
+                full=full,
+                progress=progress,
+                should_stop=held.lost.is_set,
+                **clock,
+            )
+            if held.lost.is_set():
+                for outcome in ran:
+                    outcome.error = outcome.error or (
+                        f"lost the lease on {name} mid-run (the database was out of reach, "
+                        "or another teamtide took over); stopped after the page in flight"
+                    )
+            outcomes.extend(ran)
     return outcomes
 
 
@@ -236,6 +346,8 @@ def metrics(
             f"unknown team(s) {', '.join(unknown)}: the org file has {', '.join(cfg.team_names())}",
             EXIT_CONFIG,
         )
+    key = "database.readonly_url" if cfg.database.readonly_url else "database.url"
+    failures.using(cfg.database.read_url, key, state.config_path)
     engine = make_engine(cfg.database.read_url, readonly=True)
     with err.status("Computing metrics…"), engine.connect() as conn:
         result = reading.summary(conn, cfg, first, last, team or None, dt.datetime.now(dt.UTC))
@@ -335,7 +447,7 @@ def schedule() -> None:
     from teamtide import scheduler
 
     cfg = load(require_env=True)
-    prepare_database(cfg)
+    prepare(cfg)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -394,7 +506,7 @@ def report(
             f"nothing to send to: set report.recipients or report.webhook_url in {state.config_path}",
             EXIT_CONFIG,
         )
-    engine, _ = prepare_database(cfg)
+    engine, _ = prepare(cfg)
     with contextlib.ExitStack() as stack:
         if send and not stack.enter_context(delivery.leased(engine)):
             fail(
@@ -438,7 +550,7 @@ def status(
 
     check_format(fmt)
     cfg = load()
-    engine, _ = prepare_database(cfg)
+    engine, _ = prepare(cfg)
     with session_scope(engine) as session:
         streams = queries.stream_overview(session)
         unmapped = queries.unmapped_identities(session)
@@ -566,7 +678,7 @@ def demo(
         schedule_demo(path, sync_every)
         state.config_path = path
         cfg = load(require_env=SOURCES_ONLY)
-        engine, said = prepare_database(cfg)
+        engine, said = prepare(cfg)
         try:
             console.print(said, highlight=False)
             outcomes = sync_and_summarise(engine, cfg, now=lambda: sandbox_clock(admin))

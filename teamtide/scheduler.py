@@ -3,8 +3,9 @@
 APScheduler 3 keeps the jobs in the same database (its SQLAlchemy job store), so a
 restart continues the schedule; missed runs are coalesced within a grace time, and a run
 missed by more than that is recorded as `missed`. A lease in the database (`db.locks`)
-makes a job run on one scheduler at a time even if two are started by mistake: the loser
-records a `skipped` attempt. Every run lands in `job_runs` (and, for syncs, `sync_state`).
+makes a job run on one scheduler at a time even if two are started by mistake, and a
+source's sync never beside a `teamtide sync` of the same source: the loser records a
+`skipped` attempt. Every run lands in `job_runs` (and, for syncs, `sync_state`).
 SIGTERM or SIGINT asks running syncs to stop after the page they are storing, then exits.
 """
 
@@ -35,7 +36,7 @@ from db.session import make_engine
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=2)
+LEASE = locks.JOB_LEASE  # the lease `teamtide sync` takes too, per source
 JOB_ID_PREFIX = "teamtide-"
 SYNC_JOBS = ("jira", "github", "cluster")
 STOP = threading.Event()
@@ -139,8 +140,14 @@ def run_job(config_path: str, name: str) -> str:
     holder = locks.process_holder()
     try:
         if not locks.acquire(engine, name, holder, LEASE, _now(), dead=locks.holder_is_dead):
-            _record(engine, name, holder, "skipped", "another scheduler is running this job")
-            log.info("job %s skipped: another scheduler is running it", name)
+            _record(
+                engine,
+                name,
+                holder,
+                "skipped",
+                "another teamtide (a scheduler, or `teamtide sync`) is running this job",
+            )
+            log.info("job %s skipped: another teamtide is running it", name)
             return "skipped"
         try:
             run_id = _start(engine, name, holder)

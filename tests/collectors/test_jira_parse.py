@@ -464,6 +464,31 @@ def test_a_jql_date_in_the_repeated_hour_never_lands_after_the_moment() -> None:
     assert max(readings) <= moment
 
 
+# Filters the sandbox's JQL can evaluate, with ORDER BY, quotes and escapes inside values
+QUOTED_FILTERS = [
+    'project = "law and order by night"',
+    "project = 'law and order by night' ORDER BY created DESC",
+    r'project in (DS, "say \"order by\" twice", ENG) order by key',
+    r"""project = 'it\'s order by' OR issuetype = "Bug" ORDER BY created""",
+    r'project = "C:\\" order by key',
+    """project = "it's ORDER BY" AND issuetype in ('a "b" order by c', Story)""",
+]
+
+
+@pytest.mark.parametrize("configured", QUOTED_FILTERS)
+def test_the_time_bound_never_cuts_a_quoted_value(configured: str) -> None:
+    """The sandbox reads the query as Jira would: the filter's values come through whole."""
+    from sandbox.jira import jql
+
+    since = "2025-05-31 21:00"
+    asked = jql.parse(issue_jql(configured, since))
+    filter_alone = jql.parse(configured)
+    assert asked.where == jql.BoolOp(
+        "and", (filter_alone.where, jql.Clause("updated", ">=", (since,)))
+    )
+    assert asked.order == (("updated", True),)
+
+
 def test_the_issue_query_keeps_the_configured_filter_and_orders_by_updated() -> None:
     assert issue_jql("project in (DS, ENG) order by created DESC", "2025-05-31 21:00") == (
         '(project in (DS, ENG)) AND updated >= "2025-05-31 21:00" ORDER BY updated ASC'

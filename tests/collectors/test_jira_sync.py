@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -274,6 +275,29 @@ def test_a_full_sync_stores_the_sandbox_world_exactly(
     }
     assert people - {None} <= accounts
     assert f"{sandbox.jira_url}/browse/{longest.key}" in urls
+
+
+def test_order_by_inside_a_quoted_value_does_not_cut_the_filter(
+    engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Projects named with quotes and "order by", picked by name in a filter with its own ORDER BY."""
+    renamed = dataclasses.replace(
+        world,
+        projects={
+            **world.projects,
+            "DS": 'Data "Science" order by',
+            "OPS": "Law and Order by Night's Shift",
+        },
+    )
+    jql = (
+        r"""project in ("Data \"Science\" order by", ENG, 'Law and Order by Night\'s Shift')"""
+        " ORDER BY created DESC"
+    )
+    with Sandbox(renamed) as sb:
+        monkeypatch.setenv(TOKEN_VAR, sb.state.tokens["jira"])
+        results = sync(engine, config_for(sb, renamed, jql=jql))
+    assert all(r.error is None for r in results.values()), results
+    assert_same(stored(engine), expected(world))
 
 
 def test_a_second_sync_without_changes_makes_the_minimal_requests_and_changes_no_row(

@@ -297,6 +297,17 @@ CASES = {
         "access.roles[0].email",
         "required key 'email' is missing",
     ),
+    "a-jira-filter-with-a-string-never-closed": (
+        ORG + "sources:\n  jira:\n    url: https://acme.atlassian.net\n"
+        "    jql: 'summary ~ \"law and order by night'  #!\n",
+        "sources.jira.jql",
+        'the string opened by " at character 11 is never closed',
+    ),
+    "a-database-teamtide-does-not-run-on": (
+        ORG + "database:\n  url: mysql://teamtide:pw@db.example/teamtide  #!\n",
+        "database.url",
+        "teamtide runs on SQLite and PostgreSQL, not mysql",
+    ),
 }
 
 

@@ -6,11 +6,13 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
-from db import locks
+from db import locks, models
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.UTC)
@@ -90,3 +92,41 @@ def test_two_takers_of_a_dead_holder_s_lease_cannot_both_win(engine: Engine) -> 
     assert not locks.acquire(engine, "jira", "B", LEASE, later, dead=dead_but_c_is_quicker)
     assert not locks.acquire(engine, "jira", "B", LEASE, later)
     assert locks.renew(engine, "jira", "C", LEASE, later)
+
+
+ELSEWHERE = "sched-box:4242:4026531836:1f2e3d4c"  # a scheduler on another machine: alive
+
+
+def test_hold_waits_for_the_holder_to_finish_then_holds_and_releases(engine: Engine) -> None:
+    assert locks.acquire(engine, "jira", ELSEWHERE, LEASE, dt.datetime.now(dt.UTC))
+    told: list[str] = []
+    releaser = threading.Timer(0.3, lambda: locks.release(engine, "jira", ELSEWHERE))
+    releaser.start()
+    with locks.hold(engine, "jira", LEASE, wait=30, poll=0.05, on_wait=told.append) as held:
+        assert held is not None and not held.lost.is_set()
+        assert locks.current_holder(engine, "jira") == held.holder
+    releaser.join()
+    assert told == [ELSEWHERE]  # said once who it waited for
+    assert locks.describe_holder(told[0]) == "process 4242 on sched-box"
+    assert locks.current_holder(engine, "jira") is None
+
+
+def test_hold_gives_up_after_its_wait_and_leaves_the_lease_alone(engine: Engine) -> None:
+    assert locks.acquire(engine, "jira", ELSEWHERE, LEASE, dt.datetime.now(dt.UTC))
+    started = time.monotonic()
+    with locks.hold(engine, "jira", LEASE, wait=0.3, poll=0.05) as held:
+        assert held is None
+    assert 0.3 <= time.monotonic() - started < 5
+    assert locks.current_holder(engine, "jira") == ELSEWHERE
+
+
+def test_a_held_lease_taken_by_another_is_reported_lost(engine: Engine) -> None:
+    short = dt.timedelta(seconds=0.6)  # renewed every 0.1 s
+    with locks.hold(engine, "jira", short) as held:
+        assert held is not None
+        with engine.begin() as conn:  # as if it had expired and another took it over
+            conn.execute(
+                update(models.JobLock).where(models.JobLock.name == "jira").values(holder=ELSEWHERE)
+            )
+        assert held.lost.wait(5)
+    assert locks.current_holder(engine, "jira") == ELSEWHERE  # not ours to release

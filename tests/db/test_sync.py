@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from db import models
 from db import sync as db_sync
-from db.session import session_scope
+from db.session import session_factory, session_scope
 from db.upsert import upsert
 
 T0 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
@@ -85,3 +87,34 @@ def test_a_partition_counts_its_pages_from_zero_on_every_run_and_keeps_its_curso
         state = conn.execute(select(s.cursor, s.rows, s.rejects, s.last_success)).one()
         assert tuple(state) == ("2", 3, 1, T0)
         assert conn.scalars(select(models.SyncReject.key)).all() == ["K-9", "K-9"]
+
+
+def test_two_runs_starting_a_new_partition_together_both_get_its_state(engine: Engine) -> None:
+    """The first write of a partition's state is an upsert: no unique-key error for the second.
+
+    The first run's transaction holds its new row uncommitted while the second starts the
+    same partition; the second waits for it, then finds the row instead of inserting it.
+    """
+    first = session_factory(engine)()
+    first.begin()
+    db_sync.partition_started(first, "jira", "issues", "", T0)
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            with session_scope(engine) as session:
+                outcome["cursor"] = db_sync.partition_started(session, "jira", "issues", "", T0)
+        except Exception as exc:  # the failure the test is about: kept for the assertion
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.5)  # the second is now waiting on the first's row (or write lock)
+    first.commit()
+    first.close()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    s = models.SyncState
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(s)) == 1
