@@ -389,6 +389,7 @@ class _ClusterBuilder:
                 template = "".join(d.pick(POD_ALPHABET) for _ in range(10))
                 name = f"{deployment}-{template}-{_pod_suffix(20_000_000 + len(pods))}"
                 pod = Pod(ns, name, at(t), at(begin), None, cores, gib << 30, 0)
+                pod.workload = "Deployment"
                 pod.node = self.cpu_names[d.below(max(self.cpu_count(begin), 1))]
                 pod.node_group = "cpu-general"
                 pods.append(pod)

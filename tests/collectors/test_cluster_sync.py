@@ -371,6 +371,27 @@ def world_event_uids(world: World, since: dt.datetime, until: dt.datetime) -> se
     }
 
 
+def world_oom_kills(world: World, since: dt.datetime, until: dt.datetime) -> set[tuple]:
+    """(namespace, pod, end) of the batch pods killed for memory that the API lists at some
+    moment in [since, until]: a finished pod stays listed until its Job's TTL (14 days)."""
+    ttl = dt.timedelta(days=14)
+    return {
+        (p.namespace, p.name, p.ended)
+        for p in world.cluster.pods
+        if p.termination_reason == "OOMKilled"
+        and p.ended is not None
+        and p.ended <= until
+        and since < p.ended + ttl
+    }
+
+
+def stored_oom_kills(engine: Engine) -> set[tuple]:
+    e = models.ClusterEvent
+    with engine.connect() as conn:
+        rows = conn.execute(select(e.namespace, e.name, e.at).where(e.reason == "OOMKilled"))
+        return {tuple(row) for row in rows}
+
+
 # ================================================================ the database, as stored
 
 
@@ -460,8 +481,10 @@ def count(engine: Engine, model: Any) -> int:
 
 
 def event_uids(engine: Engine) -> list[str]:
+    """The uids of the stored events the API served (not those read off a pod's containers)."""
+    e = models.ClusterEvent
     with engine.connect() as conn:
-        return list(conn.scalars(select(models.ClusterEvent.uid)))
+        return list(conn.scalars(select(e.uid).where(e.reason != "OOMKilled")))
 
 
 # ================================================================ the live snapshot
@@ -478,8 +501,11 @@ def test_a_snapshot_equals_the_emulator_s_cluster_namespaces_nodes_pending_pods_
     waiting = world_samples(world, BUSY)
     assert sum(row["gpu_pods_pending"] for row in waiting.values()) >= 3  # the test has teeth
     assert set(event_uids(engine)) == world_event_uids(world, BUSY, BUSY)
+    # every container killed for memory, read off the finished pods still listed
+    assert stored_oom_kills(engine) == world_oom_kills(world, BUSY, BUSY) != set()
     with engine.connect() as conn:
-        teams = dict(conn.execute(select(models.ClusterEvent.uid, models.ClusterEvent.team)).all())
+        e = models.ClusterEvent
+        teams = dict(conn.execute(select(e.uid, e.team).where(e.reason != "OOMKilled")).all())
     by_uid = {e.uid: e for e in world.cluster.events}
     assert {uid: by_uid[uid].namespace.startswith("ds-") for uid in teams} == {
         uid: team == "Research" for uid, team in teams.items()
@@ -503,6 +529,7 @@ def test_a_second_snapshot_keeps_the_new_events_once_and_follows_the_clock(
     uids = event_uids(engine)
     assert len(uids) == len(set(uids))  # events seen by both snapshots are stored once
     assert set(uids) == world_event_uids(world, first, second)
+    assert stored_oom_kills(engine) == world_oom_kills(world, first, second)
     seen_first, seen_second = (world_event_uids(world, t, t) for t in (first, second))
     assert seen_first & seen_second and seen_first - seen_second and seen_second - seen_first
     assert_sample_equals_world(engine, world, first)
