@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from kubernetes import client as k8s
@@ -844,6 +845,7 @@ def test_rebuilt_gpu_and_cpu_hours_agree_with_the_planted_cluster_per_team_week(
                   f"{row['cpu_hours']:8.1f} {cpu:8.1f} {cpu_bound:6.1f}")  # fmt: skip
             assert abs(row["gpu_hours"] - gpu) <= gpu_bound, (team, monday)
             assert abs(row["cpu_hours"] - cpu) <= cpu_bound, (team, monday)
+            assert np.isnan(row["gpu_pending_pod_hours"])  # not known, not zero
     whole = planted(world, first, END_AT)
     for what in ("gpu", "cpu"):
         hours, _, squares = whole[what]
