@@ -376,19 +376,17 @@ def usage_totals(usage: pd.DataFrame) -> dict[str, float]:
     """The window's totals of `team_usage` output over every team and week given.
 
     Output keys: cpu_hours, memory_gib_hours, gpu_hours, pending_pod_hours,
-    gpu_pending_pod_hours (0.0 for an empty input). The pending totals add up the weeks
-    where pending time is known for every team given (`weekly_pending`), and are NaN
-    when no week is.
+    gpu_pending_pod_hours (0.0 for an empty input). A pending total is NaN when pending
+    time is not known for some team-week given: the window's total is not known then.
     """
     columns = [c for c in USAGE if c not in ("team", "week")]
     if usage.empty:
         return dict.fromkeys(columns, 0.0)
     out = {}
     for column in columns:
-        if column in _PENDING_OUT:
-            out[column] = float(weekly_pending(usage, column).sum(min_count=1))
-        else:
-            out[column] = float(pd.to_numeric(usage[column], errors="coerce").fillna(0.0).sum())
+        values = pd.to_numeric(usage[column], errors="coerce")
+        unknown = column in _PENDING_OUT and bool(values.isna().any())
+        out[column] = np.nan if unknown else float(values.fillna(0.0).sum())
     return out
 
 
