@@ -10,7 +10,6 @@ shaped as the Kubernetes API documents them.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,7 @@ from sandbox.http import SandboxState
 from sandbox.kube.api import KubeSandbox
 from sandbox.world.generate import generate
 from sandbox.world.model import World
+from tests.prom import require_prometheus
 
 END = dt.date(2025, 6, 30)  # the world's clock starts at 2025-06-30 00:00 UTC
 END_AT = dt.datetime.combine(END, dt.time(), dt.UTC)
@@ -926,6 +926,33 @@ def test_without_a_finished_pod_listed_nothing_is_rebuilt(sqlite_engine: Engine)
     assert stored_hours(sqlite_engine) == [END_AT]
 
 
+def test_without_prometheus_on_path_the_sandbox_serves_none_and_a_sync_rebuilds_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collectors.org import prepare_database
+    from config.load import load_config
+    from db.cluster_queries import cluster_history
+    from sandbox.stack import SandboxStack
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a laptop without Debian's prometheus
+    world = generate(1, "tiny", end=END)
+    with SandboxStack(world) as stack:
+        assert stack.prometheus is None
+        path = stack.write_config(tmp_path / "teamtide.yaml", f"sqlite:///{tmp_path / 'db'}")
+        config = load_config(path)
+        assert config.sources.cluster is not None and config.sources.cluster.prometheus_url is None
+        engine, _ = prepare_database(config)
+        [outcome] = sync(engine, config, only=["cluster"], now=lambda: world.clock)
+    assert not outcome.failed, outcome
+    assert [r.stream for r in outcome.results] == ["snapshot", "pod_history"]
+    with engine.connect() as conn:
+        history = cluster_history(conn)
+    engine.dispose()
+    assert history["first_observed"] == history["first_snapshot"] == END_AT
+    assert history["first_rebuilt"] == ceil_hour(world_horizon(world, END_AT))
+    assert history["last_rebuilt"] == END_AT - HOUR
+
+
 # ================================================================ the Prometheus backfill
 
 BACKFILL_DAYS = 3
@@ -940,17 +967,9 @@ HAND_CHECKED = [  # hours the world makes interesting: GPU pods waiting, a quiet
 @pytest.fixture(scope="module")
 def prometheus() -> Iterator[tuple[World, str]]:
     """A real Prometheus over the last days of the world's kube-state-metrics history."""
-    from sandbox.kube.prometheus import PrometheusSandbox, missing_binaries
+    from sandbox.kube.prometheus import PrometheusSandbox
 
-    missing = missing_binaries()
-    if missing:
-        reason = (
-            f"{' and '.join(missing)} not installed: the Prometheus backfill tests need "
-            "Debian's `prometheus` package (apt-get install -y prometheus)"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_prometheus()
     world = generate(1, "tiny", end=END)  # never advanced: the backfill reads the past
     with PrometheusSandbox(world, days=BACKFILL_DAYS) as server:
         yield world, server.url
