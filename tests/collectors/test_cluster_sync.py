@@ -1080,3 +1080,22 @@ def test_the_backfill_stops_at_the_first_live_sample(
     assert hours[-2] == world.clock - dt.timedelta(hours=1)  # the newest backfilled hour
     assert len(hours) == 24 * BACKFILL_DAYS + 1
     assert_sample_equals_world(sqlite_engine, world, world.clock)
+
+
+def test_prometheus_history_replaces_the_hours_rebuilt_from_pods(
+    sqlite_engine: Engine, prometheus: tuple[World, str], kube: KubeSandbox
+) -> None:
+    world, url = prometheus
+    snapshot(sqlite_engine, kube)
+    history(sqlite_engine, kube)  # as before Prometheus was configured: two weeks rebuilt
+    [result] = backfill(sqlite_engine, world, url)
+    assert result.error is None
+    observed_from = world.clock - dt.timedelta(days=BACKFILL_DAYS)
+    s = models.ClusterSample
+    with sqlite_engine.connect() as conn:
+        pairs = conn.execute(select(s.at, s.origin).distinct()).all()
+    before = {origin for at, origin in pairs if at < observed_from}
+    after = {origin for at, origin in pairs if observed_from <= at < world.clock}
+    assert (before, after) == ({"pod_history"}, {"prometheus_backfill"})
+    for hour in HAND_CHECKED:  # Prometheus knows who waited: the pending counts are back
+        assert_sample_equals_world(sqlite_engine, world, hour, reasons=False, since=False)
