@@ -480,9 +480,9 @@ class PodHistoryStream(Stream):
     From the earliest observed sample (or the cursor, the earliest hour already rebuilt,
     when that is earlier) back to the history's horizon: the earliest end of a finished
     pod still listed, and at most `days` before now. Chunks go newest first; each stores
-    its start as the cursor, so an interrupted run resumes where it stopped. Malformed
-    pods are set aside as rejects when there are hours to rebuild (a run with none
-    reads no pod, so it records none).
+    its start as the cursor, so an interrupted run resumes where it stopped. Pods it
+    cannot read are set aside as rejects with the first page; a run with nothing to
+    rebuild writes nothing, rejects included (every scheduled run would repeat them).
     """
 
     source = "cluster"
