@@ -1,4 +1,4 @@
-"""The Kubernetes collector: live snapshots of the cluster, and Prometheus history before them.
+"""The Kubernetes collector: live snapshots of the cluster, and the history before them.
 
 `snapshot` (every run): lists namespaces, nodes, pods and events through the official
 `kubernetes` client and stores, at the run's time rounded down to the minute, one
@@ -12,6 +12,16 @@ at whole hours, from kube-state-metrics series through `query_range`, for the ti
 before the first snapshot, back to a horizon (90 days by default). One page per chunk
 of days, newest first; the cursor is the earliest hour written, so an interrupted
 backfill resumes where it stopped and a finished one costs nothing.
+
+`pod_history` (always; it matters where there is no Prometheus, or before its horizon):
+the same hourly samples rebuilt from the pods the API still lists, for the time before
+the first observed sample (snapshot or Prometheus). A pod holds its requests from its
+`status.startTime` until its containers' `finishedAt`; finished pods leave the API
+oldest first (a Job's `ttlSecondsAfterFinished`, the pod garbage collector), so the
+hours since the earliest end still listed are complete, back to `days` at most. Nobody
+records who was pending then: those columns are null (not known). It reads the pod list
+the snapshot took in the same sync, one page per chunk of days, newest first, with the
+same cursor as the backfill; it never overwrites an observed sample.
 """
 
 from __future__ import annotations
@@ -37,19 +47,24 @@ from collectors.cluster_parse import (
     EventState,
     NodeState,
     ParseError,
+    PodLife,
     PodState,
     Snapshot,
     backfill_rows,
     event_row,
     excerpt,
+    history_horizon,
+    history_rows,
     latest_scheduling_failures,
     node_rows,
     object_key,
     oom_event_rows,
     parse_event,
     parse_namespace,
+    parse_namespace_created,
     parse_node,
     parse_pod,
+    parse_pod_life,
     sample_rows,
 )
 from collectors.cluster_parse import PROMETHEUS_QUERIES as QUERIES
@@ -63,6 +78,7 @@ from db.upsert import upsert
 DEFAULT_TIMEOUT = 30.0  # seconds without a byte before a request counts as hung
 PAGE_SIZE = 500  # objects per list request (the API server's `limit`)
 BACKFILL_DAYS = 90
+HISTORY_DAYS = 90  # how far back pod_history rebuilds at most, like the backfill
 CHUNK_DAYS = 7  # one page of backfill: 7 x 24 hourly steps per query
 HOUR = dt.timedelta(hours=1)
 
@@ -148,6 +164,11 @@ class KubeApi:
             "Kubernetes API", retry, progress.note if progress is not None else None
         )
         self.requests = 0
+        self.listed: dict[str, list[Any]] = {}  # the last whole list of each kind
+
+    def recent(self, what: str) -> list[Any]:
+        """The list of `what` this client took last (one sync builds one client), else a new one."""
+        return self.listed[what] if what in self.listed else self.list(what)
 
     def close(self) -> None:
         self.api_client.close()
@@ -200,6 +221,7 @@ class KubeApi:
                     meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
                     token = meta.get("continue") or None
                     if not token:
+                        self.listed[what] = items
                         return items
             except KubeApiError as exc:
                 if exc.status_code != 410 or token is None or attempt == 1:
@@ -411,8 +433,9 @@ class BackfillStream(Stream):
         self.clock = clock
 
     def _earliest_sample(self) -> dt.datetime | None:
+        # observed samples only: Prometheus' history replaces hours rebuilt from pods
         with self.engine.connect() as conn:
-            return earliest_cluster_sample(conn)
+            return earliest_cluster_sample(conn, observed=True)
 
     def pages(self, bookmark: Bookmark) -> Iterator[Page]:
         now = self.clock().astimezone(dt.UTC)
@@ -452,6 +475,80 @@ class BackfillStream(Stream):
         return len(chunk.samples) + len(chunk.nodes)
 
 
+class PodHistoryStream(Stream):
+    """Hourly history rebuilt from the pods the API still lists, before the first observed sample.
+
+    From the earliest observed sample (or the cursor, the earliest hour already rebuilt,
+    when that is earlier) back to the history's horizon: the earliest end of a finished
+    pod still listed, and at most `days` before now. Chunks go newest first; each stores
+    its start as the cursor, so an interrupted run resumes where it stopped. Pods it
+    cannot read are set aside as rejects with the first page; a run with nothing to
+    rebuild writes nothing, rejects included (every scheduled run would repeat them).
+    """
+
+    source = "cluster"
+    name = "pod_history"
+    table = models.ClusterSample
+    primary_key = ("at", "namespace")
+    cursor_field = "at"
+
+    def __init__(
+        self,
+        api: KubeApi,
+        engine: Engine,
+        source: ClusterSource,
+        *,
+        days: float = HISTORY_DAYS,
+        chunk_days: float = CHUNK_DAYS,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.api, self.engine, self.settings = api, engine, source
+        self.days, self.chunk = days, dt.timedelta(days=chunk_days)
+        self.clock = clock
+
+    def _upper(self, bookmark: Bookmark, now: dt.datetime) -> dt.datetime:
+        """Rebuild the hours before this: never over an observed sample, never twice."""
+        with self.engine.connect() as conn:
+            observed = earliest_cluster_sample(conn, observed=True)
+        upper = observed or now
+        if bookmark.position is not None:
+            upper = min(upper, bookmark.position)
+        return upper
+
+    def pages(self, bookmark: Bookmark) -> Iterator[Page]:
+        now = self.clock().astimezone(dt.UTC)
+        upper = self._upper(bookmark, now)
+        lower = _hour_ceil(now - dt.timedelta(days=self.days))
+        if upper <= lower:
+            return
+        rejects: list[Reject] = []
+        lives: list[PodLife] = _parsed(self.api.recent("pods"), parse_pod_life, "pod", rejects)
+        horizon = history_horizon(lives)
+        if horizon is not None:
+            lower = max(lower, _hour_ceil(horizon))
+        if horizon is None or upper <= lower:
+            return
+        namespaces = dict(
+            _parsed(self.api.recent("namespaces"), parse_namespace_created, "namespace", rejects)
+        )
+        while upper > lower:
+            start = max(lower, _hour_ceil(upper - self.chunk))
+            last = _hour_ceil(upper) - HOUR  # the latest whole hour before `upper`
+            if last < start:
+                upper = start
+                continue
+            rows = history_rows(start, last, namespaces, lives, self.settings.namespaces)
+            yield Page(
+                rows=rows,
+                rejects=rejects,
+                cursor=start,
+                items=len(rows),
+                requests=self.api.take_requests(),
+            )
+            rejects = []  # set aside once, with the first page
+            upper = start
+
+
 def streams(
     config: Config,
     engine: Engine,
@@ -462,9 +559,11 @@ def streams(
     retry: RetryPolicy = RetryPolicy(),
     page_size: int = PAGE_SIZE,
     backfill_days: float = BACKFILL_DAYS,
+    history_days: float = HISTORY_DAYS,
     chunk_days: float = CHUNK_DAYS,
 ) -> list[Stream]:
-    """The cluster streams: the live snapshot, then (with `prometheus_url`) the backfill."""
+    """The cluster streams: the live snapshot, (with `prometheus_url`) the backfill, then
+    the history rebuilt from pods for whatever time is still before them."""
     source = config.sources.cluster
     if source is None:
         raise ValueError("sources.cluster is not configured in the org file")
@@ -479,6 +578,9 @@ def streams(
                 prometheus, engine, source, days=backfill_days, chunk_days=chunk_days, clock=clock
             )
         )
+    found.append(
+        PodHistoryStream(api, engine, source, days=history_days, chunk_days=chunk_days, clock=clock)
+    )
     return found
 
 

@@ -5,6 +5,11 @@ request, how many pods wait and since when, and why), `cluster_nodes` rows per
 (node group, instance type), and the `cluster_events` worth keeping. Objects are read
 as the API server's JSON rather than the client's models, so one malformed object
 becomes a reject instead of failing the whole list.
+
+The pods the API still lists also tell the past (`parse_pod_life`, `history_rows`): a
+pod holds its requests from its `status.startTime` until its last container's
+`finishedAt`, so every whole hour since the earliest finish still listed can be rebuilt
+(`history_horizon`), except who was pending then, which no listed object records.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from collectors.base import Reject
 from collectors.parsing import ParseError, optional_time, parse_time
+from db.models import POD_HISTORY, PROMETHEUS_BACKFILL, SNAPSHOT
 
 GPU = "nvidia.com/gpu"
 # Node-group labels in order of preference when the org file names none: EKS managed node
@@ -239,6 +247,175 @@ def parse_pod(raw: Any) -> PodState:
     )
 
 
+# ---------------------------------------------------------------- pod lifetimes, for history
+
+
+@dataclass(frozen=True)
+class PodLife:
+    """When a pod held its requests: from `started` to `finished` (None: it still does)."""
+
+    namespace: str
+    name: str
+    cpu: float
+    memory: float
+    gpu: float
+    started: dt.datetime | None  # status.startTime: None while it never ran
+    finished: dt.datetime | None  # its last container's end; None: still running, or never ran
+
+    def holds_at(self, t: dt.datetime) -> bool:
+        return (
+            self.started is not None
+            and self.started <= t
+            and (self.finished is None or t < self.finished)
+        )
+
+
+FINISHED_PHASES = ("Succeeded", "Failed")
+
+
+def _container_times(status: Mapping[str, Any]) -> tuple[list[dt.datetime], list[dt.datetime]]:
+    """(startedAt, finishedAt) of every container run the status records, current and last."""
+    starts, ends = [], []
+    for key in ("initContainerStatuses", "containerStatuses"):
+        for k, cs in enumerate(_list(status.get(key), f"status.{key}")):
+            cs = _mapping(cs, f"status.{key}[{k}]")
+            for state_key in ("state", "lastState"):
+                state = _mapping(cs.get(state_key), f"status.{key}[{k}].{state_key}")
+                where = f"status.{key}[{k}].{state_key}"
+                for phase in ("running", "terminated"):
+                    part = _mapping(state.get(phase), f"{where}.{phase}")
+                    began = optional_time(part.get("startedAt"), f"{where}.{phase}.startedAt")
+                    if began is not None:
+                        starts.append(began)
+                ended = _mapping(state.get("terminated"), f"{where}.terminated")
+                end = optional_time(ended.get("finishedAt"), f"{where}.terminated.finishedAt")
+                if end is not None:
+                    ends.append(end)
+    return starts, ends
+
+
+def parse_pod_life(raw: Any) -> PodLife:
+    """A pod's requests and when it held them, from what the API still shows of it.
+
+    It holds them from `status.startTime` (the kubelet took it: its node reserves them;
+    the first container start when the pod does not say). A pod that finished (Succeeded,
+    Failed) held them until its last container's `finishedAt`; where no container end is
+    recorded (an evicted pod's runtime forgets it) until its Ready condition turned False.
+    A finished pod that ran but says neither is refused: its hours cannot be placed.
+    """
+    pod = _mapping(raw, "pod")
+    meta = _mapping(pod.get("metadata"), "metadata")
+    status = _mapping(pod.get("status"), "status")
+    namespace = _text(meta.get("namespace"), "metadata.namespace")
+    name = _text(meta.get("name"), "metadata.name")
+    requests = pod_requests(_mapping(pod.get("spec"), "spec"))
+    phase = status.get("phase") if isinstance(status.get("phase"), str) else "Unknown"
+    starts, ends = _container_times(status)
+    started = optional_time(status.get("startTime"), "status.startTime") or min(
+        starts, default=None
+    )
+    finished = None
+    if phase in FINISHED_PHASES and started is not None:
+        finished = max(ends, default=None)
+        if finished is None:
+            for k, cond in enumerate(_list(status.get("conditions"), "status.conditions")):
+                cond = _mapping(cond, f"status.conditions[{k}]")
+                if cond.get("type") == "Ready" and cond.get("status") == "False":
+                    finished = optional_time(
+                        cond.get("lastTransitionTime"),
+                        f"status.conditions[{k}].lastTransitionTime",
+                    )
+        if finished is None:
+            raise ParseError(
+                f"a {phase} pod that ran records no end: no container finishedAt "
+                "and no Ready=False lastTransitionTime"
+            )
+        finished = max(finished, started)
+    elif phase == "Running" and started is None:
+        raise ParseError("a Running pod without status.startTime or a container start")
+    return PodLife(
+        namespace, name, requests["cpu"], requests["memory"], requests[GPU], started, finished
+    )
+
+
+def history_horizon(lives: Iterable[PodLife]) -> dt.datetime | None:
+    """Since when the listed pods tell the whole story: the earliest end still listed.
+
+    Finished pods leave the API oldest first (a Job's TTL after its end, the pod garbage
+    collector by age), so every pod that held requests at a moment after the earliest
+    end still listed is itself still listed. None: no finished pod is listed, so nothing
+    says how far back the record goes.
+    """
+    return min((life.finished for life in lives if life.finished is not None), default=None)
+
+
+def history_rows(
+    first: dt.datetime,
+    last: dt.datetime,
+    namespaces: Mapping[str, dt.datetime | None],
+    lives: Sequence[PodLife],
+    patterns: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """A sample per whole hour from `first` to `last` (inclusive) and existing namespace.
+
+    `namespaces` maps each namespace to its creation (None: always there); a namespace
+    only a pod names counts as always there. At hour h a pod counts when it held its
+    requests then (`PodLife.holds_at`). Pending pods left no trace in what the API still
+    lists, so the pending columns are None (not known), never 0.
+    """
+    hours = int((last - first) // dt.timedelta(hours=1)) + 1
+    if hours <= 0:
+        return []
+    created = dict(namespaces)
+    for life in lives:
+        created.setdefault(life.namespace, None)
+    names = sorted(created)
+    index = {ns: k for k, ns in enumerate(names)}
+    # +value at the first hour a pod holds its requests, -value at the first it no longer does
+    steps = np.zeros((4, len(names), hours + 1))
+    first_s = first.timestamp()
+
+    def hour_at_or_after(moment: dt.datetime) -> int:
+        return min(max(math.ceil((moment.timestamp() - first_s) / 3600), 0), hours)
+
+    for life in lives:
+        if life.started is None:
+            continue
+        lo = hour_at_or_after(life.started)
+        hi = hours if life.finished is None else hour_at_or_after(life.finished)
+        if hi <= lo:
+            continue
+        k = index[life.namespace]
+        for column, value in enumerate((life.cpu, life.memory, life.gpu, 1.0)):
+            steps[column, k, lo] += value
+            steps[column, k, hi] -= value
+    totals = np.cumsum(steps, axis=2)[:, :, :hours]
+    rows = []
+    for h in range(hours):
+        at = first + dt.timedelta(hours=h)
+        for ns in names:
+            since = created[ns]
+            if since is not None and since > at:
+                continue
+            k = index[ns]
+            row = sample_rows(at, [ns], [], {}, patterns, POD_HISTORY)[0]
+            # sums of + and - steps: round off the floating-point residue of a 0.1 + 0.2
+            row["cpu_requested"] = round(float(totals[0, k, h]), 6)
+            row["memory_requested"] = float(round(totals[1, k, h]))
+            row["gpu_requested"] = round(float(totals[2, k, h]), 6)
+            row["pods_running"] = round(totals[3, k, h])
+            row["pods_pending"] = row["gpu_pods_pending"] = None
+            rows.append(row)
+    return rows
+
+
+def parse_namespace_created(raw: Any) -> tuple[str, dt.datetime | None]:
+    """A namespace's name and creation time (None when the API leaves it out)."""
+    meta = _mapping(_mapping(raw, "namespace").get("metadata"), "metadata")
+    created = optional_time(meta.get("creationTimestamp"), "metadata.creationTimestamp")
+    return _text(meta.get("name"), "metadata.name"), created
+
+
 # ---------------------------------------------------------------- nodes and namespaces
 
 
@@ -396,6 +573,7 @@ def sample_rows(
     pods: Sequence[PodState],
     failures: Mapping[tuple[str, str], str],
     patterns: Mapping[str, str],
+    origin: str = SNAPSHOT,
 ) -> list[dict[str, Any]]:
     """One row per namespace (those listed, plus any a pod names): zeros where nothing runs."""
     rows: dict[str, dict[str, Any]] = {}
@@ -414,6 +592,7 @@ def sample_rows(
                 "gpu_pods_pending": 0,
                 "oldest_pending_since": None,
                 "pending_reason": None,
+                "origin": origin,
             }
         return rows[ns]
 
@@ -575,7 +754,7 @@ def backfill_rows(
     def row(at: dt.datetime, ns: str) -> dict[str, Any]:
         key = (at, ns)
         if key not in rows:
-            rows[key] = sample_rows(at, [ns], [], {}, patterns)[0]
+            rows[key] = sample_rows(at, [ns], [], {}, patterns, PROMETHEUS_BACKFILL)[0]
         return rows[key]
 
     def each(name: str) -> Iterator[tuple[Mapping[str, str], dt.datetime, float]]:

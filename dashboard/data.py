@@ -409,6 +409,13 @@ def cluster(
     return {**out, "raw_events": frames["cluster_events"]}
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def cluster_history(url: str) -> dict[str, dt.datetime | None]:
+    """Where the stored cluster history comes from (`db.cluster_queries.cluster_history`)."""
+    with engine(url).connect() as conn:
+        return cluster_queries.cluster_history(conn)
+
+
 def _inside(instants: pd.Series, window: Window) -> pd.Series:
     values = pd.to_datetime(instants, utc=True)
     return (values >= window.start) & (values < window.end)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from db import models
 
@@ -38,6 +38,7 @@ def cluster_frames(
             s.gpu_pods_pending,
             s.oldest_pending_since,
             s.pending_reason,
+            s.origin,
         )
         .where(s.at >= since, s.at <= end)
         .order_by(s.namespace, s.at),
@@ -59,3 +60,36 @@ def cluster_frames(
         parse_dates={"at": _TS},
     )
     return {"cluster_samples": samples, "cluster_nodes": nodes, "cluster_events": events}
+
+
+def cluster_history(conn: Connection) -> dict[str, dt.datetime | None]:
+    """Where the stored cluster history comes from, for a page to say what it lacks.
+
+    `first_sample`: the earliest sample of any kind; `first_observed`: the earliest a
+    snapshot or Prometheus took (samples stored before their origin was recorded count as
+    observed); `first_rebuilt` and `last_rebuilt`: the span rebuilt from the pods the API
+    still listed (`pod_history`), None when there is none; `first_snapshot`: the earliest
+    live snapshot. Times are UTC.
+    """
+    s = models.ClusterSample
+    rebuilt = s.origin.in_(sorted(models.REBUILT_ORIGINS))
+    row = conn.execute(
+        select(
+            func.min(s.at),
+            func.min(s.at).filter(s.origin.is_(None) | ~rebuilt),
+            func.min(s.at).filter(rebuilt),
+            func.max(s.at).filter(rebuilt),
+            func.min(s.at).filter(s.origin == models.SNAPSHOT),
+        )
+    ).one()
+    keys = ("first_sample", "first_observed", "first_rebuilt", "last_rebuilt", "first_snapshot")
+    return {key: _utc(value) for key, value in zip(keys, row, strict=True)}
+
+
+def _utc(value: object) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # an aggregate skips the column type on SQLite
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

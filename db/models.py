@@ -262,6 +262,11 @@ class Review(Base):
 
 # --- cluster -----------------------------------------------------------------------------
 
+# `cluster_samples.origin`: the stream that wrote a sample. A snapshot and the Prometheus
+# backfill observe the cluster; `pod_history` rebuilds hours from the pods still listed.
+SNAPSHOT, PROMETHEUS_BACKFILL, POD_HISTORY = "snapshot", "prometheus_backfill", "pod_history"
+REBUILT_ORIGINS = frozenset({POD_HISTORY})
+
 
 class ClusterSample(Base):
     __tablename__ = "cluster_samples"
@@ -274,10 +279,14 @@ class ClusterSample(Base):
     memory_requested: Mapped[float] = mapped_column(Float, default=0.0)  # bytes
     gpu_requested: Mapped[float] = mapped_column(Float, default=0.0)
     pods_running: Mapped[int] = mapped_column(Integer, default=0)
-    pods_pending: Mapped[int] = mapped_column(Integer, default=0)
-    gpu_pods_pending: Mapped[int] = mapped_column(Integer, default=0)
+    # null: not known (a sample rebuilt from pods cannot tell who was pending)
+    pods_pending: Mapped[int | None] = mapped_column(Integer, default=0)
+    gpu_pods_pending: Mapped[int | None] = mapped_column(Integer, default=0)
     oldest_pending_since: Mapped[dt.datetime | None]
     pending_reason: Mapped[str | None] = mapped_column(Text)
+    # the stream that wrote it: snapshot, prometheus_backfill (observed) or pod_history
+    # (rebuilt from the pods the API still lists); null: stored before it was recorded
+    origin: Mapped[str | None] = mapped_column(String(40))
 
 
 class ClusterNode(Base):

@@ -183,9 +183,16 @@ def stored_projects(conn: Connection, source: str) -> list[str]:
     )
 
 
-def earliest_cluster_sample(conn: Connection) -> dt.datetime | None:
-    """The time of the earliest stored cluster sample (UTC), or None when there is none."""
-    value = conn.execute(select(func.min(models.ClusterSample.at))).scalar()
+def earliest_cluster_sample(conn: Connection, *, observed: bool = False) -> dt.datetime | None:
+    """The time of the earliest stored cluster sample (UTC), or None when there is none.
+
+    `observed`: only samples a snapshot or Prometheus took, not those rebuilt from pods.
+    """
+    s = models.ClusterSample
+    query = select(func.min(s.at))
+    if observed:
+        query = query.where(s.origin.is_(None) | s.origin.not_in(sorted(models.REBUILT_ORIGINS)))
+    value = conn.execute(query).scalar()
     if value is None:
         return None
     if isinstance(value, str):  # an aggregate skips the column type on SQLite

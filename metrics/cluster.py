@@ -9,6 +9,10 @@ data rather than as the last value stretched over it. `max_gap` replaces the rul
 one fixed cap. Hours are then summed per team and week (weeks in the org timezone,
 cut at local midnights, so a DST week is 167 or 169 hours long).
 
+History rebuilt from pods (`pod_history`) cannot know who was pending: its samples
+carry null pending counts, and a team-week (or namespace) that holds any such sample
+has its pending figures NaN, not known, rather than a partial sum or a zero.
+
 The input frames are `SAMPLES`, `NODES` and `EVENTS` below (the rows of
 `cluster_samples`, `cluster_nodes` and `cluster_events`, as `db.cluster_queries` loads
 them); extra columns are ignored and `prepare_cluster` normalises them.
@@ -43,7 +47,9 @@ SAMPLES: tuple[str, ...] = (
 - at: timestamp UTC; namespace: str; team: str or None (the namespace matched no pattern).
 - cpu_requested (cores), memory_requested (bytes), gpu_requested (GPUs): what the
   namespace's running pods request; pods_running, pods_pending, gpu_pods_pending
-  (pending pods that request a GPU): counts. Missing numbers read as 0.
+  (pending pods that request a GPU): counts. Missing numbers read as 0, except a null
+  pods_pending or gpu_pods_pending: not known (a sample rebuilt from pods). A frame
+  without those columns at all reads them as 0.
 - A loader should include the samples of a day or so before the window, so the sample
   in force at its start is known.
 """
@@ -100,6 +106,8 @@ _INTEGRALS = {
     "pods_pending": "pending_pod_hours",
     "gpu_pods_pending": "gpu_pending_pod_hours",
 }
+_PENDING = ("pods_pending", "gpu_pods_pending")  # null: not known, never read as 0
+_PENDING_OUT = tuple(_INTEGRALS[c] for c in _PENDING)
 _GIB = float(1 << 30)
 _NUMBERS = {
     "samples": SAMPLES[SAMPLES.index("cpu_requested") :],
@@ -115,10 +123,12 @@ def prepare_cluster(kind: str, frame: pd.DataFrame | None) -> pd.DataFrame:
     if frame is None:
         frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     missing = [c for c in columns if c not in frame.columns]
-    frame = frame.assign(**dict.fromkeys(missing)) if missing else frame.copy()
+    filled = {c: 0.0 if c in _PENDING else None for c in missing}
+    frame = frame.assign(**filled) if missing else frame.copy()
     frame["at"] = utc(frame["at"])
     for column in _NUMBERS[kind]:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0.0).astype(float)
+        values = pd.to_numeric(frame[column], errors="coerce")
+        frame[column] = (values if column in _PENDING else values.fillna(0.0)).astype(float)
     for column in ("team", "namespace", "reason", "node_group", "instance_type"):
         if column in frame.columns:
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
@@ -182,6 +192,18 @@ def _integrals(frame: pd.DataFrame, row: np.ndarray, hours: np.ndarray) -> dict[
     return out
 
 
+def _summed(frame: pd.DataFrame, row: np.ndarray, hours: np.ndarray, keys: Any) -> pd.DataFrame:
+    """The integrals summed per key; pending figures NaN where a key held an unknown one."""
+    summed = pd.DataFrame(_integrals(frame, row, hours), index=keys)
+    levels = list(range(summed.index.nlevels))
+    out = summed.groupby(level=levels).sum()
+    unknown = np.isnan(frame["pods_pending"].to_numpy(float)[row]) & (hours > 0)
+    if unknown.any():
+        flagged = pd.Series(unknown, index=keys).groupby(level=levels).any()
+        out.loc[flagged[flagged].index, list(_PENDING_OUT)] = np.nan
+    return out
+
+
 def team_usage(
     samples: pd.DataFrame,
     window: Window,
@@ -196,7 +218,8 @@ def team_usage(
     cpu_hours (core-hours requested by running pods), memory_gib_hours (GiB-hours),
     gpu_hours (GPU-hours), pending_pod_hours (pod-hours spent Pending),
     gpu_pending_pod_hours (pod-hours GPU pods spent Pending: how long researchers waited
-    for capacity). Every team of `teams` (and every team seen) x every week is present;
+    for capacity; both NaN for a team-week with history rebuilt from pods, where pending
+    is not known). Every team of `teams` (and every team seen) x every week is present;
     weeks without samples are zeros.
     """
     gap = pd.Timedelta(max_gap) if max_gap is not None else None
@@ -211,8 +234,7 @@ def team_usage(
     keys = pd.MultiIndex.from_arrays(
         [labels[row], np.array(window.weeks, dtype=object)[week]], names=["team", "week"]
     )
-    summed = pd.DataFrame(_integrals(frame, row, hours), index=keys).groupby(level=[0, 1]).sum()
-    out = summed.reindex(full, fill_value=0.0)
+    out = _summed(frame, row, hours, keys).reindex(full, fill_value=0.0)
     return out.reset_index()[list(USAGE)]
 
 
@@ -226,8 +248,9 @@ def namespace_usage(
     """Totals per namespace over the window, with its team (None: unmatched, to be listed).
 
     Output columns: namespace, team, cpu_hours, memory_gib_hours, gpu_hours,
-    pending_pod_hours, gpu_pending_pod_hours, first_seen and last_seen (its first and
-    last sample in the window). One row per namespace with a sample in the window; the
+    pending_pod_hours, gpu_pending_pod_hours (NaN when some of its history was rebuilt
+    from pods: not known), first_seen and last_seen (its first and last sample in the
+    window). One row per namespace with a sample in the window; the
     team is the one of its latest sample there.
     """
     gap = pd.Timedelta(max_gap) if max_gap is not None else None
@@ -241,10 +264,8 @@ def namespace_usage(
         first_seen=("at", "min"), last_seen=("at", "max")
     )
     last["team"] = seen.drop_duplicates("namespace", keep="last").set_index("namespace")["team"]
-    weighted = pd.DataFrame(
-        _integrals(frame, row, hours), index=frame["namespace"].to_numpy(dtype=object)[row]
-    )
-    totals = weighted.groupby(level=0).sum().reindex(last.index, fill_value=0.0)
+    names = pd.Index(frame["namespace"].to_numpy(dtype=object)[row])
+    totals = _summed(frame, row, hours, names).reindex(last.index, fill_value=0.0)
     out = last.join(totals).reset_index()
     out["team"] = out["team"].astype(object).where(out["team"].notna(), None)
     return out[list(NAMESPACE_USAGE)]
@@ -355,9 +376,27 @@ def usage_totals(usage: pd.DataFrame) -> dict[str, float]:
     """The window's totals of `team_usage` output over every team and week given.
 
     Output keys: cpu_hours, memory_gib_hours, gpu_hours, pending_pod_hours,
-    gpu_pending_pod_hours (0.0 for an empty input).
+    gpu_pending_pod_hours (0.0 for an empty input). A pending total is NaN when pending
+    time is not known for some team-week given: the window's total is not known then.
     """
     columns = [c for c in USAGE if c not in ("team", "week")]
     if usage.empty:
         return dict.fromkeys(columns, 0.0)
-    return {c: float(pd.to_numeric(usage[c], errors="coerce").fillna(0.0).sum()) for c in columns}
+    out = {}
+    for column in columns:
+        values = pd.to_numeric(usage[column], errors="coerce")
+        unknown = column in _PENDING_OUT and bool(values.isna().any())
+        out[column] = np.nan if unknown else float(values.fillna(0.0).sum())
+    return out
+
+
+def weekly_pending(usage: pd.DataFrame, column: str = "gpu_pending_pod_hours") -> pd.Series:
+    """A pending column of `team_usage` output summed per week over the teams given.
+
+    A week is NaN (not known) when any of its rows is: one team's unknown wait is not
+    zero, so neither is the sum. Indexed by week (Monday), in order.
+    """
+    values = pd.to_numeric(usage[column], errors="coerce")
+    unknown = values.isna().groupby(usage["week"]).any()
+    summed = values.fillna(0.0).groupby(usage["week"]).sum()
+    return summed.where(~unknown)

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from report.figures import HISTORY_WEEKS, active, gpu_before, measures, ordered_teams
-from report.wording import fte, hours, percent, sentence, signed, state_words, trend
+from report.wording import fte, hours, percent, pod_hours, sentence, signed, state_words, trend
 
 ORG_NAME = "Whole org"  # the org's row in the overview table, after the teams'
 
@@ -55,7 +55,7 @@ def _overview_row(name: str, t: dict[str, Any]) -> dict[str, str]:
         "PR review p85": _p85_cell(t["turnaround"]["pr_first_review_hours"]),
         "Support opened / resolved": f"{t['support']['opened']} / {_resolved(t['support'])}",
         "SLA breached": percent(t["support"]["sla_breach_rate"]),
-        "GPU pending h": f"{t['gpu_pending_hours']:.0f}",
+        "GPU pending h": pod_hours(t["gpu_pending_hours"]),
     }
 
 
@@ -106,7 +106,7 @@ def _summed_org_facts(figs: dict[str, Any]) -> list[str]:
         f"Support requests opened: {opened + figs['unassigned_support_requests']} "
         f"({figs['unassigned_support_requests']} unassigned), "
         f"{sum(t['support']['open'] for t in teams)} still open.",
-        f"GPU pending pod-hours: {sum(t['gpu_pending_hours'] for t in teams):.0f}.",
+        f"GPU pending pod-hours: {pod_hours(_total([t['gpu_pending_hours'] for t in teams]))}.",
     ]
 
 
@@ -176,9 +176,23 @@ def team_facts(team: dict[str, Any]) -> list[str]:
         ),
         f"Unplanned work: {percent(team['unplanned_share'])} of tracked time "
         f"(four weeks before: {percent(team['unplanned_share_before'])}).",
-        f"GPU pods pending: {team['gpu_pending_hours']:.0f} pod-hours "
-        f"(four weeks before: {gpu_before(team):.0f} a week).",
+        _gpu_sentence(team),
     ]
+
+
+def _gpu_sentence(team: dict[str, Any]) -> str:
+    now, usual = team["gpu_pending_hours"], gpu_before(team)
+    before = "not known" if usual is None else f"{usual:.0f} a week"
+    if now is None:
+        return (
+            "GPU pods pending: not known this week (the cluster's history was rebuilt from "
+            f"its pods, which do not record waiting; four weeks before: {before})."
+        )
+    return f"GPU pods pending: {now:.0f} pod-hours (four weeks before: {before})."
+
+
+def _total(values: list[float | None]) -> float | None:
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
 def stale_lines(figs: dict[str, Any]) -> list[str]:

@@ -21,7 +21,7 @@ from config.schema import Config
 from db import queries
 from db.cluster_queries import cluster_frames
 from metrics import reading
-from metrics.cluster import cluster_weekly
+from metrics.cluster import cluster_weekly, weekly_pending
 from metrics.summary import summary_from_facts
 from metrics.weeks import widen
 from report.weeks import week_label
@@ -108,16 +108,20 @@ def figures(conn: Connection, config: Config, monday: dt.date, now: dt.datetime)
     }
 
 
-def _gpu_by_week(usage: pd.DataFrame) -> dict[dt.date, float]:
-    """GPU pending pod-hours per week (Monday) over the given `team_usage` rows."""
-    return usage.groupby("week")["gpu_pending_pod_hours"].sum().to_dict()
+def _gpu_by_week(usage: pd.DataFrame) -> dict[dt.date, float | None]:
+    """GPU pending pod-hours per week (Monday) over the given `team_usage` rows; None for
+    a week whose pending time is not known (cluster history rebuilt from pods)."""
+    if usage.empty:
+        return {}
+    weekly = weekly_pending(usage)
+    return {week: None if pd.isna(value) else float(value) for week, value in weekly.items()}
 
 
 def _team_figures(
     this: dict[str, Any],
     before: dict[str, Any],
     history: dict[str, Any],
-    gpu: dict[dt.date, float],
+    gpu: dict[dt.date, float | None],
     monday: dt.date,
     categories: list[str],
 ) -> dict[str, Any]:
@@ -176,8 +180,8 @@ def _team_figures(
         "allocation_weekly": [
             {"week": w["week"], "fte": w["fte"]} for w in history["allocation"]["weekly"]
         ],
-        "gpu_pending_hours": float(gpu.get(monday, 0.0)),
-        "gpu_pending_hours_before": [float(gpu.get(d, 0.0)) for d in earlier],
+        "gpu_pending_hours": gpu.get(monday, 0.0),
+        "gpu_pending_hours_before": [gpu.get(d, 0.0) for d in earlier],
     }
 
 
@@ -243,10 +247,14 @@ def measures(fig: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def gpu_before(team: dict[str, Any]) -> float:
-    """The four weeks before as a weekly average, to compare with one week."""
+def gpu_before(team: dict[str, Any]) -> float | None:
+    """The four weeks before as a weekly average, to compare with one week: over the weeks
+    whose pending time is known; None when none is (and there were weeks before)."""
     values = team["gpu_pending_hours_before"]
-    return sum(values) / len(values) if values else 0.0
+    known = [v for v in values if v is not None]
+    if not values:
+        return 0.0
+    return sum(known) / len(known) if known else None
 
 
 def active(team: dict[str, Any]) -> bool:

@@ -135,7 +135,7 @@ def _team_headlines(team: dict[str, Any]) -> list[_Headline]:
         out.append(_Headline(50, f"{name}'s {states[-2]} ended this week, after {weeks}."))
     out += _figure_headlines(team, TEAM_VOICE)
     gpu, usual = team["gpu_pending_hours"], gpu_before(team)
-    if gpu >= 10 and gpu >= 2 * usual:
+    if gpu is not None and usual is not None and gpu >= 10 and gpu >= 2 * usual:
         out.append(
             _Headline(
                 15,

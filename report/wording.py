@@ -27,6 +27,11 @@ def fte(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
+def pod_hours(value: float | None) -> str:
+    """Pod-hours, whole; "–" when not known (cluster history rebuilt from pods)."""
+    return "–" if value is None else f"{value:.0f}"
+
+
 def signed(value: float, unit: str = "", digits: int = 1) -> str:
     if round(value, digits) == 0:
         return f"±0{unit}"

@@ -20,13 +20,15 @@ from sandbox.kube.emulator import FILLER_HEADER, RESOURCES, VERBS, Emulator, Emu
 from sandbox.kube.objects import (
     CONTAINER,
     EVENT_TTL,
+    FAILED_REASONS,
+    FINISHED_POD_TTL,
     KARPENTER_POOLS,
     REGION,
+    TERMINATED_POD_GC_THRESHOLD,
     NodeSpan,
-    is_running,
     k8s_micro_time,
     k8s_time,
-    live_pods,
+    listed_pods,
     node_labels,
     node_resources,
     node_spans,
@@ -44,6 +46,11 @@ class KubeSandbox:
     brings the emulator up to date before it returns; `sync_to` does it by hand. Faults set
     for service "kube" (`state.set_faults("kube", ...)`) hit every client but its own writes,
     and `state.requests` counts the requests under "kube".
+
+    Pods are listed as a real API server lists them (`objects.listed_pods`): pending and
+    running ones, and batch pods that finished, as Succeeded or Failed with their
+    containers' start and finish times, until `finished_ttl` after their end (a Job's
+    `ttlSecondsAfterFinished`) or until `gc_threshold` finished pods push them out.
     """
 
     def __init__(
@@ -52,8 +59,11 @@ class KubeSandbox:
         *,
         require_token: bool = True,
         karpenter_pools: Collection[str] = KARPENTER_POOLS,
+        finished_ttl: dt.timedelta = FINISHED_POD_TTL,
+        gc_threshold: int = TERMINATED_POD_GC_THRESHOLD,
     ) -> None:
         self.state = state
+        self.finished_ttl, self.gc_threshold = finished_ttl, gc_threshold
         self.token = state.tokens["kube"]
         self.karpenter_pools = frozenset(karpenter_pools)
         self.emulator = Emulator(
@@ -71,7 +81,7 @@ class KubeSandbox:
         self._prepare(state.world)
         self._namespaces: set[str] = set()
         self._nodes: set[str] = set()
-        self._pods: dict[tuple[str, str], bool] = {}  # -> running
+        self._pods: dict[tuple[str, str], str] = {}  # -> the phase it is shown in
         self._events: set[tuple[str, str]] = set()
         self._synced: dt.datetime | None = None
 
@@ -86,9 +96,12 @@ class KubeSandbox:
             (p.namespace, p.name): object_uid("pod", p.namespace, p.name) for p in self.pods
         }
         self._unschedulable: dict[tuple[str, str], list[ClusterEvent]] = defaultdict(list)
+        self._evicted: dict[tuple[str, str], ClusterEvent] = {}
         for e in self.events:
             if e.kind == "Pod" and e.reason == "FailedScheduling":
                 self._unschedulable[e.namespace, e.name].append(e)
+            elif e.kind == "Pod" and e.reason == "Evicted":
+                self._evicted[e.namespace, e.name] = e
 
     # -- life cycle
 
@@ -177,26 +190,30 @@ class KubeSandbox:
         self._synced = clock
 
     def _sync_pods(self, api: k8s.CoreV1Api, clock: dt.datetime) -> None:
-        live = {
-            (p.namespace, p.name): p
-            for p in live_pods(self.pods[: bisect.bisect_right(self._created, clock)], clock)
+        listed = {
+            (p.namespace, p.name): (p, phase)
+            for p, phase in listed_pods(
+                self.pods[: bisect.bisect_right(self._created, clock)],
+                clock,
+                ttl=self.finished_ttl,
+                gc_threshold=self.gc_threshold,
+            )
         }
-        for key in sorted(self._pods.keys() - live.keys()):
+        for key in sorted(self._pods.keys() - listed.keys()):
             api.delete_namespaced_pod(key[1], key[0], grace_period_seconds=0)
             del self._pods[key]
-        for key, pod in live.items():
-            running = is_running(pod, clock)
+        for key, (pod, phase) in listed.items():
             if key not in self._pods:
-                api.create_namespaced_pod(pod.namespace, self._pod_body(pod, clock))
-            elif running and not self._pods[key]:
-                body = self._pod_body(pod, clock)
+                api.create_namespaced_pod(pod.namespace, self._pod_body(pod, phase, clock))
+            elif phase != self._pods[key]:
+                body = self._pod_body(pod, phase, clock)
                 patch = {
                     "metadata": {"resourceVersion": self._revision()},
                     "spec": body["spec"],
                     "status": body["status"],
                 }
                 api.patch_namespaced_pod_status(pod.name, pod.namespace, patch)
-            self._pods[key] = running
+            self._pods[key] = phase
 
     def _sync_events(self, api: k8s.CoreV1Api, clock: dt.datetime) -> None:
         lo = bisect.bisect_right(self._event_times, clock - EVENT_TTL)
@@ -285,12 +302,19 @@ class KubeSandbox:
             },
         }
 
-    def _pod_body(self, pod: Pod, clock: dt.datetime) -> dict[str, Any]:
+    def _pod_body(self, pod: Pod, phase: str, clock: dt.datetime) -> dict[str, Any]:
+        """The pod as the API shows it at `clock`, in `phase` (Pending, Running, Succeeded, Failed)."""
         requests = {"cpu": quantity_cpu(pod.cpu), "memory": quantity_memory(pod.memory)}
         limits: dict[str, str] = {"memory": quantity_memory(pod.memory)}
         if pod.gpu:
             requests["nvidia.com/gpu"] = limits["nvidia.com/gpu"] = str(pod.gpu)
         app = pod.name.rsplit("-", 1)[0]
+        if pod.workload == "Deployment":
+            restart = "Always"
+        elif pod.gpu or pod.termination_reason in FAILED_REASONS:
+            restart = "Never"  # a failure ends the pod rather than restarting its container
+        else:
+            restart = "OnFailure"
         spec: dict[str, Any] = {
             "containers": [
                 {
@@ -299,7 +323,7 @@ class KubeSandbox:
                     "resources": {"requests": requests, "limits": limits},
                 }
             ],
-            "restartPolicy": "Never" if pod.gpu else "OnFailure",
+            "restartPolicy": restart,
             "schedulerName": "default-scheduler",
             "serviceAccountName": "default",
             "priority": 0,
@@ -308,61 +332,12 @@ class KubeSandbox:
             spec["tolerations"] = [
                 {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
             ]
-        created = k8s_time(pod.created)
-        if is_running(pod, clock):
-            assert pod.scheduled is not None
-            started = k8s_time(pod.scheduled)
-            ready = k8s_time(pod.scheduled + dt.timedelta(seconds=8))
-            spec["nodeName"] = pod.node
-            host_ip = (pod.node or "").split(".")[0].removeprefix("ip-").replace("-", ".")
-            suffix = uuid.UUID(self._pod_uid[pod.namespace, pod.name]).int
-            status: dict[str, Any] = {
-                "phase": "Running",
-                "conditions": [
-                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": started},
-                    {"type": "Initialized", "status": "True", "lastTransitionTime": started},
-                    {"type": "ContainersReady", "status": "True", "lastTransitionTime": ready},
-                    {"type": "Ready", "status": "True", "lastTransitionTime": ready},
-                ],
-                "hostIP": host_ip,
-                "podIP": f"10.0.{suffix % 250 + 1}.{suffix // 250 % 250 + 1}",
-                "startTime": started,
-                "containerStatuses": [
-                    {
-                        "name": CONTAINER,
-                        "ready": True,
-                        "restartCount": 0,
-                        "started": True,
-                        "image": spec["containers"][0]["image"],
-                        "imageID": "",
-                        "state": {"running": {"startedAt": ready}},
-                    }
-                ],
-                "qosClass": "Burstable",
-            }
+        if phase == "Pending":
+            status = self._pending_status(pod, clock)
         else:
-            failures = [
-                e for e in self._unschedulable.get((pod.namespace, pod.name), []) if e.at <= clock
-            ]
-            message = (
-                failures[-1].message
-                if failures
-                else "0/1 nodes are available: 1 Insufficient nvidia.com/gpu."
-            )
-            status = {
-                "phase": "Pending",
-                "conditions": [
-                    {
-                        "type": "PodScheduled",
-                        "status": "False",
-                        "reason": "Unschedulable",
-                        "message": message,
-                        "lastTransitionTime": created,
-                        "lastProbeTime": None,
-                    }
-                ],
-                "qosClass": "Burstable",
-            }
+            assert pod.scheduled is not None
+            spec["nodeName"] = pod.node
+            status = self._bound_status(pod, phase, spec["containers"][0]["image"])
         return {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -376,6 +351,118 @@ class KubeSandbox:
             "spec": spec,
             "status": status,
         }
+
+    def _pending_status(self, pod: Pod, clock: dt.datetime) -> dict[str, Any]:
+        failures = [
+            e for e in self._unschedulable.get((pod.namespace, pod.name), []) if e.at <= clock
+        ]
+        message = (
+            failures[-1].message
+            if failures
+            else "0/1 nodes are available: 1 Insufficient nvidia.com/gpu."
+        )
+        return {
+            "phase": "Pending",
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": message,
+                    "lastTransitionTime": k8s_time(pod.created),
+                    "lastProbeTime": None,
+                }
+            ],
+            "qosClass": "Burstable",
+        }
+
+    def _bound_status(self, pod: Pod, phase: str, image: str) -> dict[str, Any]:
+        """A running pod's status, or a finished one's: its containers' start and finish."""
+        assert pod.scheduled is not None
+        started = k8s_time(pod.scheduled)
+        uid = uuid.UUID(self._pod_uid[pod.namespace, pod.name])
+        host_ip = (pod.node or "").split(".")[0].removeprefix("ip-").replace("-", ".")
+        container_id = f"containerd://{uid.hex}{uuid.uuid5(uid, CONTAINER).hex}"
+        running_from = pod.scheduled + dt.timedelta(seconds=8)
+        ready = k8s_time(running_from)
+        status: dict[str, Any] = {
+            "phase": phase,
+            "hostIP": host_ip,
+            "podIP": f"10.0.{uid.int % 250 + 1}.{uid.int // 250 % 250 + 1}",
+            "startTime": started,
+            "qosClass": "Burstable",
+        }
+        container: dict[str, Any] = {
+            "name": CONTAINER,
+            "restartCount": 0,
+            "image": image,
+            "imageID": "",
+            "containerID": container_id,
+        }
+        if phase == "Running":
+            status["conditions"] = [
+                {"type": "PodScheduled", "status": "True", "lastTransitionTime": started},
+                {"type": "Initialized", "status": "True", "lastTransitionTime": started},
+                {"type": "ContainersReady", "status": "True", "lastTransitionTime": ready},
+                {"type": "Ready", "status": "True", "lastTransitionTime": ready},
+            ]
+            container |= {
+                "ready": True,
+                "started": True,
+                "state": {"running": {"startedAt": ready}},
+            }
+            status["containerStatuses"] = [container]
+            return status
+        assert pod.ended is not None
+        ended = k8s_time(pod.ended)
+        why = "PodCompleted" if phase == "Succeeded" else "PodFailed"
+        status["conditions"] = [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": started},
+            {"type": "Initialized", "status": "True", "lastTransitionTime": started},
+            {
+                "type": "ContainersReady",
+                "status": "False",
+                "reason": why,
+                "lastTransitionTime": ended,
+            },
+            {"type": "Ready", "status": "False", "reason": why, "lastTransitionTime": ended},
+        ]
+        reason = pod.termination_reason or "Completed"
+        if reason == "Evicted":
+            # The kubelet tears an evicted pod down: the pod says why, and its container's
+            # end is not recorded (the runtime no longer knows it), as on a real node.
+            evicted = self._evicted.get((pod.namespace, pod.name))
+            status["reason"] = "Evicted"
+            status["message"] = (
+                evicted.message if evicted else "The node was low on resource: memory. "
+            )
+            status["conditions"].append(
+                {
+                    "type": "DisruptionTarget",
+                    "status": "True",
+                    "reason": "TerminationByKubelet",
+                    "message": status["message"],
+                    "lastTransitionTime": ended,
+                }
+            )
+            terminated: dict[str, Any] = {
+                "exitCode": 137,
+                "reason": "ContainerStatusUnknown",
+                "message": "The container could not be located when the pod was terminated",
+                "startedAt": None,
+                "finishedAt": None,
+            }
+        else:
+            terminated = {
+                "exitCode": {"Completed": 0, "OOMKilled": 137}.get(reason, 1),
+                "reason": reason,
+                "startedAt": k8s_time(min(running_from, pod.ended)),
+                "finishedAt": ended,
+                "containerID": container_id,
+            }
+        container |= {"ready": False, "started": False, "state": {"terminated": terminated}}
+        status["containerStatuses"] = [container]
+        return status
 
     @staticmethod
     def _event_name(event: ClusterEvent) -> str:

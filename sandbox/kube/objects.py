@@ -1,4 +1,4 @@
-"""The world's cluster as Kubernetes objects at one moment: node spans, live pods, labels, quantities, uids."""
+"""The world's cluster as Kubernetes objects at one moment: node spans, listed pods, labels, quantities, uids."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ from sandbox.world.model import Cluster, Pod
 # node-group label); the GPU group is an EKS managed node group scaled by cluster-autoscaler.
 KARPENTER_POOLS = frozenset({"cpu-general"})
 EVENT_TTL = dt.timedelta(hours=1)  # the API server's default --event-ttl
+# A batch pod that ran and finished stays listed (Succeeded or Failed) until its Job is
+# cleaned up: the cluster's policy sets the Job's `ttlSecondsAfterFinished` to 14 days.
+FINISHED_POD_TTL = dt.timedelta(days=14)
+# kube-controller-manager's --terminated-pod-gc-threshold (default): beyond this many
+# finished pods, the pod garbage collector deletes them, the oldest created first.
+TERMINATED_POD_GC_THRESHOLD = 12_500
+FAILED_REASONS = frozenset({"OOMKilled", "Error", "Evicted"})
 REGION = "eu-west-1"
 CONTAINER = "main"
 
@@ -122,6 +129,48 @@ def live_pods(pods: Iterable[Pod], t: dt.datetime) -> list[Pod]:
 
 def is_running(pod: Pod, t: dt.datetime) -> bool:
     return pod.scheduled is not None and pod.scheduled <= t
+
+
+def ran(pod: Pod) -> bool:
+    """The pod was bound to a node and ran before it ended (or still runs)."""
+    return pod.scheduled is not None and (pod.ended is None or pod.scheduled < pod.ended)
+
+
+def phase_at(pod: Pod, t: dt.datetime, ttl: dt.timedelta = FINISHED_POD_TTL) -> str | None:
+    """The phase the API shows for `pod` at `t`, or None when the API does not list it.
+
+    A batch pod that finished is Succeeded (or Failed: killed for memory, evicted, an
+    error) until `ttl` after its end; a service's pod (its ReplicaSet deletes it) and a
+    pod that never ran are gone at their end.
+    """
+    if t < pod.created:
+        return None
+    if pod.ended is None or t < pod.ended:
+        return "Running" if is_running(pod, t) else "Pending"
+    if pod.workload != "Job" or not ran(pod) or t >= pod.ended + ttl:
+        return None
+    return "Failed" if pod.termination_reason in FAILED_REASONS else "Succeeded"
+
+
+def listed_pods(
+    pods: Iterable[Pod],
+    t: dt.datetime,
+    *,
+    ttl: dt.timedelta = FINISHED_POD_TTL,
+    gc_threshold: int = TERMINATED_POD_GC_THRESHOLD,
+) -> list[tuple[Pod, str]]:
+    """(pod, phase) of every pod the API lists at `t`: the live ones and the retained finished.
+
+    Beyond `gc_threshold` finished pods, the oldest created are gone (the pod garbage
+    collector's rule).
+    """
+    shown = [(p, phase) for p in pods if (phase := phase_at(p, t, ttl)) is not None]
+    finished = [(p, phase) for p, phase in shown if phase in ("Succeeded", "Failed")]
+    if len(finished) <= gc_threshold:
+        return shown
+    finished.sort(key=lambda item: (item[0].created, item[0].namespace, item[0].name))
+    collected = {id(p) for p, _ in finished[: len(finished) - gc_threshold]}
+    return [(p, phase) for p, phase in shown if id(p) not in collected]
 
 
 def node_labels(

@@ -252,9 +252,13 @@ def write_openmetrics(
     return samples
 
 
-def missing_binaries() -> list[str]:
-    """The Prometheus programs not on PATH (install Debian's `prometheus` package)."""
-    return [name for name in ("prometheus", "promtool") if shutil.which(name) is None]
+def missing_binaries(path: str | None = None) -> list[str]:
+    """The Prometheus programs not found on `path` (default: $PATH), as `shutil.which` looks.
+
+    Debian's `prometheus` package installs both. To see teamtide without them, run with a
+    PATH that leaves out the directory holding them.
+    """
+    return [name for name in ("prometheus", "promtool") if shutil.which(name, path=path) is None]
 
 
 def _free_port() -> int:

@@ -3,7 +3,9 @@
 GPU training pods arrive with the demand cycle; a small autoscaler simulation adds
 a GPU node when a pod waits (TriggeredScaleUp, RegisteredNode) up to the group's
 maximum, so pods pend (FailedScheduling) when demand outruns capacity, and removes
-nodes that stay idle (RemovingNode).
+nodes that stay idle (RemovingNode). Beside these batch pods, each namespace runs its
+long-lived services (`SERVICES`: monitoring, schedulers, notebook hubs, model serving):
+one pod each, deployed at the world's start or on a working day since, never ended.
 """
 
 from __future__ import annotations
@@ -18,7 +20,24 @@ import numpy as np
 from sandbox.world.context import Context
 from sandbox.world.model import Cluster, ClusterEvent, NodeGroupChange, Pod
 from sandbox.world.vocabulary import MODELS, POD_ALPHABET
-from sandbox.world.workdays import HOUR, WORK_LEN, at
+from sandbox.world.workdays import DAY, HOUR, WORK_LEN, at
+
+# Long-lived services per namespace: (Deployment, cores requested, GiB requested). A
+# namespace not listed runs the service of its kind (`KIND_SERVICES`) with even odds.
+SERVICES: dict[str, tuple[tuple[str, float, int], ...]] = {
+    "infra-monitoring": (("prometheus-server", 2.0, 8), ("grafana", 0.5, 1)),
+    "infra-logging": (("loki", 1.0, 4),),
+    "infra-ingress": (("ingress-nginx-controller", 0.5, 1),),
+    "infra-autoscaler": (("cluster-autoscaler", 0.25, 1),),
+    "infra-secrets": (("external-secrets", 0.25, 1),),
+    "platform-tools": (("jupyterhub-hub", 0.5, 2), ("mlflow-server", 1.0, 4)),
+    "platform-airflow": (("airflow-scheduler", 1.0, 4),),
+    "platform-mlflow": (("mlflow-tracking", 0.5, 2),),
+    "platform-argo": (("argo-workflows-server", 0.5, 1),),
+    "platform-jupyterhub": (("jupyterhub-proxy", 0.25, 1),),
+    "scratch": (),
+}
+KIND_SERVICES = {"ds-": ("model-serving", 2.0, 8), "infra-": ("exporter", 0.25, 1)}
 
 
 def build_cluster(ctx: Context) -> Cluster:
@@ -103,10 +122,12 @@ class _ClusterBuilder:
         self.cpu_times = [t for _, t in cpu_nodes]
         self.cpu_names = [n for n, _ in cpu_nodes]
         pods = self.gpu_pods(ds, changes) + self.cpu_pods(names, namespaces)
-        pods.sort(key=lambda p: (p.created, p.namespace, p.name))
         changes.sort(key=lambda c: (c.at, c.node_group))
         self.events.sort()
         uids = self.ctx.rng.integers(0, 1 << 62, size=(len(self.events), 2)).tolist()
+        # Drawn last, so that every draw before them (and the world they made) stays as it was.
+        pods += self.services(names)
+        pods.sort(key=lambda p: (p.created, p.namespace, p.name))
         events = [
             ClusterEvent(
                 uid=_uuid(hi, lo),
@@ -342,6 +363,36 @@ class _ClusterBuilder:
                 else:
                     pod.termination_reason = "Completed"
             pods.append(pod)
+        return pods
+
+    def services(self, names: list[str]) -> list[Pod]:
+        """One pod per long-lived service, running from its deployment on, never ending.
+
+        Half are deployed when the world starts, the others at a moment of a working day
+        before the clock: at the clock their start times go back days to months.
+        """
+        ctx, d, cal = self.ctx, self.d, self.cal
+        history = (ctx.clock_s - cal.day_start[0]) // (7 * DAY)  # whole weeks before the clock
+        pods: list[Pod] = []
+        for ns in names:
+            if ns in SERVICES:
+                wanted = SERVICES[ns]
+            else:
+                kind = next((k for k in KIND_SERVICES if ns.startswith(k)), None)
+                wanted = (KIND_SERVICES[kind],) if kind and d.chance(0.5) else ()
+            for deployment, cores, gib in wanted:
+                if d.chance(0.5):
+                    t = cal.day_start[0] + 600 + d.below(3000)
+                else:
+                    t = cal.from_work(d.u() * history * 5 * WORK_LEN)
+                begin = t + 2 + d.below(10)
+                template = "".join(d.pick(POD_ALPHABET) for _ in range(10))
+                name = f"{deployment}-{template}-{_pod_suffix(20_000_000 + len(pods))}"
+                pod = Pod(ns, name, at(t), at(begin), None, cores, gib << 30, 0)
+                pod.workload = "Deployment"
+                pod.node = self.cpu_names[d.below(max(self.cpu_count(begin), 1))]
+                pod.node_group = "cpu-general"
+                pods.append(pod)
         return pods
 
 

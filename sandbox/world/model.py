@@ -163,6 +163,7 @@ class Pod:
     node: str | None = None  # node it ran on (None while pending)
     node_group: str | None = None
     termination_reason: str | None = None  # Completed, OOMKilled, Evicted, Error; None: running
+    workload: str = "Job"  # what made it: a Job (batch work) or a Deployment (a service)
 
 
 @dataclass(slots=True)

@@ -10,11 +10,11 @@ shaped as the Kubernetes API documents them.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from kubernetes import client as k8s
@@ -22,18 +22,22 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from collectors.base import NullProgress, StreamResult, run_stream
-from collectors.cluster import BackfillStream, SnapshotStream, streams
+from collectors.cluster import BackfillStream, PodHistoryStream, SnapshotStream, streams
 from collectors.cluster_parse import (
     KEPT_REASONS,
     NO_GROUP,
     ParseError,
+    PodLife,
     backfill_rows,
+    history_horizon,
+    history_rows,
     latest_scheduling_failures,
     node_group_of,
     oom_event_rows,
     parse_event,
     parse_node,
     parse_pod,
+    parse_pod_life,
     parse_quantity,
     pod_requests,
     prometheus_label,
@@ -47,12 +51,13 @@ from db import models
 from db.cluster_queries import cluster_frames
 from db.migrate import upgrade
 from db.session import make_engine
-from metrics.cluster import team_usage
+from metrics.cluster import NO_TEAM, team_usage
 from metrics.weeks import widen
 from sandbox.http import SandboxState
 from sandbox.kube.api import KubeSandbox
 from sandbox.world.generate import generate
 from sandbox.world.model import World
+from tests.prom import require_prometheus
 
 END = dt.date(2025, 6, 30)  # the world's clock starts at 2025-06-30 00:00 UTC
 END_AT = dt.datetime.combine(END, dt.time(), dt.UTC)
@@ -60,6 +65,7 @@ BUSY = dt.datetime(2025, 7, 16, 16, 0, tzinfo=dt.UTC)  # several GPU pods wait f
 PATTERNS = {"ds-*": "Research", "infra-*": "Infra", "platform-*": "Enablement"}
 FAST = RetryPolicy(attempts=2, base_seconds=0.01, cap_seconds=0.05)
 GIB = 1 << 30
+HOUR = dt.timedelta(hours=1)
 
 
 def utc(text: str) -> dt.datetime:
@@ -371,6 +377,27 @@ def world_event_uids(world: World, since: dt.datetime, until: dt.datetime) -> se
     }
 
 
+def world_oom_kills(world: World, since: dt.datetime, until: dt.datetime) -> set[tuple]:
+    """(namespace, pod, end) of the batch pods killed for memory that the API lists at some
+    moment in [since, until]: a finished pod stays listed until its Job's TTL (14 days)."""
+    ttl = dt.timedelta(days=14)
+    return {
+        (p.namespace, p.name, p.ended)
+        for p in world.cluster.pods
+        if p.termination_reason == "OOMKilled"
+        and p.ended is not None
+        and p.ended <= until
+        and since < p.ended + ttl
+    }
+
+
+def stored_oom_kills(engine: Engine) -> set[tuple]:
+    e = models.ClusterEvent
+    with engine.connect() as conn:
+        rows = conn.execute(select(e.namespace, e.name, e.at).where(e.reason == "OOMKilled"))
+        return {tuple(row) for row in rows}
+
+
 # ================================================================ the database, as stored
 
 
@@ -446,10 +473,10 @@ def clock_of(kube: KubeSandbox) -> Any:
 
 
 def snapshot(engine: Engine, kube: KubeSandbox, config: Config | None = None) -> StreamResult:
-    [stream] = streams(
+    found = streams(
         config or by_url(kube), engine, NullProgress(), clock=clock_of(kube), retry=FAST
     )
-    assert isinstance(stream, SnapshotStream)
+    stream = next(s for s in found if isinstance(s, SnapshotStream))
     [result] = run_stream(engine, stream, now=clock_of(kube))
     return result
 
@@ -460,8 +487,10 @@ def count(engine: Engine, model: Any) -> int:
 
 
 def event_uids(engine: Engine) -> list[str]:
+    """The uids of the stored events the API served (not those read off a pod's containers)."""
+    e = models.ClusterEvent
     with engine.connect() as conn:
-        return list(conn.scalars(select(models.ClusterEvent.uid)))
+        return list(conn.scalars(select(e.uid).where(e.reason != "OOMKilled")))
 
 
 # ================================================================ the live snapshot
@@ -478,8 +507,11 @@ def test_a_snapshot_equals_the_emulator_s_cluster_namespaces_nodes_pending_pods_
     waiting = world_samples(world, BUSY)
     assert sum(row["gpu_pods_pending"] for row in waiting.values()) >= 3  # the test has teeth
     assert set(event_uids(engine)) == world_event_uids(world, BUSY, BUSY)
+    # every container killed for memory, read off the finished pods still listed
+    assert stored_oom_kills(engine) == world_oom_kills(world, BUSY, BUSY) != set()
     with engine.connect() as conn:
-        teams = dict(conn.execute(select(models.ClusterEvent.uid, models.ClusterEvent.team)).all())
+        e = models.ClusterEvent
+        teams = dict(conn.execute(select(e.uid, e.team).where(e.reason != "OOMKilled")).all())
     by_uid = {e.uid: e for e in world.cluster.events}
     assert {uid: by_uid[uid].namespace.startswith("ds-") for uid in teams} == {
         uid: team == "Research" for uid, team in teams.items()
@@ -503,6 +535,7 @@ def test_a_second_snapshot_keeps_the_new_events_once_and_follows_the_clock(
     uids = event_uids(engine)
     assert len(uids) == len(set(uids))  # events seen by both snapshots are stored once
     assert set(uids) == world_event_uids(world, first, second)
+    assert stored_oom_kills(engine) == world_oom_kills(world, first, second)
     seen_first, seen_second = (world_event_uids(world, t, t) for t in (first, second))
     assert seen_first & seen_second and seen_first - seen_second and seen_second - seen_first
     assert_sample_equals_world(engine, world, first)
@@ -576,20 +609,348 @@ def test_a_wrong_token_is_recorded_as_the_stream_s_error_without_the_token(
     config = cluster_config(api_url=kube.api_url, token="${TEAMTIDE_TEST_KUBE_TOKEN}")
     [outcome] = sync(sqlite_engine, config, only=["cluster"])
     assert outcome.failed
-    [result] = outcome.results
-    assert result.error is not None and "HTTP 401" in result.error
-    assert "not-the-token" not in result.error
+    assert [r.stream for r in outcome.results] == ["snapshot", "pod_history"]
+    for result in outcome.results:
+        assert result.error is not None and "HTTP 401" in result.error
+        assert "not-the-token" not in result.error
     assert count(sqlite_engine, models.ClusterSample) == 0
 
 
 def test_teamtide_sync_runs_the_cluster_source(sqlite_engine: Engine, kube: KubeSandbox) -> None:
-    [outcome] = sync(sqlite_engine, by_url(kube), only=["cluster"])
+    [outcome] = sync(sqlite_engine, by_url(kube), only=["cluster"], now=clock_of(kube))
     assert not outcome.failed, outcome
-    assert [r.stream for r in outcome.results] == ["snapshot"]
-    assert outcome.results[0].rows > 0
-    assert count(sqlite_engine, models.ClusterSample) == len(
+    # no Prometheus: the snapshot, then the history rebuilt from the pods it listed
+    assert [r.stream for r in outcome.results] == ["snapshot", "pod_history"]
+    assert outcome.results[0].rows > 0 and outcome.results[1].rows > 0
+    assert outcome.results[1].requests == 0  # it reads the snapshot's lists, not the API
+    assert len(stored_samples(sqlite_engine, END_AT)) == len(
         world_samples(kube.state.world, END_AT)
     )
+
+
+# ================================================================ the history rebuilt from pods
+
+T8 = utc("2025-06-30T08:00:00")
+
+
+def hours_after(moment: dt.datetime, hours: float) -> str:
+    return (moment + dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def terminated(finished: str | None, started: str | None = None, **more: Any) -> dict:
+    return {"terminated": {"exitCode": 0, "startedAt": started, "finishedAt": finished, **more}}
+
+
+def test_a_finished_pod_held_its_requests_from_its_start_time_to_its_last_container_s_end() -> None:
+    raw = pod(
+        "a",
+        "Succeeded",
+        gpu="1",
+        startTime=hours_after(T8, 0),
+        initContainerStatuses=[{"name": "init", "state": terminated(hours_after(T8, 0.1))}],
+        containerStatuses=[
+            {"name": "c", "state": terminated(hours_after(T8, 2.5), hours_after(T8, 0.1))},
+            {"name": "d", "state": terminated(hours_after(T8, 2), hours_after(T8, 0.1))},
+        ],
+    )
+    life = parse_pod_life(raw)
+    assert (life.started, life.finished) == (T8, T8 + dt.timedelta(hours=2.5))
+    assert (life.cpu, life.memory, life.gpu) == (2.0, 4 * GIB, 1.0)
+    assert life.holds_at(T8) and life.holds_at(T8 + dt.timedelta(hours=2))
+    assert not life.holds_at(T8 + dt.timedelta(hours=2.5))
+
+
+def test_an_evicted_pod_whose_container_end_is_lost_ends_when_it_stopped_being_ready() -> None:
+    # As the kubelet leaves it: the runtime forgot the container, the pod says why.
+    lost = terminated(None, None, exitCode=137, reason="ContainerStatusUnknown")
+    raw = pod(
+        "e",
+        "Failed",
+        startTime=hours_after(T8, 0),
+        reason="Evicted",
+        containerStatuses=[{"name": "c", "state": lost}],
+    )
+    raw["status"]["conditions"] = [
+        {"type": "PodScheduled", "status": "True", "lastTransitionTime": hours_after(T8, 0)},
+        {"type": "Ready", "status": "False", "lastTransitionTime": hours_after(T8, 3)},
+    ]
+    assert parse_pod_life(raw).finished == T8 + dt.timedelta(hours=3)
+
+
+def test_a_finished_pod_with_no_recorded_end_is_refused_and_one_that_never_ran_counts_nothing() -> (
+    None
+):
+    with pytest.raises(ParseError, match="records no end"):
+        parse_pod_life(pod("x", "Succeeded", startTime=hours_after(T8, 0)))
+    never = parse_pod_life(pod("y", "Failed", reason="OutOfcpu"))  # refused by its node
+    assert (never.started, never.finished) == (None, None) and not never.holds_at(T8)
+
+
+def test_a_running_pod_holds_its_requests_from_its_start_on() -> None:
+    running = parse_pod_life(pod("r", "Running", startTime=hours_after(T8, 0)))
+    assert (running.started, running.finished) == (T8, None)
+    # no startTime: the first container start stands in; neither: the pod is refused
+    state = {"running": {"startedAt": hours_after(T8, 1)}}
+    late = parse_pod_life(pod("s", "Running", containerStatuses=[{"name": "c", "state": state}]))
+    assert late.started == T8 + dt.timedelta(hours=1)
+    with pytest.raises(ParseError, match="startTime"):
+        parse_pod_life(pod("t", "Running"))
+
+
+def test_history_rows_count_each_pod_at_the_whole_hours_it_held_its_requests() -> None:
+    lives = [
+        PodLife("ds-a", "a", 2.0, GIB, 1.0, T8, T8 + dt.timedelta(hours=2.5)),  # at 8, 9, 10
+        PodLife("ds-a", "b", 0.5, GIB, 0.0, T8 + dt.timedelta(hours=1.25), None),  # 10, 11, 12
+        PodLife("ds-a", "never", 9.0, GIB, 1.0, None, None),
+    ]
+    late = T8 + dt.timedelta(hours=2.5)
+    namespaces = {"ds-a": None, "scratch": late}  # scratch exists from 10:30 on
+    rows = history_rows(T8, T8 + dt.timedelta(hours=4), namespaces, lives, PATTERNS)
+    got = {(r["at"].hour, r["namespace"]): r for r in rows}
+    assert set(got) == {(h, "ds-a") for h in range(8, 13)} | {(11, "scratch"), (12, "scratch")}
+    assert [got[h, "ds-a"]["cpu_requested"] for h in range(8, 13)] == [2.0, 2.0, 2.5, 0.5, 0.5]
+    assert [got[h, "ds-a"]["gpu_requested"] for h in range(8, 13)] == [1.0, 1.0, 1.0, 0.0, 0.0]
+    assert [got[h, "ds-a"]["pods_running"] for h in range(8, 13)] == [1, 1, 2, 1, 1]
+    assert got[10, "ds-a"]["memory_requested"] == 2 * GIB
+    for row in rows:  # nobody can say who was pending then: unknown, not zero
+        assert (row["pods_pending"], row["gpu_pods_pending"]) == (None, None)
+        assert row["origin"] == "pod_history" and row["oldest_pending_since"] is None
+    assert got[8, "ds-a"]["team"] == "Research" and got[11, "scratch"]["team"] is None
+    assert history_horizon(lives) == T8 + dt.timedelta(hours=2.5)
+    assert history_horizon(lives[1:]) is None  # no finished pod: no sign of how far back
+
+
+def history(
+    engine: Engine, kube: KubeSandbox, *, chunk_days: float = 7, **options: Any
+) -> StreamResult:
+    found = streams(
+        by_url(kube), engine, NullProgress(), clock=clock_of(kube), retry=FAST,
+        chunk_days=chunk_days,
+    )  # fmt: skip
+    stream = next(s for s in found if isinstance(s, PodHistoryStream))
+    [result] = run_stream(engine, stream, now=clock_of(kube), **options)
+    return result
+
+
+TTL = dt.timedelta(days=14)  # the sandbox's Jobs: ttlSecondsAfterFinished
+
+
+def world_horizon(world: World, t: dt.datetime) -> dt.datetime:
+    """The earliest end of a finished batch pod the API still lists at `t`."""
+    return min(
+        p.ended
+        for p in world.cluster.pods
+        if p.workload == "Job" and p.scheduled is not None and p.ended is not None
+        and p.scheduled < p.ended <= t < p.ended + TTL
+    )  # fmt: skip
+
+
+def ceil_hour(moment: dt.datetime) -> dt.datetime:
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == moment else floor + dt.timedelta(hours=1)
+
+
+def test_the_history_rebuilds_every_hour_since_the_earliest_end_still_listed(
+    engine: Engine, kube: KubeSandbox
+) -> None:
+    world = kube.state.world
+    snapshot(engine, kube)
+    result = history(engine, kube)
+    assert result.error is None and result.rejects == 0
+    first = ceil_hour(world_horizon(world, END_AT))
+    assert END_AT - first > dt.timedelta(days=13)
+    hours = [first + dt.timedelta(hours=h) for h in range((END_AT - first) // HOUR)]
+    assert stored_hours(engine) == [*hours, END_AT]  # then the live sample
+    for hour in hours:
+        stored, expected = stored_samples(engine, hour), world_samples(world, hour)
+        assert set(stored) == set(expected), hour
+        for ns, want in expected.items():
+            got = stored[ns]
+            assert got.cpu_requested == pytest.approx(want["cpu_requested"]), (hour, ns)
+            assert got.memory_requested == pytest.approx(want["memory_requested"]), (hour, ns)
+            assert got.gpu_requested == pytest.approx(want["gpu_requested"]), (hour, ns)
+            assert got.pods_running == want["pods_running"], (hour, ns)
+            assert (got.pods_pending, got.gpu_pods_pending, got.origin) == (
+                None,
+                None,
+                "pod_history",
+            )
+    busy = sum(world_samples(world, h)["ds-vision"]["gpu_requested"] for h in hours)
+    assert busy > 0  # the test has teeth
+    with Session(engine) as session:
+        state = session.scalars(
+            select(models.SyncState).where(models.SyncState.stream == "pod_history")
+        ).one()
+    assert state.cursor == first.isoformat()
+
+
+def planted(
+    world: World, begin: dt.datetime, end: dt.datetime, team: str | None = None
+) -> dict[str, tuple[float, float, float]]:
+    """What the plan gives a team (every team: None) between `begin` and `end`, computed
+    exactly from each pod's running time (scheduled to ended): per resource ("gpu", "cpu"),
+    (resource-hours, the sum of what each pod requests, the sum of its squares)."""
+    out = {"gpu": [0.0, 0.0, 0.0], "cpu": [0.0, 0.0, 0.0]}
+    for p in world.cluster.pods:
+        if p.scheduled is None:
+            continue
+        if team is not None and (team_of(p.namespace, PATTERNS) or NO_TEAM) != team:
+            continue
+        hours = (min(p.ended or end, end) - max(p.scheduled, begin)) / HOUR
+        if hours <= 0:
+            continue
+        for what, amount in (("gpu", float(p.gpu)), ("cpu", p.cpu)):
+            sums = out[what]
+            sums[0] += amount * hours
+            sums[1] += amount
+            sums[2] += amount * amount
+    return {what: (sums[0], sums[1], sums[2]) for what, sums in out.items()}
+
+
+def test_rebuilt_gpu_and_cpu_hours_agree_with_the_planted_cluster_per_team_week(
+    sqlite_engine: Engine, kube: KubeSandbox
+) -> None:
+    """Per team and ISO week, the hours rebuilt from pods against the plan's, exactly computed.
+
+    The tolerance. A sample stands for its whole hour, so a pod is counted from the first
+    whole hour at or after its start to the first at or after its end: its counted time
+    is off by (ceil(end) - end) - (ceil(start) - start), strictly between -1 and +1 hour.
+    So a team-week can be off by less than the sum, over its pods, of what each requests
+    (GPUs, cores) times one hour: that bound holds always. The two fractions are
+    independent and uniform, so a pod's error has mean 0 and variance 1/6 h²: over the
+    whole span the totals must agree within three standard deviations,
+    3 * sqrt(sum of requests² / 6) resource-hours (a 0.3% chance to fail for a random
+    world; this one is fixed).
+    """
+    world = kube.state.world
+    snapshot(sqlite_engine, kube)
+    history(sqlite_engine, kube)
+    first = ceil_hour(world_horizon(world, END_AT))
+    teams = ["Research", "Infra", "Enablement"]
+    window = widen(first.date(), END - dt.timedelta(days=1))
+    with sqlite_engine.connect() as conn:
+        frames = cluster_frames(conn, window.start.to_pydatetime(), window.end.to_pydatetime())
+    usage = team_usage(frames["cluster_samples"], window, END_AT, teams)
+    print(f"\nrebuilt from {first:%Y-%m-%d %H:%M} to {END_AT:%Y-%m-%d %H:%M} UTC")
+    print(f"{'week':10} {'team':10} {'GPU-h':>8} {'planted':>8} {'bound':>6} "
+          f"{'CPU-h':>8} {'planted':>8} {'bound':>6}")  # fmt: skip
+    for monday in window.weeks:
+        begin = max(dt.datetime.combine(monday, dt.time(), dt.UTC), first)
+        end = min(dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), dt.UTC), END_AT)
+        for team in [*teams, NO_TEAM]:
+            plan = planted(world, begin, end, team)
+            row = usage[(usage["team"] == team) & (usage["week"] == monday)].iloc[0]
+            (gpu, gpu_bound, _), (cpu, cpu_bound, _) = plan["gpu"], plan["cpu"]
+            print(f"{monday!s:10} {team:10} {row['gpu_hours']:8.1f} {gpu:8.1f} {gpu_bound:6.1f} "
+                  f"{row['cpu_hours']:8.1f} {cpu:8.1f} {cpu_bound:6.1f}")  # fmt: skip
+            assert abs(row["gpu_hours"] - gpu) <= gpu_bound, (team, monday)
+            assert abs(row["cpu_hours"] - cpu) <= cpu_bound, (team, monday)
+            assert np.isnan(row["gpu_pending_pod_hours"])  # not known, not zero
+    whole = planted(world, first, END_AT)
+    for what in ("gpu", "cpu"):
+        hours, _, squares = whole[what]
+        rebuilt = float(usage[f"{what}_hours"].sum())
+        sd = (squares / 6) ** 0.5
+        print(f"{what.upper()}-hours over the span: rebuilt {rebuilt:.1f}, planted {hours:.1f} "
+              f"({(rebuilt - hours) / hours:+.2%}; {(rebuilt - hours) / sd:+.2f} sd, sd {sd:.1f} h)")  # fmt: skip
+        assert hours > 0 and abs(rebuilt - hours) <= 3 * sd
+
+
+def test_an_interrupted_history_resumes_from_its_cursor_and_a_finished_one_costs_nothing(
+    sqlite_engine: Engine, kube: KubeSandbox, tmp_path: Path
+) -> None:
+    snapshot(sqlite_engine, kube)
+    pages = iter(range(100))
+    stopped = history(sqlite_engine, kube, chunk_days=3, should_stop=lambda: next(pages) >= 1)
+    assert stopped.stopped and stopped.pages == 1
+    assert len(stored_hours(sqlite_engine)) == 3 * 24 + 1  # the newest three days, and now
+    resumed = history(sqlite_engine, kube, chunk_days=3)
+    assert resumed.pages >= 4 and resumed.error is None
+    whole = make_engine(f"sqlite:///{tmp_path / 'whole.db'}")
+    upgrade(whole)
+    snapshot(whole, kube)
+    history(whole, kube, chunk_days=3)
+
+    def table(engine: Engine) -> pd.DataFrame:
+        with engine.connect() as conn:
+            frames = cluster_frames(conn, END_AT - dt.timedelta(days=30), END_AT)
+        return frames["cluster_samples"].sort_values(["at", "namespace"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(table(sqlite_engine), table(whole))
+    whole.dispose()
+    again = history(sqlite_engine, kube, chunk_days=3)
+    assert (again.pages, again.requests, again.rows, again.error) == (0, 0, 0, None)
+
+
+def test_the_history_stops_before_the_first_observed_sample_and_never_overwrites_it(
+    sqlite_engine: Engine, kube: KubeSandbox
+) -> None:
+    observed = END_AT - dt.timedelta(days=3)  # as if Prometheus had the last three days
+    row = sample_rows(observed, ["ds-vision"], [], {}, PATTERNS, "prometheus_backfill")[0]
+    with Session(sqlite_engine) as session, session.begin():
+        session.execute(models.ClusterSample.__table__.insert(), [dict(row, cpu_requested=99.0)])
+    history(sqlite_engine, kube)
+    hours = stored_hours(sqlite_engine)
+    assert hours[-1] == observed and hours[-2] == observed - HOUR
+    kept = stored_samples(sqlite_engine, observed)["ds-vision"]
+    assert (kept.cpu_requested, kept.origin) == (99.0, "prometheus_backfill")
+
+
+def test_a_malformed_finished_pod_is_set_aside_and_the_rest_rebuilt(
+    sqlite_engine: Engine, kube: KubeSandbox
+) -> None:
+    api = k8s.CoreV1Api(k8s.ApiClient(kube.configuration()))
+    body = pod("broken", "Succeeded", ns="ds-vision", startTime="2025-06-25T10:00:00Z")
+    body["metadata"]["uid"] = "0b0e0e0e-0000-4000-8000-000000000002"
+    api.create_namespaced_pod("ds-vision", body)
+    api.api_client.close()
+    snapshot(sqlite_engine, kube)
+    result = history(sqlite_engine, kube)
+    assert (result.error, result.rejects) == (None, 1) and result.rows > 0
+    with Session(sqlite_engine) as session:
+        reject = session.scalars(
+            select(models.SyncReject).where(models.SyncReject.stream == "pod_history")
+        ).one()
+    assert reject.key == "pod ds-vision/broken" and "records no end" in reject.reason
+    first = ceil_hour(world_horizon(kube.state.world, END_AT))
+    assert stored_hours(sqlite_engine)[0] == first
+
+
+def test_without_a_finished_pod_listed_nothing_is_rebuilt(sqlite_engine: Engine) -> None:
+    # Jobs cleaned up the moment they end: no finished pod says how far back the record goes.
+    state = SandboxState(world=generate(1, "tiny", end=END))
+    with KubeSandbox(state, finished_ttl=dt.timedelta(0)) as kube:
+        snapshot(sqlite_engine, kube)
+        result = history(sqlite_engine, kube)
+    assert (result.pages, result.rows, result.error) == (0, 0, None)
+    assert stored_hours(sqlite_engine) == [END_AT]
+
+
+def test_without_prometheus_on_path_the_sandbox_serves_none_and_a_sync_rebuilds_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collectors.org import prepare_database
+    from config.load import load_config
+    from db.cluster_queries import cluster_history
+    from sandbox.stack import SandboxStack
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a laptop without Debian's prometheus
+    world = generate(1, "tiny", end=END)
+    with SandboxStack(world) as stack:
+        assert stack.prometheus is None
+        path = stack.write_config(tmp_path / "teamtide.yaml", f"sqlite:///{tmp_path / 'db'}")
+        config = load_config(path)
+        assert config.sources.cluster is not None and config.sources.cluster.prometheus_url is None
+        engine, _ = prepare_database(config)
+        [outcome] = sync(engine, config, only=["cluster"], now=lambda: world.clock)
+    assert not outcome.failed, outcome
+    assert [r.stream for r in outcome.results] == ["snapshot", "pod_history"]
+    with engine.connect() as conn:
+        history = cluster_history(conn)
+    engine.dispose()
+    assert history["first_observed"] == history["first_snapshot"] == END_AT
+    assert history["first_rebuilt"] == ceil_hour(world_horizon(world, END_AT))
+    assert history["last_rebuilt"] == END_AT - HOUR
 
 
 # ================================================================ the Prometheus backfill
@@ -606,17 +967,9 @@ HAND_CHECKED = [  # hours the world makes interesting: GPU pods waiting, a quiet
 @pytest.fixture(scope="module")
 def prometheus() -> Iterator[tuple[World, str]]:
     """A real Prometheus over the last days of the world's kube-state-metrics history."""
-    from sandbox.kube.prometheus import PrometheusSandbox, missing_binaries
+    from sandbox.kube.prometheus import PrometheusSandbox
 
-    missing = missing_binaries()
-    if missing:
-        reason = (
-            f"{' and '.join(missing)} not installed: the Prometheus backfill tests need "
-            "Debian's `prometheus` package (apt-get install -y prometheus)"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_prometheus()
     world = generate(1, "tiny", end=END)  # never advanced: the backfill reads the past
     with PrometheusSandbox(world, days=BACKFILL_DAYS) as server:
         yield world, server.url
@@ -727,3 +1080,22 @@ def test_the_backfill_stops_at_the_first_live_sample(
     assert hours[-2] == world.clock - dt.timedelta(hours=1)  # the newest backfilled hour
     assert len(hours) == 24 * BACKFILL_DAYS + 1
     assert_sample_equals_world(sqlite_engine, world, world.clock)
+
+
+def test_prometheus_history_replaces_the_hours_rebuilt_from_pods(
+    sqlite_engine: Engine, prometheus: tuple[World, str], kube: KubeSandbox
+) -> None:
+    world, url = prometheus
+    snapshot(sqlite_engine, kube)
+    history(sqlite_engine, kube)  # as before Prometheus was configured: two weeks rebuilt
+    [result] = backfill(sqlite_engine, world, url)
+    assert result.error is None
+    observed_from = world.clock - dt.timedelta(days=BACKFILL_DAYS)
+    s = models.ClusterSample
+    with sqlite_engine.connect() as conn:
+        pairs = conn.execute(select(s.at, s.origin).distinct()).all()
+    before = {origin for at, origin in pairs if at < observed_from}
+    after = {origin for at, origin in pairs if observed_from <= at < world.clock}
+    assert (before, after) == ({"pod_history"}, {"prometheus_backfill"})
+    for hour in HAND_CHECKED:  # Prometheus knows who waited: the pending counts are back
+        assert_sample_equals_world(sqlite_engine, world, hour, reasons=False, since=False)

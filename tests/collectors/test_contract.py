@@ -40,8 +40,9 @@ def test_the_sources_are_the_source_modules_in_the_order_a_sync_runs_them() -> N
     assert [s.name for s in SOURCES if s.clocked] == ["cluster"]
 
 
-def test_every_source_module_declares_its_six_streams_once() -> None:
+def test_every_source_module_declares_its_seven_streams_once() -> None:
     assert [ids(cls) for cls in STREAMS] == [
+        "cluster/pod_history",
         "cluster/prometheus_backfill",
         "cluster/snapshot",
         "github/issues",

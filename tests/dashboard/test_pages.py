@@ -4,12 +4,17 @@ numbers `metrics.reading` gives for the same window (formatted the way the page 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from config.load import load_config
 from dashboard import widgets
+from db import models
+from db.migrate import upgrade
+from db.session import make_engine
 from metrics.cluster import NO_TEAM, cluster_weekly, usage_totals
 from metrics.weeks import widen
 from report import charts
@@ -158,6 +163,79 @@ def test_cluster_shows_the_requested_hours(run_page, synced_world, expected):
     no_exception(at)
     assert metric(at, "CPU-hours requested") == widgets.number(totals["cpu_hours"], 0)
     assert metric(at, "GPU-hours requested") == widgets.number(totals["gpu_hours"], 0)
+    # with Prometheus' history or, without it, history rebuilt from pods: never "no data"
+    assert totals["cpu_hours"] > 0 and totals["gpu_hours"] > 0
+    assert not any("No cluster samples" in t for t in texts(at.info))
+
+
+def cluster_database(
+    synced_world, tmp_path, rows: list[dict[str, object]], **cluster: object
+) -> Path:
+    """An org file like the synced world's over a database holding only these cluster samples."""
+    url = f"sqlite:///{tmp_path / 'cluster.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(models.ClusterSample.__table__.insert(), rows)
+    engine.dispose()
+    data = yaml.safe_load(Path(synced_world.config_path).read_text())
+    data["database"] = {"url": url}
+    data["sources"]["cluster"] = {**data["sources"]["cluster"], "prometheus_url": None, **cluster}
+    path = tmp_path / "teamtide.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def cluster_row(at: dt.datetime, origin: str, pending: int | None) -> dict[str, object]:
+    return {
+        "at": at, "namespace": "ds-vision", "team": "Research", "cpu_requested": 4.0,
+        "memory_requested": float(16 << 30), "gpu_requested": 1.0, "pods_running": 1,
+        "pods_pending": pending, "gpu_pods_pending": pending, "origin": origin,
+    }  # fmt: skip
+
+
+def test_cluster_says_which_hours_are_rebuilt_from_pods_and_that_waits_are_not_known(
+    run_page, synced_world, tmp_path
+):
+    first = dt.datetime(2025, 6, 16, 12, 0, tzinfo=dt.UTC)
+    snapshot = dt.datetime(2025, 6, 30, 0, 0, tzinfo=dt.UTC)
+    hours = (snapshot - first) // dt.timedelta(hours=1)
+    rows = [
+        cluster_row(first + dt.timedelta(hours=h), "pod_history", None) for h in range(hours)
+    ] + [cluster_row(snapshot, "snapshot", 0)]
+    config = cluster_database(synced_world, tmp_path, rows)
+    at = run_page(config, "cluster", **QUERY)
+    no_exception(at)
+    assert not any("No cluster samples" in t for t in texts(at.info))  # there is data
+    # rebuilt hours x 1 GPU, from 12:00 UTC on Monday 16 June to the window's end, Sunday
+    # 29 June 24:00 in Dublin (23:00 UTC): 323 hours
+    assert metric(at, "GPU-hours requested") == widgets.number(323.0, 0)
+    assert metric(at, "GPU pod-hours pending") == widgets.DASH  # not known, not 0
+    (note,) = [t for t in texts(at.caption) if "rebuilt from the pods" in t]
+    assert "16 Jun 2025 13:00" in note and "30 Jun 2025 01:00" in note  # org time (Dublin)
+    assert "no Prometheus is configured" in note
+    assert "pending time" in note and "not known before 30 Jun 2025 01:00" in note
+    assert "adds a sample every run (every 5 minutes" in note
+    # the two rebuilt weeks alone: no week says how long pods waited, so no chart of it
+    rebuilt = run_page(config, "cluster", **{"from": "2025-06-16", "to": "2025-06-29"})
+    no_exception(rebuilt)
+    assert any("not known in this period" in t for t in texts(rebuilt.caption))
+    assert len(rebuilt.get("plotly_chart")) == 2  # CPU and GPU requested
+
+
+def test_cluster_says_when_a_history_of_live_samples_starts(run_page, synced_world, tmp_path):
+    start = dt.datetime(2025, 6, 20, 9, 0, tzinfo=dt.UTC)
+    rows = [cluster_row(start + dt.timedelta(minutes=5 * k), "snapshot", 1) for k in range(24)]
+    config = cluster_database(synced_world, tmp_path, rows)
+    at = run_page(config, "cluster", **QUERY)
+    no_exception(at)
+    (note,) = [t for t in texts(at.caption) if "history starts" in t]
+    assert "starts on 20 Jun 2025 10:00" in note and "nothing earlier is known" in note
+    assert "adds a sample every run (every 5 minutes, `schedule.cluster`)" in note
+    assert metric(at, "GPU pod-hours pending") == widgets.number(2.0, 0)  # 24 x 5 min, 1 pod
+    # a window after the history began says nothing of it
+    later = run_page(config, "cluster", **{"from": "2025-06-23", "to": "2025-06-29"})
+    assert not [t for t in texts(later.caption) if "history starts" in t]
 
 
 def test_reorg_says_what_changed_in_plain_words(run_page, synced_world, expected):

@@ -69,6 +69,42 @@ def test_clearing_an_instant_drops_its_samples_and_node_counts_and_no_other(
         assert db_sync.earliest_cluster_sample(conn) == later
 
 
+def test_the_history_tells_samples_rebuilt_from_pods_from_observed_ones(engine: Engine) -> None:
+    from db.cluster_queries import cluster_history
+
+    hour = dt.timedelta(hours=1)
+    rows = [  # two rebuilt hours, a sample stored before origins were recorded, then snapshots
+        (T0 - 3 * hour, models.POD_HISTORY, None),
+        (T0 - 2 * hour, models.POD_HISTORY, None),
+        (T0 - hour, None, 0),
+        (T0, models.SNAPSHOT, 1),
+        (T0 + hour, models.SNAPSHOT, 0),
+    ]
+    with session_scope(engine) as session:
+        for at, origin, pending in rows:
+            row = {"at": at, "namespace": "ds", "origin": origin, "pods_pending": pending}
+            upsert(session, models.ClusterSample, [row], ["at", "namespace"])
+    with engine.connect() as conn:
+        assert db_sync.earliest_cluster_sample(conn) == T0 - 3 * hour
+        assert db_sync.earliest_cluster_sample(conn, observed=True) == T0 - hour
+        assert cluster_history(conn) == {
+            "first_sample": T0 - 3 * hour,
+            "first_observed": T0 - hour,
+            "first_rebuilt": T0 - 3 * hour,
+            "last_rebuilt": T0 - 2 * hour,
+            "first_snapshot": T0,
+        }
+        stored = conn.execute(
+            select(models.ClusterSample.pods_pending).order_by(models.ClusterSample.at)
+        )
+        assert stored.scalars().all() == [None, None, 0, 1, 0]  # unknown stays unknown
+    with engine.begin() as conn:
+        conn.execute(models.ClusterSample.__table__.delete())
+        assert cluster_history(conn) == dict.fromkeys(
+            ("first_sample", "first_observed", "first_rebuilt", "last_rebuilt", "first_snapshot")
+        )
+
+
 def test_a_partition_counts_its_pages_from_zero_on_every_run_and_keeps_its_cursor(
     engine: Engine,
 ) -> None:

@@ -18,7 +18,9 @@ from metrics.cluster import (
     namespace_usage,
     node_group_changes,
     team_usage,
+    usage_totals,
     weekly_events,
+    weekly_pending,
 )
 from metrics.weeks import widen
 
@@ -234,6 +236,57 @@ def test_namespace_usage_lists_unmatched_namespaces_with_their_totals() -> None:
     assert table.loc["ds-a", "cpu_hours"] == pytest.approx(3.0)
     assert table.loc["ds-a", "first_seen"] == pd.Timestamp("2025-06-02T00:00", tz="UTC")
     assert table.loc["ds-a", "last_seen"] == pd.Timestamp("2025-06-02T01:00", tz="UTC")
+
+
+def test_rebuilt_samples_leave_their_team_weeks_pending_unknown_not_zero() -> None:
+    rebuilt = [  # history rebuilt from pods: requests known, pending not (None)
+        (f"2025-06-0{d}T{h:02d}:00", "ds-a", "Research", 2.0, 1.0, None)
+        for d in (2, 3)
+        for h in range(24)
+    ]
+    observed = [  # live samples from Wednesday W2 on
+        (f"2025-06-{d}T{h:02d}:00", "ds-a", "Research", 2.0, 1.0, 1)
+        for d in (11, 12)
+        for h in range(24)
+    ]
+    mixed = [  # W3: rebuilt on Monday, observed on Tuesday
+        ("2025-06-16T00:00", "ds-a", "Research", 2.0, 1.0, None),
+        ("2025-06-16T01:00", "ds-a", "Research", 2.0, 1.0, 2),
+        ("2025-06-16T02:00", "ds-a", "Research", 2.0, 1.0, 2),
+    ]
+    frame = samples(*rebuilt, *observed, *mixed)
+    usage = team_usage(frame, widen(W1, W3), LATER, teams=["Research", "Infra"])
+    # W1: 48 hourly rebuilt samples, the last holding 2 h: 49 h x 2 cores, pending not known
+    assert value(usage, "Research", W1, "cpu_hours") == pytest.approx(98.0)
+    assert np.isnan(value(usage, "Research", W1, "gpu_pending_pod_hours"))
+    assert np.isnan(value(usage, "Research", W1, "pending_pod_hours"))
+    # W2: observed only: 49 h x 1 pod waiting
+    assert value(usage, "Research", W2, "gpu_pending_pod_hours") == pytest.approx(49.0)
+    # W3: one unknown hour makes the week's pending unknown, never a partial sum
+    assert np.isnan(value(usage, "Research", W3, "gpu_pending_pod_hours"))
+    assert value(usage, "Research", W3, "cpu_hours") == pytest.approx(2.0 * 4)  # 3 h + last 1 h
+    # a team without samples stays zero, as before
+    assert value(usage, "Infra", W1, "gpu_pending_pod_hours") == 0.0
+    weekly = weekly_pending(usage)  # over both teams: Infra's zero does not make W1 known
+    assert np.isnan(weekly[W1]) and weekly[W2] == pytest.approx(49.0) and np.isnan(weekly[W3])
+    totals = usage_totals(usage)
+    assert np.isnan(totals["gpu_pending_pod_hours"])  # some week of the window is not known
+    assert totals["cpu_hours"] == pytest.approx(98.0 + 98.0 + 8.0)
+    known = usage_totals(usage[usage["week"] == W2])
+    assert known["gpu_pending_pod_hours"] == pytest.approx(49.0) and known["gpu_hours"] == 49.0
+    table = namespace_usage(frame, widen(W2, W2), LATER).set_index("namespace")
+    assert table.loc["ds-a", "gpu_pending_pod_hours"] == pytest.approx(49.0)
+    table = namespace_usage(frame, widen(W1, W3), LATER).set_index("namespace")
+    assert np.isnan(table.loc["ds-a", "gpu_pending_pod_hours"])
+
+
+def test_samples_without_pending_columns_read_them_as_zero() -> None:
+    frame = samples(
+        ("2025-06-02T00:00", "ds-a", "Research", 2.0, 1.0, 0),
+        ("2025-06-02T01:00", "ds-a", "Research", 2.0, 1.0, 0),
+    ).drop(columns=["pods_pending", "gpu_pods_pending"])
+    usage = team_usage(frame, widen(W1, W1), LATER)
+    assert value(usage, "Research", W1, "gpu_pending_pod_hours") == 0.0
 
 
 def nodes(*rows: tuple[str, str, str, int]) -> pd.DataFrame:

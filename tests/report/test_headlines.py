@@ -4,6 +4,7 @@ org's own, beside the teams')."""
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from report import content, figures, headlines, weekly
@@ -284,6 +285,34 @@ def test_a_report_stored_before_the_org_figures_makes_the_team_headlines_and_ren
     text = weekly.render(figs, images=False).text()
     assert all(line in text for line in lines)
     assert content.ORG_NAME not in text
+
+
+def test_gpu_waits_not_known_read_as_not_known_never_as_zero_or_news() -> None:
+    # The cluster's history before the first snapshot was rebuilt from pods: who waited
+    # then is not known, this week and two of the four before.
+    research = _fig("Research")
+    research["gpu_pending_hours"] = None
+    research["gpu_pending_hours_before"] = [None, None, 6.0, 2.0]
+    waited = _fig("Infra")
+    waited["gpu_pending_hours"] = 30.0
+    waited["gpu_pending_hours_before"] = [None, None, None, None]
+    org = _fig("(all)")
+    org["gpu_pending_hours"] = None
+    figs = _report([research, waited], org)
+    assert figures.gpu_before(research) == 4.0  # over the weeks it is known
+    assert figures.gpu_before(waited) is None
+    assert not any("GPU" in line for line in headlines.headlines(figs))  # no known baseline
+    facts = content.team_facts(research)
+    assert facts[-1].startswith("GPU pods pending: not known this week")
+    assert "four weeks before: 4 a week" in facts[-1]
+    assert content.team_facts(waited)[-1] == (
+        "GPU pods pending: 30 pod-hours (four weeks before: not known)."
+    )
+    rows = {row["Team"]: row["GPU pending h"] for row in content.org_rows(figs)}
+    assert rows == {"Research": "–", "Infra": "30", content.ORG_NAME: "–"}
+    text = weekly.render(figs, images=False).text()
+    assert "GPU pods pending: not known this week" in text
+    assert not re.search(r"\bnan\b", text, re.IGNORECASE)
 
 
 def test_headlines_are_three_to_five_sentences_drawn_from_the_figures(report_world) -> None:

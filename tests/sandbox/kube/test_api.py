@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 
 from sandbox.http import SandboxState
 from sandbox.kube.api import KubeSandbox
-from sandbox.kube.objects import EVENT_TTL, live_pods, node_spans
+from sandbox.kube.objects import EVENT_TTL, FINISHED_POD_TTL, live_pods, node_spans
 from sandbox.world.generate import generate
 from sandbox.world.model import Cluster, ClusterEvent, NodeGroupChange, Pod, World
 from tests.sandbox.kube.worlds import cluster_world
@@ -188,13 +188,112 @@ def test_advancing_the_clock_schedules_the_pending_pod_on_a_new_node(
     assert reasons == ["RegisteredNode"]
 
 
-def test_finished_pods_and_removed_nodes_disappear(api: CoreV1Api, state: SandboxState) -> None:
-    state.advance(at(3.5))
-    assert set(pods_by_name(api)) == {"etl-aaaaa", "train-b-ccccc", "notebook-ddddd"}
-    state.advance(at(5.5))
-    assert set(pods_by_name(api)) == {"etl-aaaaa", "notebook-ddddd"}
-    assert {n.metadata.name for n in api.list_node().items} == {CPU_NODE, GPU_1}
-    assert [e.reason for e in api.list_event_for_all_namespaces().items] == ["RemovingNode"]
+def test_a_finished_pod_is_listed_as_succeeded_until_its_ttl_then_goes(state: SandboxState) -> None:
+    with (
+        KubeSandbox(state, finished_ttl=dt.timedelta(hours=1)) as kube,
+        ApiClient(kube.configuration()) as client,
+    ):
+        api = CoreV1Api(client)
+        state.advance(at(3.5))  # train-a ended at 3:00
+        pods = pods_by_name(api)
+        assert set(pods) == {"etl-aaaaa", "train-a-bbbbb", "train-b-ccccc", "notebook-ddddd"}
+        done = pods["train-a-bbbbb"]
+        assert done.status.phase == "Succeeded"
+        assert done.status.start_time == at(0.51).replace(microsecond=0)
+        assert done.spec.node_name == GPU_1  # still bound: a finished pod keeps its node
+        (container,) = done.status.container_statuses
+        ended = container.state.terminated
+        assert (ended.exit_code, ended.reason) == (0, "Completed")
+        assert ended.finished_at == at(3) and ended.started_at <= ended.finished_at
+        assert container.state.running is None and container.ready is False
+        ready = {c.type: c for c in done.status.conditions}["Ready"]
+        assert (ready.status, ready.reason, ready.last_transition_time) == (
+            "False",
+            "PodCompleted",
+            at(3),
+        )
+        running = api.list_pod_for_all_namespaces(field_selector="status.phase=Running").items
+        assert "train-a-bbbbb" not in {p.metadata.name for p in running}
+        state.advance(at(4.5))  # an hour after its end the Job is cleaned up, and its pod
+        assert set(pods_by_name(api)) == {"etl-aaaaa", "train-b-ccccc", "notebook-ddddd"}
+        assert pods_by_name(api)["train-b-ccccc"].status.phase == "Succeeded"
+        state.advance(at(5.5))
+        assert set(pods_by_name(api)) == {"etl-aaaaa", "notebook-ddddd"}
+        assert {n.metadata.name for n in api.list_node().items} == {CPU_NODE, GPU_1}
+        assert [e.reason for e in api.list_event_for_all_namespaces().items] == ["RemovingNode"]
+
+
+def ended_world() -> World:
+    """Pods that all ended by T0+4:00, each its own way."""
+
+    def pod(name: str, reason: str | None, scheduled: float | None, **more: object) -> Pod:
+        made = Pod("ds-a", name, at(0), at(scheduled) if scheduled is not None else None,
+                   at(3), 1.0, 1 << 30, 0, CPU_NODE if scheduled is not None else None,
+                   "cpu-general" if scheduled is not None else None, reason)  # fmt: skip
+        for key, value in more.items():
+            setattr(made, key, value)
+        return made
+
+    pods = [
+        pod("oom-aaaaa", "OOMKilled", 1),
+        pod("evicted-bbbbb", "Evicted", 1),
+        pod("error-ccccc", "Error", 1),
+        pod("cancelled-ddddd", None, None),  # pending, then deleted: it never ran
+        pod("web-5d8f7c9b6d-eeeee", None, 1, workload="Deployment"),
+    ]
+    pods[-1].created = at(0.5)
+    evicted = "The node was low on resource: memory. Threshold quantity: 100Mi, available: 60000Ki."
+    events = [ClusterEvent("00000000-0000-4000-8000-0000000000e1", at(3), "ds-a", "Pod",
+                           "evicted-bbbbb", "Evicted", evicted, "Warning")]  # fmt: skip
+    cluster = Cluster(
+        namespaces={"ds-a": "Research"},
+        node_groups=[NodeGroupChange(T0, "cpu-general", "m5.2xlarge", 1, 0)],
+        pods=pods,
+        events=events,
+    )
+    return cluster_world(cluster, T0, at(4), at(24))
+
+
+def test_failed_pods_say_how_they_ended_and_pods_that_never_ran_or_served_are_gone() -> None:
+    state = SandboxState(ended_world())
+    with KubeSandbox(state) as kube, ApiClient(kube.configuration()) as client:
+        pods = pods_by_name(CoreV1Api(client))
+    # A Deployment's pod is deleted by its ReplicaSet; one that never ran leaves nothing.
+    assert set(pods) == {"oom-aaaaa", "evicted-bbbbb", "error-ccccc"}
+    assert {name: p.status.phase for name, p in pods.items()} == dict.fromkeys(pods, "Failed")
+    assert {p.spec.restart_policy for p in pods.values()} == {"Never"}
+    oom = pods["oom-aaaaa"].status.container_statuses[0].state.terminated
+    assert (oom.exit_code, oom.reason, oom.finished_at) == (137, "OOMKilled", at(3))
+    error = pods["error-ccccc"].status.container_statuses[0].state.terminated
+    assert (error.exit_code, error.reason, error.finished_at) == (1, "Error", at(3))
+    # An evicted pod: the kubelet says why on the pod; its container's times are lost.
+    evicted = pods["evicted-bbbbb"].status
+    assert evicted.reason == "Evicted" and evicted.message.startswith("The node was low")
+    gone = evicted.container_statuses[0].state.terminated
+    assert (gone.exit_code, gone.reason, gone.started_at, gone.finished_at) == (
+        137,
+        "ContainerStatusUnknown",
+        None,
+        None,
+    )
+    conditions = {c.type: c for c in evicted.conditions}
+    assert conditions["Ready"].status == "False"
+    assert conditions["Ready"].last_transition_time == at(3)
+    assert conditions["DisruptionTarget"].reason == "TerminationByKubelet"
+    assert evicted.start_time == at(1)
+
+
+def test_beyond_the_gc_threshold_the_oldest_finished_pods_are_gone() -> None:
+    world = ended_world()
+    for k, p in enumerate(world.cluster.pods):
+        p.created = at(0.1 * k)
+    state = SandboxState(world)
+    with (
+        KubeSandbox(state, gc_threshold=2) as kube,
+        ApiClient(kube.configuration()) as client,
+    ):
+        names = set(pods_by_name(CoreV1Api(client)))
+    assert names == {"evicted-bbbbb", "error-ccccc"}  # oom-aaaaa was created first
 
 
 def test_requests_without_the_bearer_token_are_refused(kube: KubeSandbox) -> None:
@@ -307,7 +406,7 @@ def test_a_watch_sees_the_changes_a_clock_advance_makes(
     ]
     assert sorted(seen[2:]) == [
         ("ADDED", "notebook-ddddd", "Running"),
-        ("DELETED", "train-a-bbbbb", "Running"),
+        ("MODIFIED", "train-a-bbbbb", "Succeeded"),  # a finished Job's pod stays, for a while
         ("MODIFIED", "train-b-ccccc", "Running"),
     ]
 
@@ -358,9 +457,19 @@ def assert_api_shows_world(api: CoreV1Api, world: World, t: dt.datetime) -> None
         (p.namespace, p.name): "Running" if p.scheduled and p.scheduled <= t else "Pending"
         for p in live_pods(cluster.pods, t)
     }
+    # Batch pods that ran and ended within the Jobs' ttlSecondsAfterFinished stay listed.
+    finished = {
+        (p.namespace, p.name): "Succeeded" if p.termination_reason == "Completed" else "Failed"
+        for p in cluster.pods
+        if p.workload == "Job" and p.scheduled is not None and p.ended is not None
+        and p.scheduled < p.ended <= t < p.ended + FINISHED_POD_TTL
+    }  # fmt: skip
+    assert finished and not finished.keys() & expected.keys()
     pods = api.list_pod_for_all_namespaces().items
-    assert {(p.metadata.namespace, p.metadata.name): p.status.phase for p in pods} == expected
-    gpu = sum(int(p.spec.containers[0].resources.requests.get("nvidia.com/gpu", 0)) for p in pods)
+    listed = {(p.metadata.namespace, p.metadata.name): p.status.phase for p in pods}
+    assert listed == expected | finished
+    live = [p for p in pods if p.status.phase in ("Running", "Pending")]
+    gpu = sum(int(p.spec.containers[0].resources.requests.get("nvidia.com/gpu", 0)) for p in live)
     assert gpu == sum(p.gpu for p in live_pods(cluster.pods, t))
     recent = Counter((e.namespace, e.reason) for e in cluster.events if t - EVENT_TTL < e.at <= t)
     events = api.list_event_for_all_namespaces().items

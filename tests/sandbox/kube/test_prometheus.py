@@ -1,4 +1,8 @@
-"""The sandbox's Prometheus: the world's cluster history backfilled into a real server and queried."""
+"""The sandbox's Prometheus: the world's cluster history backfilled into a real server and queried.
+
+The server tests need Debian's `prometheus` (`tests.prom.require_prometheus`: skipped
+without it, failed under CI); the OpenMetrics text and the look-up of the programs do not.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,8 @@ from sandbox.kube.objects import is_running, live_pods
 from sandbox.kube.prometheus import PrometheusSandbox, missing_binaries, openmetrics
 from sandbox.world.generate import generate
 from sandbox.world.model import Cluster, NodeGroupChange, Pod, World
+from tests.prom import require_prometheus
 from tests.sandbox.kube.worlds import cluster_world
-
-pytestmark = pytest.mark.skipif(
-    bool(missing_binaries()),
-    reason=f"{' and '.join(missing_binaries())} not installed: apt-get install -y prometheus",
-)
 
 T0 = dt.datetime(2025, 6, 2, 0, 0, tzinfo=dt.UTC)
 GPU_RUNNING = (
@@ -78,6 +78,7 @@ def query_range(
 
 @pytest.fixture(scope="module")
 def hand_prometheus() -> Iterator[PrometheusSandbox]:
+    require_prometheus()
     with PrometheusSandbox(hand_world(), start=T0, end=at(5)) as prom:
         yield prom
 
@@ -142,6 +143,24 @@ def test_a_pods_series_exist_only_while_it_lives(hand_prometheus: PrometheusSand
     }
 
 
+def test_the_programs_are_looked_up_on_the_path_given(tmp_path) -> None:
+    assert missing_binaries(str(tmp_path)) == ["prometheus", "promtool"]
+    program = tmp_path / "prometheus"
+    program.write_text("#!/bin/sh\n")
+    assert missing_binaries(str(tmp_path)) == ["prometheus", "promtool"]  # not executable
+    program.chmod(0o755)
+    assert missing_binaries(str(tmp_path)) == ["promtool"]
+
+
+def test_a_missing_prometheus_is_reported_by_name_and_the_sandbox_says_how_to_install_it(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert missing_binaries() == ["prometheus", "promtool"]
+    with pytest.raises(RuntimeError, match=r"prometheus and promtool not found.*apt-get install"):
+        PrometheusSandbox(hand_world()).start()
+
+
 def test_openmetrics_ends_with_eof_and_names_the_real_families() -> None:
     text = openmetrics(hand_world(), T0, at(2))
     assert text.endswith("# EOF\n")
@@ -160,6 +179,7 @@ def test_openmetrics_ends_with_eof_and_names_the_real_families() -> None:
 
 @pytest.fixture(scope="module")
 def tiny_prometheus() -> Iterator[tuple[World, PrometheusSandbox]]:
+    require_prometheus()
     world = generate(1, "tiny", end=dt.date(2025, 6, 30))
     with PrometheusSandbox(world, days=30) as prom:
         yield world, prom

@@ -664,3 +664,24 @@ def test_gpu_pods_pend_when_capacity_is_short_and_events_say_why(world: World) -
     assert re.match(r"0/(\d+) nodes are available: \1 Insufficient nvidia\.com/gpu\.", message)
     assert {p.termination_reason for p in pods} >= {"Completed", "OOMKilled", "Evicted"}
     assert len({e.uid for e in events}) == len(events)
+
+
+def test_long_lived_services_run_from_their_deployment_on_and_never_end(world: World) -> None:
+    from sandbox.world.cluster import KIND_SERVICES, SERVICES
+
+    deployments = {name for wanted in SERVICES.values() for name, _, _ in wanted}
+    deployments |= {name for name, _, _ in KIND_SERVICES.values()}
+
+    def deployed(name: str) -> bool:  # <deployment>-<template hash>-<suffix>
+        parts = name.rsplit("-", 2)
+        return len(parts) == 3 and parts[0] in deployments and len(parts[1]) == 10
+
+    services = [p for p in world.cluster.pods if deployed(p.name)]
+    configured = {ns for ns, wanted in SERVICES.items() if wanted}
+    assert {p.namespace for p in services} >= configured & set(world.cluster.namespaces)
+    assert all(p.ended is None and p.termination_reason is None and p.gpu == 0 for p in services)
+    assert all(p.scheduled is not None and p.node_group == "cpu-general" for p in services)
+    # at the clock, the oldest has run since the world began: weeks, not hours
+    oldest = min(p.scheduled for p in services if p.scheduled is not None)
+    assert world.clock - oldest > dt.timedelta(weeks=8)
+    assert any(world.start + dt.timedelta(days=1) < p.created < world.clock for p in services)
