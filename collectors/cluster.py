@@ -404,38 +404,59 @@ def _hour_ceil(moment: dt.datetime) -> dt.datetime:
     return floor if floor == moment else floor + HOUR
 
 
-class BackfillStream(Stream):
-    """Hourly history from Prometheus for the time before the first live sample.
+class HourlyHistory(Stream):
+    """Whole hours of cluster samples before the first observed one, newest chunk first.
 
-    Chunks go newest first, from the earliest stored sample (or now, on a full sync)
-    back to `days` before now. Sorted, backwards: the cursor is the earliest hour already
-    covered, stored with each chunk, so an interrupted backfill resumes where it stopped.
+    Sorted, backwards: the cursor is each stored chunk's start, the earliest hour covered
+    so far, so an interrupted run resumes where it stopped. A subclass says where its hours
+    come from (`pages`); the chunking is the same for every history.
     """
 
     source = "cluster"
-    name = "prometheus_backfill"
     table = models.ClusterSample
     primary_key = ("at", "namespace")
     cursor_field = "at"
 
     def __init__(
         self,
-        prometheus: PrometheusApi,
+        client: Any,
         engine: Engine,
         source: ClusterSource,
         *,
-        days: float = BACKFILL_DAYS,
+        days: float,
         chunk_days: float = CHUNK_DAYS,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.prometheus, self.engine, self.settings = prometheus, engine, source
+        self.client, self.engine, self.settings = client, engine, source
         self.days, self.chunk = days, dt.timedelta(days=chunk_days)
         self.clock = clock
 
-    def _earliest_sample(self) -> dt.datetime | None:
-        # observed samples only: Prometheus' history replaces hours rebuilt from pods
+    def _earliest_observed(self) -> dt.datetime | None:
+        # observed samples only: hours rebuilt from pods give way to any observed history
         with self.engine.connect() as conn:
             return earliest_cluster_sample(conn, observed=True)
+
+    def _chunks(
+        self, upper: dt.datetime, lower: dt.datetime
+    ) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """(first, last) whole hour of each chunk of the hours h with lower <= h < upper."""
+        while upper > lower:
+            start = max(lower, _hour_ceil(upper - self.chunk))
+            last = _hour_ceil(upper) - HOUR  # the latest whole hour before `upper`
+            if last >= start:
+                yield start, last
+            upper = start
+
+
+class BackfillStream(HourlyHistory):
+    """Hourly history from Prometheus for the time before the first live sample: from the
+    earliest observed sample (or now, on a full sync) back to `days` before now."""
+
+    name = "prometheus_backfill"
+
+    def __init__(self, prometheus: PrometheusApi, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("days", BACKFILL_DAYS)
+        super().__init__(prometheus, *args, **kwargs)
 
     def pages(self, bookmark: Bookmark) -> Iterator[Page]:
         now = self.clock().astimezone(dt.UTC)
@@ -443,30 +464,19 @@ class BackfillStream(Stream):
         if bookmark.position is not None:
             upper = bookmark.position
         else:
-            earliest = None if bookmark.full else self._earliest_sample()
+            earliest = None if bookmark.full else self._earliest_observed()
             upper = earliest or now
-        # hours h with lower <= h < upper, newest chunk first
-        while upper > lower:
-            start = max(lower, _hour_ceil(upper - self.chunk))
-            last = _hour_ceil(upper) - HOUR  # the latest whole hour before `upper`
-            if last < start:
-                upper = start
-                continue
+        for start, last in self._chunks(upper, lower):
             chunk = backfill_chunk(
-                self.prometheus,
-                start,
-                last,
-                self.settings.namespaces,
-                self.settings.node_group_label,
+                self.client, start, last, self.settings.namespaces, self.settings.node_group_label
             )
             yield Page(
                 rows=chunk,
                 rejects=chunk.rejects,
                 cursor=start,
                 items=len(chunk.samples),
-                requests=self.prometheus.take_requests(),
+                requests=self.client.take_requests(),
             )
-            upper = start
 
     def write(self, session: Session, page: Page) -> int:
         chunk = page.rows
@@ -475,78 +485,51 @@ class BackfillStream(Stream):
         return len(chunk.samples) + len(chunk.nodes)
 
 
-class PodHistoryStream(Stream):
+class PodHistoryStream(HourlyHistory):
     """Hourly history rebuilt from the pods the API still lists, before the first observed sample.
 
     From the earliest observed sample (or the cursor, the earliest hour already rebuilt,
     when that is earlier) back to the history's horizon: the earliest end of a finished
-    pod still listed, and at most `days` before now. Chunks go newest first; each stores
-    its start as the cursor, so an interrupted run resumes where it stopped. Pods it
-    cannot read are set aside as rejects with the first page; a run with nothing to
-    rebuild writes nothing, rejects included (every scheduled run would repeat them).
+    pod still listed, and at most `days` before now. Pods it cannot read are set aside as
+    rejects with the first page; a run with nothing to rebuild writes nothing, rejects
+    included (every scheduled run would repeat them).
     """
 
-    source = "cluster"
     name = "pod_history"
-    table = models.ClusterSample
-    primary_key = ("at", "namespace")
-    cursor_field = "at"
 
-    def __init__(
-        self,
-        api: KubeApi,
-        engine: Engine,
-        source: ClusterSource,
-        *,
-        days: float = HISTORY_DAYS,
-        chunk_days: float = CHUNK_DAYS,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-    ) -> None:
-        self.api, self.engine, self.settings = api, engine, source
-        self.days, self.chunk = days, dt.timedelta(days=chunk_days)
-        self.clock = clock
-
-    def _upper(self, bookmark: Bookmark, now: dt.datetime) -> dt.datetime:
-        """Rebuild the hours before this: never over an observed sample, never twice."""
-        with self.engine.connect() as conn:
-            observed = earliest_cluster_sample(conn, observed=True)
-        upper = observed or now
-        if bookmark.position is not None:
-            upper = min(upper, bookmark.position)
-        return upper
+    def __init__(self, api: KubeApi, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("days", HISTORY_DAYS)
+        super().__init__(api, *args, **kwargs)
 
     def pages(self, bookmark: Bookmark) -> Iterator[Page]:
         now = self.clock().astimezone(dt.UTC)
-        upper = self._upper(bookmark, now)
+        # never over an observed sample, never twice
+        upper = self._earliest_observed() or now
+        if bookmark.position is not None:
+            upper = min(upper, bookmark.position)
         lower = _hour_ceil(now - dt.timedelta(days=self.days))
         if upper <= lower:
             return
         rejects: list[Reject] = []
-        lives: list[PodLife] = _parsed(self.api.recent("pods"), parse_pod_life, "pod", rejects)
+        lives: list[PodLife] = _parsed(self.client.recent("pods"), parse_pod_life, "pod", rejects)
         horizon = history_horizon(lives)
         if horizon is not None:
             lower = max(lower, _hour_ceil(horizon))
         if horizon is None or upper <= lower:
             return
         namespaces = dict(
-            _parsed(self.api.recent("namespaces"), parse_namespace_created, "namespace", rejects)
+            _parsed(self.client.recent("namespaces"), parse_namespace_created, "namespace", rejects)
         )
-        while upper > lower:
-            start = max(lower, _hour_ceil(upper - self.chunk))
-            last = _hour_ceil(upper) - HOUR  # the latest whole hour before `upper`
-            if last < start:
-                upper = start
-                continue
+        for start, last in self._chunks(upper, lower):
             rows = history_rows(start, last, namespaces, lives, self.settings.namespaces)
             yield Page(
                 rows=rows,
                 rejects=rejects,
                 cursor=start,
                 items=len(rows),
-                requests=self.api.take_requests(),
+                requests=self.client.take_requests(),
             )
             rejects = []  # set aside once, with the first page
-            upper = start
 
 
 def streams(

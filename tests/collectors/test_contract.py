@@ -23,6 +23,7 @@ STREAMS = sorted(
         if inspect.isclass(cls)
         and issubclass(cls, Stream)
         and cls is not Stream
+        and not inspect.isabstract(cls)  # a shared base, such as the hourly histories
         and cls.__module__ == module.__name__
     ),
     key=lambda cls: (cls.source, cls.name),
