@@ -217,3 +217,72 @@ def test_no_metric_is_cut_short_at_a_laptop_or_a_desktop_width(
         browser.close()
     assert seen > 10  # the pages drew their metrics
     assert cut == {}
+
+
+def _demo_reports(database: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(database) as db:
+            return db.execute("SELECT count(*) FROM reports").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_a_fresh_demo_shows_data_on_every_page_with_no_metric_cut_short(
+    chromium: Path, tmp_path: Path
+) -> None:
+    """`teamtide demo` as a newcomer meets it: its default view, at a laptop's and a
+    desktop's width; every page draws charts or tables, the Cluster page has no
+    "no data" box, and no metric is cut short."""
+    import signal
+
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    port, directory = free_port(), tmp_path / "demo"
+    log = tmp_path / "demo.log"
+    command = [sys.executable, "-m", "teamtide.cli", "demo", "--scale", "tiny"]
+    demo = subprocess.Popen(
+        [*command, "--port", str(port), "--directory", str(directory)],
+        cwd=tmp_path,
+        # no scheduled sync while the pages are read
+        env=dict(os.environ, HOME=str(tmp_path), TEAMTIDE_DEMO_SYNC_MINUTES="60"),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    found: dict[str, str] = {}
+    try:
+        deadline = time.monotonic() + 300
+        while _demo_reports(directory / "teamtide.db") < 4:  # the Reports page's four weeks
+            assert demo.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(1)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+            for width in (1366, 1920):
+                page = browser.new_page(viewport={"width": width, "height": 1000})
+                for path, title, charts in PAGES:
+                    name = path or "overview"
+                    open_page(page, f"http://127.0.0.1:{port}/{path}", title or path, path, charts)
+                    shoot(page, f"demo-{name}-{width}.png", width)
+                    drawn = page.locator(
+                        '.js-plotly-plot, [data-testid="stDataFrame"], [data-testid="stTable"]'
+                    ).count()
+                    cut = page.evaluate(TRUNCATED)
+                    if not drawn:
+                        found[f"{name}@{width}"] = "no chart or table"
+                    elif cut:
+                        found[f"{name}@{width}"] = f"cut short: {cut}"
+                    elif name == "cluster" and page.get_by_text("No cluster samples").count():
+                        found[f"{name}@{width}"] = "a 'no data' box"
+                page.close()
+            browser.close()
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait()
+    assert found == {}
