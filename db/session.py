@@ -16,6 +16,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# libpq waits forever by default for a server that accepts and never answers (a dead
+# proxy, a firewall that swallows packets): a command would hang instead of failing.
+PG_CONNECT_TIMEOUT_S = 10
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -82,6 +85,9 @@ def make_engine(url: str, *, readonly: bool = False, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_readonly_pragmas if readonly else _sqlite_pragmas)
         return engine
     connect_args = dict(kwargs.pop("connect_args", {}))
+    given_timeout = "connect_timeout" in connect_args or "connect_timeout" in parsed.query
+    if not given_timeout and "PGCONNECT_TIMEOUT" not in os.environ:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
     if readonly:
         # libpq takes one `options` string: keep the URL's (a search_path, say) and add ours;
         # an explicit `options` also hides $PGOPTIONS, so carry that over too

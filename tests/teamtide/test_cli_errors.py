@@ -221,3 +221,22 @@ def test_a_directory_that_cannot_be_written_names_the_path(tmp_path: Path) -> No
     )  # fmt: skip
     assert result.exit_code == 2, result.output
     assert str(blocker) in one_line_error(result.stderr)
+
+
+def test_a_server_that_accepts_and_never_answers_times_out_in_one_line(tmp_path: Path) -> None:
+    """A dead proxy or a swallowing firewall: without a connect timeout libpq waits forever."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the kernel completes the handshake; nobody ever speaks
+        port = silent.getsockname()[1]
+        url = f"postgresql+psycopg://teamtide:{PASSWORD}@127.0.0.1:{port}/teamtide"
+        env = {k: v for k, v in os.environ.items() if k != "PGCONNECT_TIMEOUT"}
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "teamtide"), "--config",
+             str(org_file(tmp_path, url)), "status"],
+            capture_output=True, text=True, timeout=90, env=env, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    line = one_line_error(done.stderr)
+    assert f"127.0.0.1:{port}" in line and "timed out" in line
+    assert PASSWORD not in done.stdout + done.stderr
