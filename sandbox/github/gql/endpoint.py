@@ -8,16 +8,19 @@ hour, apart from REST's requests), and a spent budget answers `RATE_LIMITED`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     GraphQLSyntaxError,
     OperationDefinitionNode,
+    SelectionSetNode,
     execute_sync,
     get_operation_ast,
     parse,
@@ -107,6 +110,7 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
     if isinstance(coerced, list):
         return _refused([execution_error(error) for error in coerced])
+    coerced = getattr(coerced, "coerced", coerced)  # graphql-core 3.3 wraps them, 3.2 does not
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -162,6 +166,8 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
             node=graph.node,
             nodes=graph.nodes,
         )
+    if dry_run:  # only the rateLimit fields run (the rest would not be null on GitHub, just absent)
+        document = _rate_limit_only(document, operation)
     result = execute_sync(
         schema,
         document,
@@ -173,3 +179,13 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
     if result.errors:
         body["errors"] = [execution_error(error) for error in result.errors]
     return _answer(body)
+
+
+def _rate_limit_only(document: DocumentNode, operation: OperationDefinitionNode) -> DocumentNode:
+    kept = tuple(
+        selection
+        for selection in operation.selection_set.selections
+        if isinstance(selection, FieldNode) and selection.name.value in ("rateLimit", "__typename")
+    )
+    only = dataclasses.replace(operation, selection_set=SelectionSetNode(selections=kept))
+    return DocumentNode(definitions=(only,))
