@@ -36,7 +36,7 @@ from sandbox.github.gql.limits import tally
 from sandbox.github.gql.schema import github_schema, unsupported
 from sandbox.github.gql.world import Graph
 from sandbox.github.index import Worlds
-from sandbox.github.limits import budget_numbers, graphql_budget
+from sandbox.github.limits import budget_numbers, graphql_budget, signed_in_as
 from sandbox.github.shapes import Ctx
 
 GRAPHQL_DOCS = "https://docs.github.com/graphql"
@@ -125,6 +125,7 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
     now = time.time()
     with state.lock:
         budget = graphql_budget(request.headers, state)
+        app = signed_in_as(request.headers, state) == "app"
         allowed = True if dry_run else budget.take(now, counted.cost)
         spent_before = budget_numbers(budget, now)[1] == 0
         limit, remaining, reset, used = budget_numbers(budget, now)
@@ -147,7 +148,7 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
         view=worlds.view(),
         malformed=malformed,
     )
-    graph = Graph(ctx, login)
+    graph = Graph(ctx, login, app=app)
     rate_limit = {
         "limit": limit,
         "cost": counted.cost,

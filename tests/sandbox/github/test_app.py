@@ -65,6 +65,14 @@ def test_pygithub_signs_in_as_the_app_and_reads_rest_and_graphql(
     people = sum(1 for p in sandbox.state.world.people if p.github_login)
     limit = app_rate_limit(len(sandbox.state.world.repos), people)
     assert data == {"data": {"rateLimit": {"limit": limit, "used": 1}}}
+    forbidden = requests.post(
+        f"{sandbox.github_url}/graphql",
+        json={"query": "{ viewer { login } }"},
+        headers={"Authorization": f"token {auth.token}"},
+        timeout=10,
+    ).json()  # an installation is no user: GitHub refuses `viewer`
+    assert forbidden["data"] is None
+    assert forbidden["errors"][0]["type"] == "FORBIDDEN"
     # the installation has budgets of its own: the personal token's are untouched
     assert headers["x-ratelimit-limit"] == str(limit)
     mine = requests.get(

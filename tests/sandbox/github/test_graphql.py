@@ -387,3 +387,35 @@ def test_cursors_hold_while_the_clock_moves(sandbox: Sandbox) -> None:
     # the ones that changed moved to the front of a new walk, with their new times
     fresh = {n["number"]: n for n in pulls_page(sandbox, 100, repo=busy)["nodes"]}
     assert all(fresh[n]["updatedAt"] > key[0] for n in changed)
+
+
+def test_paging_backwards_with_last_and_before_meets_the_forward_walk(sandbox: Sandbox) -> None:
+    owner, name = REPO.split("/")
+    query = """query($o: String!, $n: String!, $before: String) { repository(owner: $o, name: $n) {
+      pullRequests(last: 7, before: $before) {
+        pageInfo { hasPreviousPage startCursor } nodes { number } } } }"""
+    backwards, before = [], None
+    while True:
+        found = post(sandbox, query, {"o": owner, "n": name, "before": before}).json()
+        connection = found["data"]["repository"]["pullRequests"]
+        backwards = [n["number"] for n in connection["nodes"]] + backwards
+        if not connection["pageInfo"]["hasPreviousPage"]:
+            break
+        before = connection["pageInfo"]["startCursor"]
+    # default order: by creation, which is by number within a repository
+    assert backwards == sorted(backwards) == list(range(1, len(backwards) + 1))
+    assert len(backwards) == pulls_page(sandbox, 1)["totalCount"]
+
+
+def test_node_finds_a_pull_by_the_node_id_rest_gives(sandbox: Sandbox) -> None:
+    rest = requests.get(
+        f"{sandbox.github_url}/repos/{REPO}/pulls/3",
+        headers={"Authorization": f"token {TOKEN}"},
+        timeout=10,
+    ).json()
+    query = "query($id: ID!) { node(id: $id) { ... on PullRequest { number title } } }"
+    found = post(sandbox, query, {"id": rest["node_id"]}).json()
+    assert found == {"data": {"node": {"number": 3, "title": rest["title"]}}}
+    missing = post(sandbox, query, {"id": "MDQ6VXNlcjA="}).json()  # "04:User0"
+    assert missing["data"] == {"node": None}
+    assert missing["errors"][0]["type"] == "NOT_FOUND"
