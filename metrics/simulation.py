@@ -18,7 +18,7 @@ load (active item-hours / member-hours, as metrics/load.py defines it, with the 
 active periods shifted by its wait for a lane) and its flood/drought state against the
 no-change baseline's median; and support first-response and resolution times (the
 historical ones plus the wait). A team whose lanes never run out needs no queue: its
-waits are exactly 0 and simpy is only run for teams where demand meets the limit.
+waits are exactly 0, and simpy only runs from the first moment demand meets the limit.
 """
 
 from __future__ import annotations
@@ -266,58 +266,91 @@ def _capacity(demand: Demand, memberships: pd.DataFrame, teams: list[str]) -> np
     return np.stack([cap, members])
 
 
-def _binding(
+def _first_overflow(
     arrive: np.ndarray, effort: np.ndarray, cap: np.ndarray, day_hours: np.ndarray
-) -> bool:
-    """Would serving every job at once ever need more lanes than the team has that day?"""
+) -> float | None:
+    """The first moment serving every job at once would need more lanes than the team has
+    that day (None: never). Until then nobody waits, queue or not."""
     if len(arrive) == 0:
-        return False
+        return None
     times = np.r_[arrive, arrive + effort]
     steps = np.r_[np.ones(len(arrive)), -np.ones(len(arrive))]
     order = np.lexsort((steps, times))  # a release before an arrival at the same instant
     busy = np.cumsum(steps[order])
-    day = np.clip(np.searchsorted(day_hours, times[order], side="right") - 1, 0, len(cap) - 1)
-    return bool(np.any(busy > cap[day] + 1e-9))
+    at = times[order]
+    day = np.clip(np.searchsorted(day_hours, at, side="right") - 1, 0, len(cap) - 1)
+    over = busy > cap[day] + 1e-9
+    # A day whose lanes drop below the work already in hand overflows at its start.
+    starts = day_hours[: len(cap)]
+    held = np.searchsorted(np.sort(arrive), starts, side="right") - np.searchsorted(
+        np.sort(arrive + effort), starts, side="right"
+    )
+    cut = held > cap + 1e-9
+    first = [float(at[np.argmax(over)])] if over.any() else []
+    first += [float(starts[np.argmax(cut)])] if cut.any() else []
+    return min(first) if first else None
 
 
 def _queue(
     arrive: np.ndarray, effort: np.ndarray, cap: np.ndarray, day_hours: np.ndarray, until: float
 ) -> np.ndarray:
-    """Wait of each job for a lane of one team whose lanes follow `cap` day by day (simpy)."""
-    env = simpy.Environment()
-    pool = simpy.Container(env, init=float(cap[0]))
-    wait = np.full(len(arrive), np.nan)
+    """Wait of each job for a lane of one team whose lanes follow `cap` day by day (simpy).
 
-    def staffing():  # the team's lanes follow its members; a cut waits for lanes to free up
-        current = float(cap[0])
-        for d in range(1, len(cap)):
+    Jobs that arrive before the first overflow never wait; simpy runs from that moment,
+    with the lanes the earlier jobs still hold released as they finish. Events carry
+    callbacks rather than processes: the same first-come-first-served Container, at a
+    fraction of the cost per item.
+    """
+    wait = np.zeros(len(arrive))
+    start = _first_overflow(arrive, effort, cap, day_hours)
+    if start is None:
+        return wait
+    env = simpy.Environment(initial_time=start)
+    first_day = int(np.clip(np.searchsorted(day_hours, start, side="right") - 1, 0, len(cap) - 1))
+    holding = (arrive < start) & (arrive + effort > start)
+    lanes = float(cap[first_day]) - int(holding.sum())
+    pool = simpy.Container(env, init=max(lanes, 0.0))
+    if lanes < 0:
+        pool.get(-lanes)  # a cut waits for lanes to free up
+    served = np.zeros(len(arrive), bool)
+    served[arrive < start] = True
+
+    def release(_event: object) -> None:
+        pool.put(1)
+
+    for end in (arrive + effort)[holding]:
+        env.timeout(end - start).callbacks.append(release)
+
+    def staffing():  # the team's lanes follow its members day by day
+        current = float(cap[first_day])
+        for d in range(first_day + 1, len(cap)):
             yield env.timeout(day_hours[d] - env.now)
             delta, current = float(cap[d]) - current, float(cap[d])
             if delta > 0:
-                yield pool.put(delta)
+                pool.put(delta)
             elif delta < 0:
-                env.process(take(-delta))
+                pool.get(-delta)
 
-    def take(amount: float):
-        yield pool.get(amount)
+    def on_lane(j: int):
+        def started(_event: object) -> None:
+            wait[j] = env.now - arrive[j]
+            served[j] = True
+            env.timeout(effort[j]).callbacks.append(release)
 
-    def serve(j: int):
-        start = env.now
-        yield pool.get(1)
-        wait[j] = env.now - start
-        yield env.timeout(effort[j])
-        yield pool.put(1)
+        return started
 
-    def arrivals():
-        for j in np.argsort(arrive, kind="stable"):
-            if arrive[j] > env.now:
-                yield env.timeout(arrive[j] - env.now)
-            env.process(serve(int(j)))
+    def on_arrival(j: int):
+        def arrived(_event: object) -> None:
+            pool.get(1).callbacks.append(on_lane(j))
 
+        return arrived
+
+    later = np.flatnonzero(arrive >= start)
+    for j in later[np.argsort(arrive[later], kind="stable")]:
+        env.timeout(arrive[j] - start).callbacks.append(on_arrival(int(j)))
     env.process(staffing())
-    env.process(arrivals())
     env.run(until=until)
-    unserved = np.isnan(wait)
+    unserved = ~served
     wait[unserved] = until - arrive[unserved]  # still waiting at the end: censored there
     return wait
 
@@ -424,8 +457,7 @@ def simulate(
             if len(mine) == 0:
                 continue
             a, e = arrive[picks[mine]], effort[picks[mine]]
-            if _binding(a, e, capacity[t], day_hours):
-                wait[mine] = _queue(a, e, capacity[t], day_hours, until)
+            wait[mine] = _queue(a, e, capacity[t], day_hours, until)
             wait_rows.append(
                 (
                     r,
@@ -438,24 +470,21 @@ def simulate(
         if r == 0:
             unserved = int(np.sum(wait >= until - arrive[picks] - 1e-9))
         counts = seg_bounds[picks + 1] - seg_bounds[picks]
-        rows = (
-            np.concatenate([seg_order[seg_bounds[p] : seg_bounds[p + 1]] for p in picks])
-            if len(picks)
-            else np.array([], np.int64)
-        )
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        rows = seg_order[np.repeat(seg_bounds[picks], counts) + offsets]
         shift = np.repeat(wait, counts)
         hours = _week_overlap(seg_start[rows] + shift, seg_end[rows] + shift, week_hours)
         codes = np.repeat(team_code[picks], counts)
-        for t in range(len(teams)):
-            loads[r, t] = hours[codes == t].sum(axis=0)
+        for w in range(window.n_weeks):
+            loads[r, :, w] = np.bincount(codes, weights=hours[:, w], minlength=len(teams))
         # Support: the run's support jobs plus the requests nobody worked on (as they were).
-        wait_of = pd.Series(wait).groupby(picks).mean()
-        picked = pd.Index(wait_of.index)
-        where = picked.get_indexer(np.maximum(sup_job, 0))
-        in_run = (sup_job < 0) | (where >= 0)
-        extra = np.where(
-            sup_job >= 0, wait_of.to_numpy()[np.maximum(where, 0)] if len(wait_of) else 0.0, 0.0
-        )
+        times = np.bincount(picks, minlength=len(jobs))
+        waited = np.bincount(picks, weights=wait, minlength=len(jobs))
+        chosen_job = np.maximum(sup_job, 0)
+        in_run = (sup_job < 0) | (times[chosen_job] > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_wait = np.where(times > 0, waited / times, 0.0)
+        extra = np.where(sup_job >= 0, mean_wait[chosen_job], 0.0)
         for metric in ("first_response", "resolution"):
             if metric == "first_response":
                 values = sup[metric].to_numpy() * ratio + extra
