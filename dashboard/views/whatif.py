@@ -51,14 +51,21 @@ def _all_facts(url: str, config_file: str, now: dt.datetime):
 
 @st.cache_data(ttl=data.METRICS_TTL, max_entries=16, show_spinner=False)
 def _outcome(
-    url: str, config_file: str, first: dt.date, last: dt.date, now: dt.datetime, body: str, runs: int
+    url: str,
+    config_file: str,
+    first: dt.date,
+    last: dt.date,
+    now: dt.datetime,
+    body: str,
+    runs: int,
 ) -> dict[str, pd.DataFrame]:
     import json
 
     cfg = data.settings(config_file)
     facts = _replay_facts(url, config_file, first, last, now)
     scenario = scenario_from_dict(json.loads(body))
-    return runner.run_facts(facts, scenario, cfg_window(cfg, first, last), runs).tables()
+    tables = runner.run_facts(facts, scenario, cfg_window(cfg, first, last), runs).tables()
+    return {name: frame.round(3) for name, frame in tables.items()}
 
 
 def _saved(config: Config) -> list[scenarios.SavedScenario]:
@@ -73,7 +80,9 @@ def _editor(page: widgets.Page, people: list[str]) -> Scenario:
     st.markdown("**Move people** (from the first day of the replay unless a date is given)")
     if people:
         moves = st.data_editor(
-            pd.DataFrame({"person": pd.Series([], dtype=object), "team": pd.Series([], dtype=object)}),
+            pd.DataFrame(
+                {"person": pd.Series([], dtype=object), "team": pd.Series([], dtype=object)}
+            ),
             num_rows="dynamic",
             key="whatif-moves",
             column_config={
@@ -101,7 +110,9 @@ def _editor(page: widgets.Page, people: list[str]) -> Scenario:
         key="whatif-routes",
         column_config={
             "category": st.column_config.SelectboxColumn(options=categories, required=True),
-            "from_team": st.column_config.SelectboxColumn("served by (any if empty)", options=teams),
+            "from_team": st.column_config.SelectboxColumn(
+                "served by (any if empty)", options=teams
+            ),
             "team": st.column_config.SelectboxColumn("to team", options=teams, required=True),
         },
         width="stretch",
@@ -132,7 +143,9 @@ def _editor(page: widgets.Page, people: list[str]) -> Scenario:
             if r.person in people
         ),
         routes=tuple(
-            Route(str(r.category), str(r.team), r.from_team if isinstance(r.from_team, str) else None)
+            Route(
+                str(r.category), str(r.team), r.from_team if isinstance(r.from_team, str) else None
+            )
             for r in routes.dropna(subset=["category", "team"]).itertuples()
         ),
         allocation=tuple(
@@ -157,7 +170,9 @@ def _save(page: widgets.Page, draft: Scenario) -> None:
         # The one write of the dashboard: the scenarios table, through database.url.
         engine = make_engine(page.ctx.config.database.url)
         try:
-            scenarios.save(engine, body.name, author.strip(), body.to_dict(), dt.datetime.now(dt.UTC))
+            scenarios.save(
+                engine, body.name, author.strip(), body.to_dict(), dt.datetime.now(dt.UTC)
+            )
         finally:
             engine.dispose()
         st.success(f"Saved scenario {body.name!r}.")
@@ -185,7 +200,7 @@ def _compare(page: widgets.Page, visible: set[str]) -> None:
     by_name = {s.name: s for s in saved}
     left, right, weeks_box = st.columns([2, 2, 1])
     first = left.selectbox("Scenario A", names, index=min(1, len(names) - 1), key="whatif-a")
-    second = right.selectbox("Scenario B", names, index=min(2, len(names) - 1), key="whatif-b")
+    second = right.selectbox("Scenario B", names, index=2 if len(names) > 2 else 0, key="whatif-b")
     weeks = weeks_box.number_input("Weeks replayed", 4, 26, runner.WEEKS, key="whatif-weeks")
     for chosen in dict.fromkeys([first, second]):
         if chosen in by_name:
@@ -198,7 +213,11 @@ def _compare(page: widgets.Page, visible: set[str]) -> None:
         f"({window.n_weeks} weeks), {runner.RUNS} runs each; results are against the "
         "no-change baseline, whose own error against history is shown below."
     )
-    if not st.button("Simulate", type="primary", icon=":material/play_arrow:"):
+    asked = (first, second, int(weeks))
+    if st.button("Simulate", type="primary", icon=":material/play_arrow:"):
+        st.session_state["whatif-simulated"] = asked
+    # Shown until the choice changes (another button's rerun keeps it; results are cached).
+    if st.session_state.get("whatif-simulated") != asked:
         return
     import json
 
@@ -208,7 +227,12 @@ def _compare(page: widgets.Page, visible: set[str]) -> None:
         for chosen in dict.fromkeys([first, second]):
             body = by_name[chosen].body if chosen in by_name else {"name": BASELINE}
             results[chosen] = _outcome(
-                url, config_file, window.first_day, window.last_day, now, json.dumps(body),
+                url,
+                config_file,
+                window.first_day,
+                window.last_day,
+                now,
+                json.dumps(body),
                 runner.RUNS,
             )
     any_result = next(iter(results.values()))
@@ -224,8 +248,10 @@ def _compare(page: widgets.Page, visible: set[str]) -> None:
             support = tables["support"]
             value = "baseline" if label == BASELINE else "scenario"
             overall = support[support["team"] == "(all)"].set_index("metric")[value]
-            for metric, text in (("first_response", "Support first response (median)"),
-                                 ("resolution", "Support resolution (median)")):
+            for metric, text in (
+                ("first_response", "Support first response (median)"),
+                ("resolution", "Support resolution (median)"),
+            ):
                 st.metric(text, widgets.duration(overall.get(metric)))
     for team in any_result["load_by_team"]["team"]:
         widgets.chart(_chart(shown, team), f"whatif-load-{team}")
@@ -237,17 +263,25 @@ def _compare(page: widgets.Page, visible: set[str]) -> None:
                 continue
             widgets.table(frame, f"whatif-{label}-{name}", f"{label}: {name.replace('_', ' ')}")
     with st.expander("Calibration: the no-change run against what happened", expanded=True):
-        widgets.table(any_result["calibration_load"], "whatif-calibration-load",
-                      "Load per team: simulated mean vs actual (MAE, relative error)")
-        widgets.table(any_result["calibration_support"], "whatif-calibration-support",
-                      "Support medians (hours): simulated vs actual")
+        widgets.table(
+            any_result["calibration_load"],
+            "whatif-calibration-load",
+            "Load per team: simulated mean vs actual (MAE, relative error)",
+        )
+        widgets.table(
+            any_result["calibration_support"],
+            "whatif-calibration-support",
+            "Support medians (hours): simulated vs actual",
+        )
 
 
 def _forecast(page: widgets.Page, draft: Scenario) -> None:
     with st.form("whatif-forecast"):
         left, middle, right = st.columns([2, 3, 1])
         epic = left.text_input("Epic key", key="whatif-epic")
-        text = middle.text_input("or a filter (epic, project, labels, key; AND)", key="whatif-filter")
+        text = middle.text_input(
+            "or a filter (epic, project, labels, key; AND)", key="whatif-filter"
+        )
         extra = right.number_input("FTE change", -10.0, 10.0, 0.0, 0.5, key="whatif-fte")
         asked = st.form_submit_button("Forecast", icon=":material/event:")
     if not asked:
@@ -286,10 +320,15 @@ def _forecast(page: widgets.Page, draft: Scenario) -> None:
         f"{', '.join(result['categories'])}, {result['throughput_per_week']:.1f} items a week "
         f"for this scope, growing by {result['growth_per_week']:.1f} a week."
     )
-    figures = pd.DataFrame([{k: v for k, v in result.items() if k != "categories"}])
+    figures = pd.DataFrame(
+        [{k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}]
+    ).assign(categories=", ".join(result["categories"]))
     widgets.table(figures.astype(str), "whatif-forecast", "The forecast")
-    widgets.table(pd.DataFrame(checked["epics"]).astype(str), "whatif-backtest",
-                  "Backtest: each finished epic forecast at its midpoint")
+    widgets.table(
+        pd.DataFrame(checked["epics"]).astype(str),
+        "whatif-backtest",
+        "Backtest: each finished epic forecast at its midpoint",
+    )
 
 
 def render() -> None:
