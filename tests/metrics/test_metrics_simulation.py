@@ -205,7 +205,7 @@ def test_the_simulated_split_moves_support_times_the_way_the_reorg_did(validatio
     strict=True,
     reason="small's planted reorg also changes the support parameters themselves (shorter "
     "requests, faster replies) and its load follows each engineer's lanes and the demand "
-    "cycle, not routing: the predicted resolution change (-22%) falls short of the measured "
+    "cycle, not routing: the predicted resolution change (-21%) falls short of the measured "
     "interval (-69%..-39%) and Infra's load rose though its routed demand fell; see "
     "docs/metrics.md, 'Validation on the planted reorg'",
 )
