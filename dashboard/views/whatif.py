@@ -69,7 +69,14 @@ def _outcome(
 
 
 def _saved(config: Config) -> list[scenarios.SavedScenario]:
-    return scenarios.listing(data.engine(config.database.read_url))
+    """The saved scenarios; none (with a note) on a database `teamtide init` has not upgraded."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return scenarios.listing(data.engine(config.database.read_url))
+    except SQLAlchemyError:
+        st.caption("No saved scenarios: the database predates them (`teamtide init` upgrades it).")
+        return []
 
 
 def _editor(page: widgets.Page, people: list[str]) -> Scenario:
