@@ -180,6 +180,7 @@ def forecast(
     history: History | None = None,
     team: str | None = None,
     fte_change: float = 0.0,
+    fte_changes: dict[tuple[str, str], float] | None = None,
     runs: int = RUNS,
     lookback_weeks: int = LOOKBACK_WEEKS,
     horizon_weeks: int = HORIZON_WEEKS,
@@ -187,7 +188,8 @@ def forecast(
     """P50/P85/P95 completion dates of the scope's remaining items as of `as_of`.
 
     `fte_change` adds (or removes) FTE to what the team gives the scope's categories: the
-    what-if of moving people or time. Output keys: scope, team, categories, items,
+    what-if of moving people or time; `fte_changes` ((team, category) -> FTE, a scenario's
+    allocation changes) adds those of the forecast's team and the scope's categories. Output keys: scope, team, categories, items,
     done, remaining, fte, rate_per_fte (mean items per FTE-week), focus, growth_per_week,
     throughput_per_week (mean simulated), p50/p85/p95 (dates, None beyond the horizon),
     beyond_horizon (share of runs not finished in `horizon_weeks`), runs.
@@ -256,7 +258,8 @@ def forecast(
         dtype=np.float64,
     )
     age_weeks = max(week - first, 1)
-    plan_fte = max(float(fte.mean()) + fte_change, 0.0)
+    extra = sum((fte_changes or {}).get((team, c), 0.0) for c in categories)
+    plan_fte = max(float(fte.mean()) + fte_change + extra, 0.0)
     finished = rate[rng.integers(len(rate), size=(runs, horizon_weeks))] * plan_fte * focus
     grown = added[rng.integers(len(added), size=(runs, horizon_weeks))]
     grown[:, age_weeks:] = 0.0

@@ -123,6 +123,7 @@ def forecast_with_backtest(
     facts: Facts,
     scope: delivery.Scope,
     fte_change: float = 0.0,
+    fte_changes: dict[tuple[str, str], float] | None = None,
     runs: int = delivery.RUNS,
     seed: int = SEED,
 ) -> dict[str, Any]:
@@ -140,6 +141,7 @@ def forecast_with_backtest(
         np.random.default_rng(seed),
         history=history,
         fte_change=fte_change,
+        fte_changes=fte_changes,
         runs=runs,
     )
     checked = delivery.backtest(facts, np.random.default_rng(seed), history=history)

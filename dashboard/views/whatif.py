@@ -301,12 +301,15 @@ def _forecast(page: widgets.Page, draft: Scenario) -> None:
     except ValueError as exc:
         st.warning(str(exc))
         return
-    fte = float(extra) + sum(a.fte for a in draft.allocation)
+    changes: dict[tuple[str, str], float] = {}
+    for change in draft.allocation:  # the editor's allocation rows that concern this scope
+        key = (change.team, change.category)
+        changes[key] = changes.get(key, 0.0) + change.fte
     url, config_file, _, _, now = page.window
     with st.spinner("Forecasting… (10,000 runs, and the backtest over finished epics)"):
         facts = _all_facts(url, config_file, now)
         try:
-            found = runner.forecast_with_backtest(facts, scope, fte)
+            found = runner.forecast_with_backtest(facts, scope, float(extra), changes)
         except ValueError as exc:
             st.warning(str(exc))
             return

@@ -59,6 +59,26 @@ def test_one_more_fte_on_the_category_brings_the_dates_forward(world):
     assert result["p85"] == (AS_OF + dt.timedelta(weeks=3)).date()
 
 
+def test_a_scenarios_allocation_counts_only_for_the_forecasts_team_and_categories(world):
+    facts = steady_world(world)
+    changes = {
+        ("Infra", "Core development"): 1.0,  # counts: Infra does this scope's category
+        ("Research", "Core development"): 5.0,  # another team
+        ("Infra", "Infrastructure"): 5.0,  # another category
+    }
+    result = forecast(
+        facts,
+        Scope(epic=EPIC),
+        AS_OF,
+        np.random.default_rng(1),
+        lookback_weeks=4,
+        fte_changes=changes,
+    )
+    # 1.0 + 1.0 FTE: the same 3 weeks as one more FTE by hand.
+    assert result["fte"] == pytest.approx(2.0)
+    assert result["p85"] == (AS_OF + dt.timedelta(weeks=3)).date()
+
+
 def test_a_scope_with_nothing_left_is_done_at_the_forecast_date(world):
     facts = steady_world(world)
     result = forecast(
