@@ -394,8 +394,7 @@ class Result:
     runs: int
     load: pd.DataFrame  # team, week, members, load (mean over runs), load_p05, load_p95
     support: pd.DataFrame  # team, metric, median (mean of the runs' medians), p05, p95, n
-    waits: pd.DataFrame  # team, jobs, queued_share, wait_hours_mean
-    unserved: int  # jobs routed to a team with no lanes
+    waits: pd.DataFrame  # team, jobs, queued_share, wait_hours_mean, unserved_share
 
 
 def simulate(
@@ -432,7 +431,7 @@ def simulate(
     until = day_hours[-1] + DRAIN_WEEKS * 7 * 24
     loads = np.zeros((runs, len(teams), window.n_weeks))
     support_rows: list[tuple[int, str, str, float]] = []
-    wait_rows: list[tuple[int, str, int, float, float]] = []
+    wait_rows: list[tuple[int, str, int, float, float, float]] = []
     sup = demand.support
     sup_job = sup["job"].to_numpy()
     sup_team = np.where(
@@ -443,7 +442,6 @@ def simulate(
     ratio = _attention_ratio(demand, job_team)[np.maximum(sup_job, 0)]
     ratio = np.where(sup_job >= 0, ratio, 1.0)
     pickup = np.nan_to_num(np.maximum(sup["pickup"].to_numpy(), 0.0))
-    unserved = 0
     for r in range(runs):
         if not resample:
             picks = np.arange(len(jobs))
@@ -465,10 +463,10 @@ def simulate(
                     len(mine),
                     float(np.mean(wait[mine] > 1e-9)),
                     float(wait[mine].mean()),
+                    # never served before the simulation ended (a team with no lanes)
+                    float(np.mean(wait[mine] >= until - a - 1e-9)),
                 )
             )
-        if r == 0:
-            unserved = int(np.sum(wait >= until - arrive[picks] - 1e-9))
         counts = seg_bounds[picks + 1] - seg_bounds[picks]
         offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         rows = seg_order[np.repeat(seg_bounds[picks], counts) + offsets]
@@ -525,11 +523,14 @@ def simulate(
         .reset_index()
     )
     waits = pd.DataFrame(
-        wait_rows, columns=["run", "team", "jobs", "queued_share", "wait_hours_mean"]
+        wait_rows,
+        columns=["run", "team", "jobs", "queued_share", "wait_hours_mean", "unserved_share"],
     )
     waits = (
-        waits.groupby("team", sort=False)[["jobs", "queued_share", "wait_hours_mean"]]
+        waits.groupby("team", sort=False)[
+            ["jobs", "queued_share", "wait_hours_mean", "unserved_share"]
+        ]
         .mean()
         .reset_index()
     )
-    return Result(scenario, runs, load, support, waits, unserved)
+    return Result(scenario, runs, load, support, waits)

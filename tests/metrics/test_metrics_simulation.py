@@ -115,9 +115,22 @@ def test_a_merge_moves_people_and_work(world):
         resample=False,
     )
     research = merged.load[merged.load["team"] == "Research"].iloc[0]
+    assert merged.waits.set_index("team").loc["Research", "unserved_share"] == 0.0
     # Ada, Bob and Cy serve both items: 14 item-hours / (3 x 168).
     assert research["members"] == pytest.approx(3.0)
     assert research["load"] == pytest.approx(14 / 504)
+
+
+def test_work_routed_to_a_team_with_nobody_is_never_served(world):
+    facts = two_engineers(world)
+    replay = demand(facts, WEEK)
+    routed = Scenario("to nobody", routes=(Route("Core development", "Enablement"),))
+    result = simulate(replay, routed, np.random.default_rng(0), runs=1, resample=False)
+    waits = result.waits.set_index("team")
+    # Enablement has no members, so no lanes: Ada's task (ENG, core development) waits
+    # until the simulation ends, 12 weeks after the window.
+    assert waits.loc["Enablement", "unserved_share"] == 1.0
+    assert waits.loc["Infra", "unserved_share"] == 0.0
 
 
 def test_a_scenario_round_trips_through_its_dict_and_names_bad_entries():
