@@ -155,20 +155,27 @@ def _week_of(history: History, at_ns: int) -> int:
     return day // 7
 
 
-def _team_of(history: History, scope: pd.DataFrame, as_of_ns: int, categories: list[str]) -> str:
-    """The team that finished most of the scope by `as_of`; else the one giving its
-    categories the most FTE in the lookback."""
-    ids = scope.loc[ns(scope["done_at"]) <= as_of_ns, "item_id"]
-    done = history.done[history.done["item_id"].isin(ids)]
-    if len(done):
-        return str(done["team"].value_counts().index[0])
+def _team_of(
+    history: History, scope: pd.DataFrame, as_of_ns: int, categories: list[str], lookback: int
+) -> str:
+    """The team that finished most of the scope by `as_of`, among the teams that gave its
+    categories time in the lookback (a team a reorg ended is not asked for a date); else
+    the one giving them the most FTE there."""
     week = _week_of(history, as_of_ns)
     fte = history.fte.reset_index()
-    recent = fte[(fte["week"] < week) & (fte["week"] >= week - LOOKBACK_WEEKS)]
+    recent = fte[(fte["week"] < week) & (fte["week"] >= week - lookback)]
     cols = [c for c in categories if c in recent.columns]
     if recent.empty or not cols:
         raise ValueError("no team has worked on this scope's categories before the forecast date")
-    return str(recent.groupby("team")[cols].sum().sum(axis=1).idxmax())
+    given = recent.groupby("team")[cols].sum().sum(axis=1)
+    given = given[given > 0]
+    if given.empty:
+        raise ValueError("no team has worked on this scope's categories before the forecast date")
+    ids = scope.loc[ns(scope["done_at"]) <= as_of_ns, "item_id"]
+    done = history.done[history.done["item_id"].isin(ids) & history.done["team"].isin(given.index)]
+    if len(done):
+        return str(done["team"].value_counts().index[0])
+    return str(given.idxmax())
 
 
 def forecast(
@@ -217,7 +224,7 @@ def forecast(
         history = delivery_history(
             facts, (as_of - pd.Timedelta(weeks=lookback_weeks + 1)).date(), facts.now.date()
         )
-    team = team or _team_of(history, items, as_of_ns, categories)
+    team = team or _team_of(history, items, as_of_ns, categories, lookback_weeks)
     week = _week_of(history, as_of_ns)
     weeks = np.arange(max(week - lookback_weeks, 0), week)
     fte_table = history.fte.loc[team] if team in history.fte.index.get_level_values(0) else None
