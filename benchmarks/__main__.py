@@ -71,6 +71,12 @@ BENCHES: dict[str, Bench] = {
         ("--scale", "tiny", "--runs", "1"),
         "dashboard render time per page, cold (empty caches) and warm",
     ),
+    "whatif": Bench(
+        "bench_whatif",
+        ("--scales", "medium", "large"),
+        ("--scales", "small", "--runs", "50"),
+        "what-if: 12-week structure replay, 200 runs (issue 19: medium < 10 s); forecast < 1 s",
+    ),
 }
 
 

@@ -22,6 +22,7 @@ PAGES = [
     st.Page(VIEWS / "flood.py", title="Flood & drought", icon=":material/waves:"),
     st.Page(VIEWS / "cluster.py", title="Cluster", icon=":material/dns:"),
     st.Page(VIEWS / "reorg.py", title="Reorg impact", icon=":material/call_split:"),
+    st.Page(VIEWS / "whatif.py", title="What if", icon=":material/science:"),
     st.Page(VIEWS / "health.py", title="Data health", icon=":material/monitor_heart:"),
 ]
 # The weekly report's page is written separately; the app works before it exists.

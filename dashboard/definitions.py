@@ -72,4 +72,17 @@ DEFINITIONS: dict[str, str] = {
         "to that moment, so a paused sync never makes work look older than it was when last seen. The "
         "window is widened to whole ISO weeks (Monday to Sunday) in the org timezone."
     ),
+    "whatif": (
+        "**Structure what-if** replays recent weeks of demand (the items each team really worked on, "
+        "each holding a lane of its team for its active time) through another structure with simpy: "
+        "people moved, work routed, teams split or merged. Each member brings as many lanes as their "
+        "team's peak work in progress per person; an item waits when every lane is taken. 200 runs "
+        "resample the weeks' items; results are shown against the **no-change baseline**, whose "
+        "distance from what happened (the calibration) is shown too. A request's pickup scales with "
+        "the serving team's share of time on requests.\n\n"
+        "**Delivery forecast**: 10,000 runs of the team's weekly throughput per FTE in the scope's "
+        "categories, resampled, times its FTE there (plus your change) and the scope's share of that "
+        "work, with the scope's growth resampled; P50/P85/P95 completion dates. The **backtest** "
+        "forecasts every finished epic at its midpoint: about 85% should be done by their P85 date."
+    ),
 }

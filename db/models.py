@@ -397,3 +397,14 @@ class JobRun(Base):
     # ok | failed | skipped | stopped | missed | abandoned
     outcome: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Scenario(Base):
+    """A saved what-if scenario: moves, routes, splits, merges and FTE changes, as JSON."""
+
+    __tablename__ = "scenarios"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+    body: Mapped[dict[str, Any]]

@@ -374,6 +374,174 @@ def metrics(
         output.show(console, view)
 
 
+WHATIF_FORMATS = ("json", "table")
+
+
+@app.command()
+def whatif(
+    name: Annotated[str | None, typer.Argument(help="A saved scenario to run.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the saved scenarios.")] = False,
+    save: Annotated[
+        Path | None, typer.Option(help="Save the scenario in this YAML or JSON file.")
+    ] = None,
+    author: Annotated[str, typer.Option(help="With --save: who wrote it.")] = "",
+    epic: Annotated[str | None, typer.Option(help="Forecast this epic's delivery.")] = None,
+    filter_: Annotated[
+        str | None,
+        typer.Option(
+            "--filter",
+            help="Forecast the items matching: epic, project, labels, key with = or in (...), "
+            "joined by AND.",
+        ),
+    ] = None,
+    fte_change: Annotated[
+        float, typer.Option(help="With a forecast: FTE added to the scope's categories.")
+    ] = 0.0,
+    weeks: Annotated[int, typer.Option(help="Weeks of demand to replay.", min=1)] = 12,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Last day replayed (default: last Sunday); a forecast is made as of its end.",
+        ),
+    ] = None,
+    runs: Annotated[int, typer.Option(help="Simulation runs.", min=1)] = 200,
+    fmt: Annotated[str, typer.Option("--format", help="json or table.")] = "table",
+) -> None:
+    """Run a saved what-if scenario against the no-change baseline, or forecast a delivery."""
+    import yaml
+
+    from db import scenarios
+    from db.session import make_engine
+    from metrics import delivery
+    from metrics import whatif as runner
+    from metrics.scenario import scenario_from_dict
+
+    if fmt not in WHATIF_FORMATS:
+        fail(f"--format {fmt!r}: choose json or table", EXIT_CONFIG)
+    chosen = [bool(name), list_, save is not None, bool(epic or filter_)]
+    if sum(chosen) != 1:
+        fail(
+            "give one of: a scenario NAME, --list, --save FILE, --epic KEY or --filter TEXT",
+            EXIT_CONFIG,
+        )
+    cfg = load()
+    now = dt.datetime.now(dt.UTC)
+    if save is not None:
+        try:
+            data = yaml.safe_load(save.read_text())
+            scenario = scenario_from_dict(data)
+        except OSError as exc:
+            fail(f"cannot read {save}: {exc.strerror or exc}", EXIT_CONFIG)
+        except yaml.YAMLError as exc:
+            fail(f"{save} is not YAML or JSON: {escape(str(exc).splitlines()[0])}", EXIT_CONFIG)
+        except ValueError as exc:
+            fail(f"{save}: {escape(str(exc))}", EXIT_CONFIG)
+        engine, _ = prepare(cfg)
+        scenarios.save(
+            engine,
+            scenario.name,
+            author or os.environ.get("USER", "unknown"),
+            scenario.to_dict(),
+            now,
+        )
+        console.print(f"saved scenario {scenario.name!r}", highlight=False, markup=False)
+        return
+    if list_:
+        engine, _ = prepare(cfg)
+        view = output.Rows("scenarios", ["name", "author", "created", "moves", "routes"])
+        for saved in scenarios.listing(engine):
+            view.add(
+                saved.name,
+                saved.author,
+                saved.created_at.isoformat(timespec="minutes"),
+                len(saved.body.get("moves") or []),
+                len(saved.body.get("routes") or []),
+            )
+        _whatif_out(fmt, [view])
+        return
+    key = "database.readonly_url" if cfg.database.readonly_url else "database.url"
+    failures.using(cfg.database.read_url, key, state.config_path)
+    if epic or filter_:
+        try:
+            scope = delivery.parse_scope(filter_) if filter_ else delivery.Scope(epic=epic)
+            if filter_ and epic:
+                scope = delivery.Scope(epic, scope.projects, scope.labels, scope.keys)
+        except ValueError as exc:
+            fail(f"--filter: {escape(str(exc))}", EXIT_CONFIG)
+        if end:
+            last_day = parse_day(end, "--to") + dt.timedelta(days=1)
+            now = dt.datetime.combine(last_day, dt.time.min, cfg.org.tz).astimezone(dt.UTC)
+        engine = make_engine(cfg.database.read_url, readonly=True)
+        with err.status("Forecasting…"), engine.connect() as conn:
+            facts = runner.all_facts(conn, cfg, now)
+        try:
+            with err.status("Forecasting…"):
+                found = runner.forecast_with_backtest(facts, scope, fte_change)
+        except ValueError as exc:
+            fail(escape(str(exc)), EXIT_CONFIG)
+        _whatif_out(fmt, _forecast_tables(found))
+        return
+    engine, _ = prepare(cfg)
+    saved = scenarios.load(engine, name or "")
+    if saved is None:
+        known = ", ".join(s.name for s in scenarios.listing(engine)) or "none saved"
+        fail(f"no scenario named {name!r} (saved: {known})", EXIT_CONFIG)
+    try:
+        scenario = scenario_from_dict(saved.body)
+    except ValueError as exc:
+        fail(f"scenario {name!r}: {escape(str(exc))}", EXIT_CONFIG)
+    last = parse_day(end, "--to") if end else None
+    with err.status(f"Simulating {runs} runs…"), engine.connect() as conn:
+        try:
+            outcome = runner.run_scenario(conn, cfg, scenario, now, weeks, last, runs)
+        except ValueError as exc:
+            fail(escape(str(exc)), EXIT_CONFIG)
+    views = []
+    for title, frame in outcome.tables().items():
+        view = output.Rows(title, [str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            view.add(*(_figure(v) for v in row))
+        views.append(view)
+    _whatif_out(fmt, views)
+
+
+def _forecast_tables(found: dict[str, Any]) -> list[output.Rows]:
+    result, checked = found["forecast"], found["backtest"]
+    view = output.Rows("forecast", ["figure", "value"])
+    for key, value in result.items():
+        view.add(key, _figure(", ".join(value) if isinstance(value, list) else value))
+    view.add("backtest_epics", checked["n"])
+    view.add("backtest_share_by_p85", _figure(checked["share_by_p85"]))
+    epics = output.Rows("backtest", ["epic", "midpoint", "end", "p50", "p85", "p95", "by p85"])
+    for row in checked["epics"]:
+        epics.add(
+            row["epic_key"],
+            row["midpoint"],
+            row["end"],
+            row.get("p50"),
+            row.get("p85"),
+            row.get("p95"),
+            row.get("hit85", row.get("error")),
+        )
+    return [view, epics]
+
+
+def _figure(value: object) -> output.Cell:
+    """A cell shown like `_cell`, with the plain number or date in JSON."""
+    from metrics.stats import plain
+
+    return output.Cell(_cell(value), value=plain(value))
+
+
+def _whatif_out(fmt: str, views: list[output.Rows]) -> None:
+    if fmt == "json":
+        output.show_json(console, {view.title: view.records() for view in views})
+        return
+    for view in views:
+        output.show(console, view)
+
+
 @app.command()
 def serve(
     host: Annotated[

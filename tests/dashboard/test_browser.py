@@ -49,6 +49,7 @@ PAGES = [
     ("flood", "Flood & drought", 2),
     ("cluster", "Cluster", 2),
     ("reorg", "Reorg impact", 1),
+    ("whatif", "What if", 0),
     ("health", "Data health", 0),
 ]
 # The Reports page belongs to the weekly report; open it too when it is there (its title is its own).
