@@ -130,6 +130,32 @@ def check_config() -> None:
 
 
 @app.command()
+def discover(
+    out: Annotated[Path, typer.Option(help="Where to write the draft org file.")] = Path(
+        "teamtide.discovered.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
+    people_csv: Annotated[
+        Path | None,
+        typer.Option(
+            help="An HR export (name, email, team, start, end) whose moves become memberships."
+        ),
+    ] = None,
+) -> None:
+    """Draft an org file from what the sources know: teams, people and their accounts, statuses."""
+    from collectors.discover_cmd import write_draft
+
+    if out.exists() and not force:
+        fail(f"{out} exists: pass --force to overwrite it, or --out another path", EXIT_CONFIG)
+    cfg = load(require_env=SOURCES_ONLY)
+    try:
+        summary = write_draft(cfg, state.config_path, out, people_csv)
+    except ValueError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    err.print(summary, highlight=False, markup=False)
+
+
+@app.command()
 def init() -> None:
     """Create or upgrade the database schema and load the org file's teams and people. Safe to rerun."""
     from config.display import redact_url
