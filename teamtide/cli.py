@@ -156,6 +156,42 @@ def discover(
 
 
 @app.command()
+def doctor(
+    send_test: Annotated[
+        bool, typer.Option("--send-test", help="Also log in to SMTP and post to the webhook.")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Check every configured connection end to end; one line each with what to fix (exit 1 if any fails)."""
+    from collectors.doctor import run_checks
+    from db.session import make_engine
+
+    check_format(fmt)
+    cfg = load(require_env=SOURCES_ONLY)
+    failures.using(cfg.database.url, "database.url", state.config_path)
+    engine = make_engine(cfg.database.url)
+    try:
+        checks = run_checks(cfg, engine, send_test=send_test)
+    finally:
+        engine.dispose()
+    table = output.Rows("teamtide doctor", ("source", "check", "ok", "detail", "fix"))
+    for c in checks:
+        table.add(
+            c.source,
+            c.check,
+            output.Cell("ok" if c.ok else "FAIL", "green" if c.ok else "bold red", c.ok),
+            c.detail,
+            c.fix,
+        )
+    if fmt == "json":
+        output.show_json(console, table.records())
+    else:
+        output.show(console, table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
 def init() -> None:
     """Create or upgrade the database schema and load the org file's teams and people. Safe to rerun."""
     from config.display import redact_url
