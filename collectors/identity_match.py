@@ -113,6 +113,15 @@ def _unique_pairs(
     return pairs
 
 
+def _names(accounts: list[Account], everyone: list[Account]) -> dict[str, set[str]]:
+    """Each account's normalised names that no other account of `everyone` carries."""
+    count = Counter(n for a in everyone for n in {normal_name(x) for x in a.names} - {""})
+    return {
+        a.id: {n for n in {normal_name(x) for x in a.names} if n and count[n] == 1}
+        for a in accounts
+    }
+
+
 def match(jira: list[Account], github: list[Account]) -> Matched:
     """Match Jira accounts to GitHub accounts; bots are set apart first."""
     bots = [a for a in [*jira, *github] if a.bot or is_bot(a)]
@@ -133,23 +142,18 @@ def match(jira: list[Account], github: list[Account]) -> Matched:
     emails_j = {a.id: {e.lower() for e in a.emails} for a in jira_left}
     emails_g = {a.id: {e.lower() for e in a.emails} for a in github_left}
     take(_unique_pairs(jira_left, github_left, emails_j, emails_g), "same e-mail {key}")
-    names_j = {a.id: {normal_name(n) for n in a.names} - {""} for a in jira_left}
-    names_g = {a.id: {normal_name(n) for n in a.names} - {""} for a in github_left}
-    # a name is ambiguous when any account, matched or not, on that side carries it too
-    all_names_g = Counter(
-        n
-        for a in github
-        if ("github", a.id) not in bot_ids
-        for n in {normal_name(x) for x in a.names} - {""}
-    )
-    for a in github_left:
-        names_g[a.id] = {n for n in names_g[a.id] if all_names_g[n] == 1}
+    # a name is ambiguous when another account on that side, matched or not, carries it too
+    names_j = _names(jira_left, [a for a in jira if ("jira", a.id) not in bot_ids])
+    names_g = _names(github_left, [a for a in github if ("github", a.id) not in bot_ids])
     take(_unique_pairs(jira_left, github_left, names_j, names_g), "same name '{key}'")
     spelled_j = {
         a.id: set().union(*(login_spellings(n) for n in a.names)) if a.names else set()
         for a in jira_left
     }
-    cores_g = {a.id: {login_core(a.id)} for a in github_left}
+    # a login is no evidence for an account whose name another GitHub account shares
+    cores_g = {
+        a.id: {login_core(a.id)} if names_g.get(a.id) or not a.names else set() for a in github_left
+    }
     take(
         _unique_pairs(jira_left, github_left, spelled_j, cores_g),
         "the GitHub login spells the Jira name ('{key}')",

@@ -29,13 +29,20 @@ READ_ORG = "read:org"
 
 def _identities(ctx: Ctx, request: Request) -> Identities:
     ids = ctx.world.identities
-    if ids is None or ids.org.lower() != request.path_params["org"].lower():
+    params = request.path_params
+    if ids is not None and params.get("org_id") == ctx.index.org_id(ids.org):
+        return ids  # the paging links' form: /organizations/{org_id}/teams
+    if ids is None or ids.org.lower() != str(params.get("org", "")).lower():
         raise NotFound(TEAMS_DOCS)
     return ids
 
 
+def _team_id(team: GithubTeam) -> int:
+    return 4_000_000 + stable_id("team", team.slug) % 1_000_000
+
+
 def _team_json(ctx: Ctx, ids: Identities, team: GithubTeam) -> dict[str, Any]:
-    ident = 4_000_000 + stable_id("team", team.slug) % 1_000_000
+    ident = _team_id(team)
     url = f"{ctx.api}/organizations/{ctx.index.org_id(ids.org)}/team/{ident}"
     return {
         "id": ident,
@@ -77,8 +84,9 @@ def _list_teams(request: Request, ctx: Ctx, state: SandboxState) -> Response:
 
 def _team(ctx: Ctx, request: Request) -> tuple[Identities, GithubTeam]:
     ids = _identities(ctx, request)
-    slug = request.path_params["slug"].lower()
-    team = next((t for t in ids.teams if t.slug == slug), None)
+    slug = str(request.path_params.get("slug", "")).lower()
+    ident = request.path_params.get("team_id")
+    team = next((t for t in ids.teams if t.slug == slug or _team_id(t) == ident), None)
     if team is None:
         raise NotFound(MEMBERS_DOCS)
     return ids, team
@@ -135,8 +143,15 @@ def routes(
     """The routes, made with the service's `endpoint(handler, *extra)` wrapper."""
     return [
         Route("/orgs/{org}/teams", endpoint(_list_teams, state)),
+        Route("/organizations/{org_id:int}/teams", endpoint(_list_teams, state)),
         Route("/orgs/{org}/teams/{slug}", endpoint(_get_team, state)),
         Route("/orgs/{org}/teams/{slug}/members", endpoint(_team_members, state)),
+        # the teams' own `url`, where clients follow them
+        Route("/organizations/{org_id:int}/team/{team_id:int}", endpoint(_get_team, state)),
+        Route(
+            "/organizations/{org_id:int}/team/{team_id:int}/members",
+            endpoint(_team_members, state),
+        ),
         Route("/orgs/{org}/members", endpoint(_org_members, state)),
         Route("/users/{login}", endpoint(_user, state, named_user)),
     ]
