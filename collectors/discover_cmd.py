@@ -8,17 +8,19 @@ from pathlib import Path
 
 import yaml
 
-from collectors.discovery import discover
+from collectors.discovery import Note, discover, quiet
 from collectors.draft import read_people_csv, render
 from collectors.identity_match import match
 from config.schema import Config
 
 
-def write_draft(config: Config, current: Path, out: Path, people_csv: Path | None) -> str:
+def write_draft(
+    config: Config, current: Path, out: Path, people_csv: Path | None, note: Note = quiet
+) -> str:
     """Write the draft to `out`; returns a one-paragraph summary for the terminal."""
     hr_rows = read_people_csv(people_csv) if people_csv else None
     started = time.monotonic()
-    found = discover(config)
+    found = discover(config, note)
     matched = match(list(found.jira.values()), list(found.github.values()))
     document = yaml.safe_load(current.read_text(encoding="utf-8")) or {}
     text = render(document, found, matched, today=dt.datetime.now(dt.UTC).date(), hr_rows=hr_rows)

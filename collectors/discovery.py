@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,11 @@ from config.schema import Config
 
 log = logging.getLogger(__name__)
 USER_FIELDS = ("assignee", "reporter", "comment", "created", "status")
+Note = Callable[[str], None]
+
+
+def quiet(_message: str) -> None:
+    pass
 
 
 @dataclass
@@ -126,9 +131,12 @@ def github_user(found: Discovered, login: Any) -> Account | None:
     return account
 
 
-def read_github(api: GithubApi, repos: Repositories, orgs: list[str], found: Discovered) -> None:
+def read_github(
+    api: GithubApi, repos: Repositories, orgs: list[str], found: Discovered, note: Note = quiet
+) -> None:
     """Teams and members of `orgs`, pull-request authors, profiles, one commit per author."""
     for org in orgs:
+        note(f"GitHub: the teams and members of {org}")
         try:
             teams = api.all(f"/orgs/{org}/teams")
         except GithubApiError as exc:
@@ -152,6 +160,7 @@ def read_github(api: GithubApi, repos: Repositories, orgs: list[str], found: Dis
     for repo in found.repos:
         if repo.endswith("/*"):
             continue
+        note(f"GitHub: the pull-request authors of {repo}")
         for pull in api.all(f"/repos/{repo}/pulls", {"state": "all", "sort": "created"}):
             user = pull.get("user") or {}
             account = github_user(found, user.get("login"))
@@ -161,6 +170,7 @@ def read_github(api: GithubApi, repos: Repositories, orgs: list[str], found: Dis
                 account.bot = True
             _seen(account, _day(pull.get("created_at")))
             first_pull.setdefault(account.id.lower(), (repo, int(pull["number"])))
+    note(f"GitHub: the profiles of {len(found.github)} accounts")
     for key, account in found.github.items():
         if account.bot or account.id.endswith("[bot]"):
             continue
@@ -191,14 +201,18 @@ def read_namespaces(config: Config) -> list[str]:
         api.close()
 
 
-def discover(config: Config) -> Discovered:
-    """Read every configured source; a source that fails is named in `problems`, not fatal."""
+def discover(config: Config, note: Note = quiet) -> Discovered:
+    """Read every configured source; a source that fails is named in `problems`, not fatal.
+
+    `note` hears what is being read, for a progress line.
+    """
     found = Discovered()
     jira_api = None
     if config.sources.jira is not None:
         source = config.sources.jira
         jira_api = JiraApi(source, {})
         try:
+            note("Jira: the accounts the JQL's issues touch")
             read_jira(jira_api, source.jql, found, source.page_size)
         except (ApiError, OSError) as exc:
             found.problems.append(f"Jira: {exc}")
@@ -208,7 +222,7 @@ def discover(config: Config) -> Discovered:
         api = GithubApi(github)
         orgs = list(github.orgs) or sorted({r.split("/")[0] for r in github.repos})
         try:
-            read_github(api, Repositories(api, github), orgs, found)
+            read_github(api, Repositories(api, github), orgs, found, note)
         except (ApiError, OSError) as exc:
             found.problems.append(f"GitHub: {exc}")
         found.requests += api.take_requests()
@@ -217,12 +231,14 @@ def discover(config: Config) -> Discovered:
 
         left = match(list(found.jira.values()), list(found.github.values())).github_only
         try:
+            note(f"Jira: a user search for {len(left)} GitHub accounts nobody matched")
             search_jira(jira_api, [a for a in left if a.teams or a.emails], found)
         except (ApiError, OSError) as exc:
             found.problems.append(f"Jira user search: {exc}")
     if jira_api is not None:
         found.requests += jira_api.take_requests()
     try:
+        note("Kubernetes: the namespaces")
         found.namespaces = read_namespaces(config)
     except Exception as exc:  # any cluster failure is one line in the draft
         found.problems.append(f"Kubernetes namespaces: {exc}")

@@ -147,6 +147,15 @@ def github_checks(config: Config) -> list[Check]:
 
     out.append(_run("github", "token scopes", "add the missing scopes to the token", scopes))
 
+    def teams() -> tuple[bool, str]:
+        orgs = list(source.orgs) or sorted({r.split("/")[0] for r in source.repos})
+        for org in orgs:
+            api.get(f"/orgs/{org}/teams", {"per_page": 1})
+        return True, f"may list the teams of {', '.join(orgs)} (teamtide discover)"
+
+    fix_teams = "give the token read:org (an App or fine-grained token: Members, read)"
+    out.append(_run("github", "organisation teams readable", fix_teams, teams))
+
     def repos() -> tuple[bool, str]:
         names = [n for n in Repositories(api, source).names() if not n.endswith("/*")]
         pulls = 0

@@ -149,7 +149,10 @@ def discover(
         fail(f"{out} exists: pass --force to overwrite it, or --out another path", EXIT_CONFIG)
     cfg = load(require_env=SOURCES_ONLY)
     try:
-        summary = write_draft(cfg, state.config_path, out, people_csv)
+        with err.status("Reading the sources…") as status:
+            summary = write_draft(
+                cfg, state.config_path, out, people_csv, lambda m: status.update(f"{m}…")
+            )
     except ValueError as exc:
         fail(str(exc), EXIT_CONFIG)
     err.print(summary, highlight=False, markup=False)
@@ -171,7 +174,8 @@ def doctor(
     failures.using(cfg.database.url, "database.url", state.config_path)
     engine = make_engine(cfg.database.url)
     try:
-        checks = run_checks(cfg, engine, send_test=send_test)
+        with err.status("Checking every connection…"):
+            checks = run_checks(cfg, engine, send_test=send_test)
     finally:
         engine.dispose()
     table = output.Rows("teamtide doctor", ("source", "check", "ok", "detail", "fix"))

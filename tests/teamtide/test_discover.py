@@ -197,3 +197,13 @@ def test_the_discovered_org_file_recovers_the_planted_allocation(
             )
             checked += 1
     assert set(got) >= {"Research", "Infra", "Enablement"} and checked >= 3 * 5
+
+
+def test_a_malformed_hr_export_is_named_with_its_line(small: Discovered, tmp_path: Path) -> None:
+    csv = tmp_path / "hr.csv"
+    csv.write_text("name,email,team,start\nAda Byrne,ada@acme.example,Infra,01/02/2024\n")
+    out = tmp_path / "draft.yaml"
+    args = ["-c", str(small.config), "discover", "--out", str(out), "--people-csv", str(csv)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "line 2: write dates as YYYY-MM-DD" in result.output and not out.exists()

@@ -84,11 +84,13 @@ def test_planted_faults_are_each_named_with_their_fix(stack: SandboxStack, org_f
     failed = {key: r for key, r in rows.items() if not r["ok"]}
     assert set(failed) == {
         ("github", "token scopes"),
+        ("github", "organisation teams readable"),
         ("jira", "JQL matches issues"),
         ("cluster", "list namespaces"),
         ("cluster", "Prometheus answers"),
     }
     assert "read:org" in failed["github", "token scopes"]["detail"]
+    assert "403" in failed["github", "organisation teams readable"]["detail"]
     assert failed["jira", "JQL matches issues"]["detail"] == "the JQL matches 0 issues"
     assert "403" in failed["cluster", "list namespaces"]["detail"]
     assert failed["cluster", "list namespaces"]["fix"] == "give the cluster role list on namespaces"
