@@ -99,9 +99,12 @@ def jira_checks(config: Config) -> list[Check]:
     def jql() -> tuple[bool, str]:
         if not source.jql.strip():
             return False, "no JQL: every issue the account sees would be read"
-        pages = api.search(source.jql, ["created"], 50)
-        first = next(pages, [])
-        count = len(first) + sum(len(p) for p in pages) if first else 0
+        if api.cloud:
+            body = api.request("POST", "search/approximate-count", body={"jql": source.jql})
+            count = int((body or {}).get("count") or 0)
+        else:
+            params = {"jql": source.jql, "maxResults": 0, "fields": "id"}
+            count = int((api.request("GET", "search", params=params) or {}).get("total") or 0)
         return count > 0, f"the JQL matches {count} issues"
 
     out.append(

@@ -1,4 +1,4 @@
-"""Jira's user search and the caller's permissions: what `teamtide discover` and `doctor` ask.
+"""Jira's user search, the caller's permissions and an issue count: what `discover` and `doctor` ask.
 
 Cloud finds users by `query` (a prefix of a word of the display name or e-mail) at
 `user/search` and lists every user at `users/search`; Server and Data Center take
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from sandbox.jira.protocol import ApiError, int_param
+from sandbox.jira import jql
+from sandbox.jira.protocol import ApiError, int_param, json_body
 
 if TYPE_CHECKING:
     from sandbox.jira.service import JiraService
@@ -118,8 +119,18 @@ async def my_permissions(service: JiraService, request: Request) -> Any:
     }
 
 
+async def count_issues(service: JiraService, request: Request) -> Any:
+    """Cloud's `search/approximate-count`: how many issues a JQL matches, without reading them."""
+    if not service.state.jira_cloud:
+        raise ApiError(404, f"null for uri: {request.url}")
+    view = service.view(request, request.path_params["version"])
+    text = (await json_body(request)).get("jql") or ""
+    return {"count": len(view.snap.search(jql.parse(text)))}
+
+
 def routes(route: Callable[..., Route], api: str) -> list[Route]:
     return [
+        route(f"{api}/search/approximate-count", count_issues, ("POST",)),
         route(f"{api}/user/search", search),
         route(f"{api}/users/search", all_users),
         route(f"{api}/users", all_users),

@@ -107,3 +107,16 @@ def test_a_database_behind_the_schema_is_named(
     check = rows["database", "schema version"]
     assert not check["ok"] and check["fix"] == "run `teamtide init`"
     assert check["detail"] == "schema at revision none, teamtide needs 0003"
+
+
+def test_on_jira_server_the_jql_count_is_the_classic_searchs_total(tmp_path: Path) -> None:
+    world = generate(1, "tiny", END)
+    with SandboxStack(world, jira_cloud=False, prometheus=False) as server:
+        db_url = f"sqlite:///{tmp_path / 't.db'}"
+        engine = make_engine(db_url)
+        upgrade(engine)
+        engine.dispose()
+        path = server.write_config(tmp_path / "teamtide.yaml", db_url)
+        code, rows = doctor(path)
+    assert code == 0, rows
+    assert rows["jira", "JQL matches issues"]["detail"] == "the JQL matches 501 issues"
