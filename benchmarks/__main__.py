@@ -53,6 +53,12 @@ BENCHES: dict[str, Bench] = {
         ("--scale", "small"),
         "GitHub sync through the sandbox (issue 4)",
     ),
+    "discover": Bench(
+        "bench_discover",
+        ("--scale", "medium"),
+        ("--scale", "small"),
+        "teamtide discover: time, requests, identity precision and recall (issue 15)",
+    ),
     "metrics_synthetic": Bench(
         "bench_metrics_synthetic",
         (),

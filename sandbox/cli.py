@@ -303,13 +303,23 @@ def truth(
     to: Annotated[
         str | None, typer.Option("--to", help="Last day, YYYY-MM-DD. Default: the world's last.")
     ] = None,
+    identities: Annotated[
+        bool,
+        typer.Option(
+            "--identities", help="Instead: which Jira and GitHub accounts belong together."
+        ),
+    ] = False,
 ) -> None:
     """Print the ground truth the generator planted, in the shape of `teamtide metrics` JSON."""
     from sandbox.world.generate import generate
+    from sandbox.world.identities import identity_truth
     from sandbox.world.truth import truth_report
 
     check_scale(scale)
     world = generate(seed, scale, parse_day(end, "--end") if end else None)
+    if identities:
+        print(json.dumps(identity_truth(world), indent=2))
+        return
     start = parse_day(from_, "--from") if from_ else None
     stop = parse_day(to, "--to") if to else None
     print(json.dumps(truth_report(world, start, stop), indent=2, default=str))

@@ -59,6 +59,10 @@ class Faults:
     echo_status: int = 0
     echo_path: str = ""  # only requests whose path holds this ("": every request)
     echo_format: str = "json"
+    # A token or role short of permissions: GitHub's token scopes (space-separated, sent as
+    # X-OAuth-Scopes), and the Kubernetes resources (space-separated plurals) listed with a 403.
+    oauth_scopes: str = "repo read:org read:user"
+    forbid: str = ""
 
     def update(self, **changes: Any) -> None:
         known = {f.name for f in fields(self)}

@@ -130,6 +130,72 @@ def check_config() -> None:
 
 
 @app.command()
+def discover(
+    out: Annotated[Path, typer.Option(help="Where to write the draft org file.")] = Path(
+        "teamtide.discovered.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
+    people_csv: Annotated[
+        Path | None,
+        typer.Option(
+            help="An HR export (name, email, team, start, end) whose moves become memberships."
+        ),
+    ] = None,
+) -> None:
+    """Draft an org file from what the sources know: teams, people and their accounts, statuses."""
+    from collectors.discover_cmd import write_draft
+
+    if out.exists() and not force:
+        fail(f"{out} exists: pass --force to overwrite it, or --out another path", EXIT_CONFIG)
+    cfg = load(require_env=SOURCES_ONLY)
+    try:
+        with err.status("Reading the sources…") as status:
+            summary = write_draft(
+                cfg, state.config_path, out, people_csv, lambda m: status.update(f"{m}…")
+            )
+    except ValueError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    err.print(summary, highlight=False, markup=False)
+
+
+@app.command()
+def doctor(
+    send_test: Annotated[
+        bool, typer.Option("--send-test", help="Also log in to SMTP and post to the webhook.")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Check every configured connection end to end; one line each with what to fix (exit 1 if any fails)."""
+    from collectors.doctor import run_checks
+    from db.session import make_engine
+
+    check_format(fmt)
+    cfg = load(require_env=SOURCES_ONLY)
+    failures.using(cfg.database.url, "database.url", state.config_path)
+    engine = make_engine(cfg.database.url)
+    try:
+        with err.status("Checking every connection…"):
+            checks = run_checks(cfg, engine, send_test=send_test)
+    finally:
+        engine.dispose()
+    table = output.Rows("teamtide doctor", ("source", "check", "ok", "detail", "fix"))
+    for c in checks:
+        table.add(
+            c.source,
+            c.check,
+            output.Cell("ok" if c.ok else "FAIL", "green" if c.ok else "bold red", c.ok),
+            c.detail,
+            c.fix,
+        )
+    if fmt == "json":
+        output.show_json(console, table.records())
+    else:
+        output.show(console, table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
 def init() -> None:
     """Create or upgrade the database schema and load the org file's teams and people. Safe to rerun."""
     from config.display import redact_url

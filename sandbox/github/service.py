@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.github import teams
 from sandbox.github.apps import (
     Refused,
     app_json,
@@ -361,6 +363,7 @@ def routes(worlds: Worlds) -> list[Route]:
         ("/issues/{number:int}/timeline", _get_timeline),
     ]
     routes = [
+        *teams.routes(functools.partial(_endpoint, worlds), worlds.state, _get_named_user),
         Route("/user", _endpoint(worlds, _get_user)),
         Route("/user/repos", _endpoint(worlds, _get_user_repos)),
         Route("/users/{login}", _endpoint(worlds, _get_named_user)),
@@ -407,6 +410,7 @@ def app(state: SandboxState) -> Starlette:
         error_body=error_body,
         echo_body=error_json,  # GitHub's body shape with the echo as its message
     )
+    github.add_middleware(teams.ScopesMiddleware, state=state)
     github.add_middleware(RateLimitMiddleware, state=state)
     with state.lock:  # an App installation's limit, by GitHub's formula, unless set already
         people = sum(1 for p in state.world.people if p.github_login)

@@ -80,6 +80,9 @@ class View:
         }
         if self.cloud:
             body["accountType"] = "atlassian"
+            ids = self.data.world.identities
+            if ids is not None and account_id in ids.hidden_emails:
+                del body["emailAddress"]  # the user's profile hides it (Cloud privacy)
         self._users[account_id] = body
         return body
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.http import SandboxState, service_app
-from sandbox.jira import issues, jql, metadata
+from sandbox.jira import issues, jql, metadata, users
 from sandbox.jira.data import JiraData, Snapshot
 from sandbox.jira.protocol import ApiError, auth, base_url, error_body, json_response
 from sandbox.jira.render import View
@@ -99,6 +99,7 @@ def app(state: SandboxState) -> Starlette:
         route(f"{api}/project/search", metadata.project_search),
         route(f"{api}/project/{{key}}", metadata.project),
         route(f"{api}/user", metadata.user),
+        *users.routes(route, api),
         route(f"{api}/search/jql", issues.search_jql, ("GET", "POST")),
         route(f"{api}/search", issues.search_classic, ("GET", "POST")),
         route(f"{api}/changelog/bulkfetch", issues.bulk_changelog, ("POST",)),

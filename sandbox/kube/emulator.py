@@ -119,6 +119,14 @@ class Emulator(kmock.KubernetesEmulator):
                 "InternalError",
                 "the server is currently unable to handle the request",
             )
+        resource = raw_request.path.rstrip("/").rsplit("/", 1)[-1]
+        if resource in faults.forbid.split():
+            return _status(
+                403,
+                "Forbidden",
+                f'{resource} is forbidden: User "system:serviceaccount:teamtide:teamtide" '
+                f'cannot list resource "{resource}" in API group "" at the cluster scope',
+            )
         if every > 0 and state.requests["kube"] % every == 0:
             response = _status(429, "TooManyRequests", "Too many requests, please try again later.")
             response.headers["Retry-After"] = str(faults.retry_after_seconds)

@@ -35,6 +35,7 @@ import numpy as np
 from sandbox.world import truth as truth_mod
 from sandbox.world.cluster import build_cluster
 from sandbox.world.context import Context, new_context
+from sandbox.world.identities import build_identities
 from sandbox.world.issue_log import IssueLog, unplanned
 from sandbox.world.issues import build_issues
 from sandbox.world.model import Repo, World
@@ -104,7 +105,7 @@ def _generate(seed: int, scale: str, end: dt.date) -> World:
         issue_unplanned=np.array([r[4] for r in log.records], dtype=bool),
         reorg=_reorg_medians(plan, reorg_s, ctx.clock_s),
     )
-    return World(
+    world = World(
         seed=seed,
         scale=scale,
         start=at(ctx.cal.day_start[0]),
@@ -127,6 +128,8 @@ def _generate(seed: int, scale: str, end: dt.date) -> World:
         truth=truth,
         bot_timezone=BOT_TIMEZONE,
     )
+    world.identities = build_identities(world)  # its own random stream: nothing above moves
+    return world
 
 
 def _truth_plan(ctx: Context, org: Org, works: list[Work], log: IssueLog) -> Plan:

@@ -219,3 +219,4 @@ class World:
     bot_account: str = "bot"  # the account the collectors authenticate as
     bot_email: str = "teamtide-bot@acme.example"  # its e-mail (Jira Cloud basic auth)
     bot_timezone: str = "UTC"  # its Jira profile timezone: JQL dates are read in it
+    identities: Any = None  # sandbox.world.identities.Identities: planted cross-source cases

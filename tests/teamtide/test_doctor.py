@@ -1,0 +1,122 @@
+"""`teamtide doctor` names every planted fault with its fix, and exits 0 only when all is well.
+
+The sandbox plants the faults: a token without `read:org` (GitHub's X-OAuth-Scopes), a
+cluster role that may not list namespaces (a 403), and org files written for the test
+with a JQL that matches nothing and a Prometheus URL that is not Prometheus. The
+database check runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from db.migrate import upgrade
+from db.session import make_engine
+from sandbox.stack import SandboxStack
+from sandbox.world.generate import generate
+from teamtide.cli import app
+
+runner = CliRunner()
+END = dt.date(2025, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[SandboxStack]:
+    running = SandboxStack(generate(1, "tiny", END), prometheus=False).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def org_file(stack: SandboxStack, db_url: str, tmp_path: Path) -> Path:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    return stack.write_config(tmp_path / "teamtide.yaml", db_url)
+
+
+def doctor(path: Path) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
+    result = runner.invoke(app, ["-c", str(path), "doctor", "--format", "json"])
+    rows = json.loads(result.stdout)
+    return result.exit_code, {(r["source"], r["check"]): r for r in rows}
+
+
+def rewrite(path: Path, change: Any) -> None:
+    doc = yaml.safe_load(path.read_text())
+    change(doc)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def test_all_well_exits_0_with_every_check_passed(org_file: Path) -> None:
+    code, rows = doctor(org_file)
+    assert code == 0, rows
+    assert all(r["ok"] for r in rows.values())
+    assert rows[("database", "schema version")]["detail"] == "schema at revision 0003"
+    assert "matches 501 issues" in rows[("jira", "JQL matches issues")]["detail"]
+    assert rows[("github", "repositories visible")]["detail"].startswith("6 repositories")
+    assert {("cluster", f"list {w}") for w in ("namespaces", "pods", "nodes", "events")} <= set(
+        rows
+    )
+
+
+def test_planted_faults_are_each_named_with_their_fix(stack: SandboxStack, org_file: Path) -> None:
+    def faulty(doc: dict[str, Any]) -> None:
+        doc["sources"]["jira"]["jql"] = "project = DS AND created > 2099-01-01"
+        doc["sources"]["cluster"]["prometheus_url"] = doc["sources"]["github"]["url"]
+
+    rewrite(org_file, faulty)
+    stack.state.set_faults("github", oauth_scopes="repo")
+    stack.state.set_faults("kube", forbid="namespaces")
+    try:
+        code, rows = doctor(org_file)
+    finally:
+        stack.state.set_faults("github", oauth_scopes="repo read:org read:user")
+        stack.state.set_faults("kube", forbid="")
+    assert code == 1
+    failed = {key: r for key, r in rows.items() if not r["ok"]}
+    assert set(failed) == {
+        ("github", "token scopes"),
+        ("github", "organisation teams readable"),
+        ("jira", "JQL matches issues"),
+        ("cluster", "list namespaces"),
+        ("cluster", "Prometheus answers"),
+    }
+    assert "read:org" in failed["github", "token scopes"]["detail"]
+    assert "403" in failed["github", "organisation teams readable"]["detail"]
+    assert failed["jira", "JQL matches issues"]["detail"] == "the JQL matches 0 issues"
+    assert "403" in failed["cluster", "list namespaces"]["detail"]
+    assert failed["cluster", "list namespaces"]["fix"] == "give the cluster role list on namespaces"
+    assert "not Prometheus" in failed["cluster", "Prometheus answers"]["detail"]
+    assert all(r["fix"] for r in failed.values())
+
+
+def test_a_database_behind_the_schema_is_named(
+    stack: SandboxStack, db_url: str, tmp_path: Path
+) -> None:
+    path = stack.write_config(tmp_path / "teamtide.yaml", db_url)  # never migrated
+    code, rows = doctor(path)
+    assert code == 1
+    check = rows["database", "schema version"]
+    assert not check["ok"] and check["fix"] == "run `teamtide init`"
+    assert check["detail"] == "schema at revision none, teamtide needs 0003"
+
+
+def test_on_jira_server_the_jql_count_is_the_classic_searchs_total(tmp_path: Path) -> None:
+    world = generate(1, "tiny", END)
+    with SandboxStack(world, jira_cloud=False, prometheus=False) as server:
+        db_url = f"sqlite:///{tmp_path / 't.db'}"
+        engine = make_engine(db_url)
+        upgrade(engine)
+        engine.dispose()
+        path = server.write_config(tmp_path / "teamtide.yaml", db_url)
+        code, rows = doctor(path)
+    assert code == 0, rows
+    assert rows["jira", "JQL matches issues"]["detail"] == "the JQL matches 501 issues"
