@@ -293,6 +293,7 @@ def _item_columns() -> list[Any]:
         w.reporter_account,
         w.assignee_account,
         w.url,
+        w.sprint,  # committed work for the load forecast (metrics/forecast_teams.py)
     ]
 
 
