@@ -29,7 +29,6 @@ MIN_ACF = 0.2  # below this, a peak is noise: no seasonality
 MIN_WEEKS = 8  # fewer known weeks: no model, seasonal naive (or last value) only
 Z80 = float(norm.ppf(0.9))
 Z95 = float(norm.ppf(0.975))
-MODEL_NAME = "UnobservedComponents(local level + seasonal sine/cosine + demand)"
 NAIVE = "seasonal naive"
 
 
@@ -89,6 +88,16 @@ def design(
     if demand is not None:
         columns.append(lagged_demand(demand, lag, known, total, period))
     return np.column_stack(columns) if columns else None
+
+
+def model_name(period: int | None, demand_of: str | None, lag: int) -> str:
+    """What the model is made of, for readers: its level and the regressors it uses."""
+    parts = ["local level"]
+    if period:
+        parts.append(f"{period}-week cycle")
+    if demand_of:
+        parts.append(f"{demand_of} demand at lag {lag}")
+    return "state-space (" + " + ".join(parts) + ")"
 
 
 def _model(y: np.ndarray, exog: np.ndarray | None) -> UnobservedComponents:

@@ -206,7 +206,9 @@ def _team(
             exog = fc.design(len(y) + steps, period, series, lag, len(y))
             result = fc.fit(y, None if exog is None else exog[: len(y)])
             chosen = fc.predict(result, steps, None if exog is None else exog[len(y) :])
-            model = fc.MODEL_NAME
+            model = fc.model_name(
+                period, serving["requesting_team"] if series is not None and serving else None, lag
+            )
         else:
             chosen, model = naive, fc.NAIVE
 
