@@ -194,7 +194,9 @@ def _team(
         None if baseline is None else (settings.flood_factor * baseline if baseline > 0 else 1e-9)
     )
     drought_at = None if not baseline else settings.drought_factor * baseline
-    if np.sum(~np.isnan(y)) < fc.MIN_WEEKS:
+    future = future_members(facts.frames.memberships, team, ahead)
+    if np.sum(~np.isnan(y)) < fc.MIN_WEEKS or not future.any():
+        # too little history to fit, or nobody to forecast for (a dissolved team)
         test = bt.empty(steps)
         period = period_upto(len(y))
         chosen, model = fc.seasonal_naive(y, steps, period), fc.NAIVE
@@ -213,7 +215,6 @@ def _team(
             chosen, model = naive, fc.NAIVE
 
     now_members = _last(members_all)
-    future = future_members(facts.frames.memberships, team, ahead)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = (
             np.where(future > 0, now_members / future, np.nan) if now_members else np.ones(steps)

@@ -32,7 +32,9 @@ def small() -> tuple[Frames, Config]:
     config = loaded.config()
     engine = create_engine(loaded.db_url)
     with engine.connect() as conn:
-        frames = Frames(**queries.metric_frames(conn, *reading.forecast_span(config, NOW)))
+        frames = Frames(
+            **queries.metric_frames(conn, *reading.forecast_span(config, NOW), work_only=True)
+        )
     engine.dispose()
     return frames, config
 
