@@ -104,6 +104,11 @@ def forecast(
     weeks: int = DEFAULT_WEEKS,
 ) -> dict[str, Any]:
     """The `forecast` block of `teamtide metrics --forecast-weeks` (metrics.forecast_teams)."""
-    return forecast_block(
-        facts_between(conn, config, forecast_span(config, now), now), teams, weeks
-    )
+    return forecast_block(forecast_facts(conn, config, now), teams, weeks)
+
+
+def forecast_facts(conn: Connection, config: Config, now: dt.datetime) -> Facts:
+    """What the forecast (and the alerts) read: work items and their history only (the load
+    and the support demand need no pull requests, reviews or comments)."""
+    frames = queries.metric_frames(conn, *forecast_span(config, now), work_only=True)
+    return Facts.build(Frames(**frames), config, now)
