@@ -71,6 +71,12 @@ BENCHES: dict[str, Bench] = {
         ("--scales", "small", "--runs", "1"),
         "teamtide metrics from SQLite vs the raw reads (issue 6)",
     ),
+    "forecast": Bench(
+        "bench_forecast",
+        ("--scales", "medium", "large"),
+        ("--scales", "small"),
+        "load forecast and backtest per team, Planning page cold load (issue 18: < 3 s on medium)",
+    ),
     "dashboard": Bench(
         "bench_dashboard",
         (),

@@ -307,6 +307,7 @@ class Schedule(Strict):
     github: Job = Job(every_minutes=30)
     cluster: Job = Job(every_minutes=5)
     report: Job = Job(cron="0 8 * * mon")
+    alerts: Job = Job(every_minutes=60)
     misfire_grace_seconds: int = Field(300, ge=1)
 
 
@@ -335,6 +336,19 @@ class Report(Strict):
     @classmethod
     def _secret(cls, value: Any) -> Any:
         return Secret(value) if isinstance(value, str) else value
+
+
+class Alerts(Strict):
+    """Alerts between reports: to each team's leads (e-mail) and the report's webhook, once per event."""
+
+    enabled: bool = False
+    flood_probability: float = Field(
+        0.7, gt=0, le=1
+    )  # alert when the forecast's p_flood exceeds it
+    within_weeks: int = Field(4, ge=1, le=12)  # ...in one of the next this many weeks
+    sla_breach_rate: float | None = Field(
+        0.25, ge=0, le=1
+    )  # this week's share over the SLA; null: off
 
 
 Role = Literal["director", "lead", "member"]
@@ -383,6 +397,7 @@ class Config(Strict):
     sources: Sources = Sources()
     schedule: Schedule = Schedule()
     report: Report = Report()
+    alerts: Alerts = Alerts()
     access: Access = Access()
 
     path: Path | None = Field(None, exclude=True)  # where it was read from, for messages

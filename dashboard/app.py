@@ -20,6 +20,7 @@ PAGES = [
     st.Page(VIEWS / "turnaround.py", title="Turnaround", icon=":material/timer:"),
     st.Page(VIEWS / "support.py", title="Support", icon=":material/support:"),
     st.Page(VIEWS / "flood.py", title="Flood & drought", icon=":material/waves:"),
+    st.Page(VIEWS / "planning.py", title="Planning", icon=":material/event_upcoming:"),
     st.Page(VIEWS / "cluster.py", title="Cluster", icon=":material/dns:"),
     st.Page(VIEWS / "reorg.py", title="Reorg impact", icon=":material/call_split:"),
     st.Page(VIEWS / "whatif.py", title="What if", icon=":material/science:"),

@@ -630,3 +630,12 @@ def freshness(url: str) -> dict[str, dt.datetime | None]:
             None if values.isna().any() else pd.Timestamp(values.min()).to_pydatetime()
         )
     return out
+
+
+@st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner="Forecasting each team's load…")
+def forecast(url: str, config_file: str, now: dt.datetime) -> dict[str, Any]:
+    """Every team's load forecast for the next 12 weeks with its backtest (the same for
+    every window and team filter, so computed once per `now`)."""
+    cfg = settings(config_file)
+    with engine(url).connect() as conn:
+        return reading.forecast(conn, cfg, None, now)

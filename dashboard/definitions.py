@@ -49,6 +49,19 @@ DEFINITIONS: dict[str, str] = {
         "**Concentration** shows who quietly carries the floods: the share of a team's support and unplanned "
         "work absorbed by its busiest member, and the Gini coefficient of that work across members."
     ),
+    "forecast": (
+        "**Load forecast**: each team's expected weekly load (work in progress per person) for the "
+        "next 12 weeks, from a small state-space model of its own history (a slowly moving level, "
+        "its demand cycle, whose period is found in the data, and the support demand of the team it "
+        "serves, at the lag that best leads its load), scaled for members joining or leaving and "
+        "raised where work already committed to a sprint needs more. The bands hold the load with "
+        "80% and 95% probability. **p(flood)** is the chance the week's load reaches the team's "
+        "flood threshold. **Accuracy** comes from a backtest: forecasts made from each of the last "
+        "26 weeks, compared with what happened. **MASE** is the forecast's mean absolute error "
+        "divided by that of a seasonal-naive forecast (the week one cycle earlier): below 1 the "
+        "model is better; where it is not, the page shows the naive forecast. **Coverage** is the "
+        "share of outcomes that fell inside the 80% band (80% is honest)."
+    ),
     "coupling": (
         "**Demand coupling**: the weekly count of support requests from one team served by another, "
         "correlated (Pearson) with the serving team's load 0 to 4 weeks later; the best lag and its r."

@@ -375,6 +375,23 @@ class ReportDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class AlertDelivery(Base):
+    """One row per alert event and recipient, so an alert is sent once across retries and restarts."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("event", "recipient"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(300))  # "Infra|forecast-flood|2025-07-07"
+    recipient: Mapped[str] = mapped_column(String(500))  # an e-mail address, or "webhook"
+    team: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)  # what was (or will be) sent, in one line
+    status: Mapped[str] = mapped_column(String(20))  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class JobLock(Base):
     """A lease in the database, so two schedulers never run the same job at once."""
 

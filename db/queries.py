@@ -20,8 +20,10 @@ from sqlalchemy import (
     String,
     Text,
     cast,
+    false,
     func,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -293,6 +295,7 @@ def _item_columns() -> list[Any]:
         w.reporter_account,
         w.assignee_account,
         w.url,
+        w.sprint,  # committed work for the load forecast (metrics/forecast_teams.py)
     ]
 
 
@@ -317,14 +320,17 @@ def _linked_items(conn: Connection, keys: set[str]) -> pd.DataFrame:
 
 @_cyclic_gc_paused()
 def metric_frames(
-    conn: Connection, start: dt.datetime, end: dt.datetime
+    conn: Connection, start: dt.datetime, end: dt.datetime, *, work_only: bool = False
 ) -> dict[str, pd.DataFrame]:
     """Everything the metrics need to describe [start, end]: items alive in it, with their history.
 
     An item is read when it was created before `end` and not done before `start`; a pull
     request when it was open at some moment of the window. Their transitions,
     assignments, comments and reviews come whole, since cycle times need the full history.
+    `work_only`: no comments, pull requests or reviews (empty frames): what the load and
+    its forecast read, in half the time.
     """
+    wanted = false() if work_only else true()
     w, t, a, c = models.WorkItem, models.ItemTransition, models.ItemAssignment, models.ItemComment
     pr, rv = models.PullRequest, models.Review
     alive = (w.created_at <= end) & ((w.done_at.is_(None)) | (w.done_at >= start))
@@ -364,7 +370,7 @@ def metric_frames(
     )
     comments = _frame(
         conn,
-        select(c.item_id, c.at, c.author_account).where(c.item_id.in_(item_ids)),
+        select(c.item_id, c.at, c.author_account).where(c.item_id.in_(item_ids) & wanted),
         ("at",),
     )
     open_in_window = (pr.created_at <= end) & (pr.closed_at.is_(None) | (pr.closed_at >= start))
@@ -384,7 +390,7 @@ def metric_frames(
             pr.labels,
             pr.linked_keys,
             pr.url,
-        ).where(open_in_window),
+        ).where(open_in_window & wanted),
         ("created_at", "ready_at", "first_review_at", "merged_at", "closed_at"),
         ("labels", "linked_keys"),
     )
@@ -410,6 +416,7 @@ def metric_frames(
                     & (pr.closed_at.is_(None) | (pr.closed_at >= start))
                 )
             )
+            & wanted
         ),
         ("submitted_at",),
     )

@@ -18,6 +18,7 @@ from config.schema import Config
 from db import queries
 from metrics import compare
 from metrics.facts import Facts
+from metrics.forecast_teams import DEFAULT_WEEKS, HISTORY_WEEKS, forecast_block
 from metrics.frames import Frames
 from metrics.summary import summary_from_facts, window_of
 
@@ -86,3 +87,28 @@ def summary(
 ) -> dict[str, Any]:
     """The `teamtide metrics` JSON for a window and teams (None: every team of the org file)."""
     return summary_from_facts(facts(conn, config, start, end, now), start, end, teams)
+
+
+def forecast_span(config: Config, now: dt.datetime) -> Span:
+    """UTC bounds of what the load forecast reads: its history weeks up to `now`."""
+    today = now.astimezone(config.org.tz).date()
+    start = today - dt.timedelta(weeks=HISTORY_WEEKS + 1)
+    return _capped(*_window_bounds(config, start, today), now)
+
+
+def forecast(
+    conn: Connection,
+    config: Config,
+    teams: list[str] | None,
+    now: dt.datetime,
+    weeks: int = DEFAULT_WEEKS,
+) -> dict[str, Any]:
+    """The `forecast` block of `teamtide metrics --forecast-weeks` (metrics.forecast_teams)."""
+    return forecast_block(forecast_facts(conn, config, now), teams, weeks)
+
+
+def forecast_facts(conn: Connection, config: Config, now: dt.datetime) -> Facts:
+    """What the forecast (and the alerts) read: work items and their history only (the load
+    and the support demand need no pull requests, reviews or comments)."""
+    frames = queries.metric_frames(conn, *forecast_span(config, now), work_only=True)
+    return Facts.build(Frames(**frames), config, now)

@@ -136,6 +136,9 @@ def summary_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
     - coupling: requesting_team, serving_team, n_requests, best_lag_weeks, r, r_lag0..r_lag4
     - reorgs: date, name, team, metric, before_median, after_median, change, ci95_low,
       ci95_high, p_value, n_before, n_after
+    - with a `forecast` block (`--forecast-weeks`): forecast (team, model, week,
+      expected, lower_80, upper_80, lower_95, upper_95, p_flood, p_drought, members) and
+      forecast_accuracy (team, horizon, mase, coverage_80, naive_coverage_80, n)
     """
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _BLOCK_SECTIONS}
     for team in report["teams"]:
@@ -153,7 +156,7 @@ def summary_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
         row = {k: v for k, v in pair.items() if k != "r_by_lag"}
         row.update({f"r_lag{k}": r for k, r in enumerate(pair["r_by_lag"])})
         coupling.append(row)
-    return {
+    tables = {
         "allocation_share": _frame(share, ["team", "category", "share", "fte"]),
         "allocation_weekly": _frame(weekly, ["team", "week", "category", "fte"]),
         "planned": _frame(
@@ -193,6 +196,37 @@ def summary_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
             ],
         ),
         "reorgs": reorg_table(report["reorgs"]),
+    }
+    if "forecast" in report:
+        tables.update(forecast_tables(report["forecast"]))
+    return tables
+
+
+FORECAST_WEEK: tuple[str, ...] = (
+    "week",
+    "expected",
+    "lower_80",
+    "upper_80",
+    "lower_95",
+    "upper_95",
+    "p_flood",
+    "p_drought",
+    "members",
+)
+
+
+def forecast_tables(block: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The `forecast` block as two tidy frames: the weeks ahead and the backtest per horizon."""
+    weeks, accuracy = [], []
+    for team in block["teams"]:
+        key = {"team": team["team"]}
+        weeks += [{**key, "model": team["model"], **w} for w in team["weeks"]]
+        accuracy += [{**key, **h} for h in team["backtest"]["horizons"]]
+    return {
+        "forecast": _frame(weeks, ["team", "model", *FORECAST_WEEK]),
+        "forecast_accuracy": _frame(
+            accuracy, ["team", "horizon", "mase", "coverage_80", "naive_coverage_80", "n"]
+        ),
     }
 
 

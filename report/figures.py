@@ -65,6 +65,7 @@ def figures(conn: Connection, config: Config, monday: dt.date, now: dt.datetime)
     with Session(bind=conn) as session:
         states = queries.sync_states(session)
     return {
+        "forecast": _forecast(conn, config, sunday, now),
         "period": week_label(monday),
         "from": this["from"],
         "to": this["to"],
@@ -106,6 +107,16 @@ def figures(conn: Connection, config: Config, monday: dt.date, now: dt.datetime)
         "unassigned_support_requests": this["unassigned_support_requests"],
         "freshness": _freshness(config, states, now, sunday),
     }
+
+
+def _forecast(
+    conn: Connection, config: Config, sunday: dt.date, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Each team's load forecast as it stood at the end of the report's week (or `now`, if
+    earlier), without its history: what the "Coming weeks" lines say (`forecast_words`)."""
+    end = dt.datetime.combine(sunday + dt.timedelta(days=1), dt.time.min, config.org.tz)
+    block = reading.forecast(conn, config, None, min(now, end.astimezone(dt.UTC)))
+    return [{k: v for k, v in team.items() if k != "history"} for team in block["teams"]]
 
 
 def _gpu_by_week(usage: pd.DataFrame) -> dict[dt.date, float | None]:

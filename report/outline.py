@@ -24,6 +24,7 @@ from report.content import (
     turnaround_rows,
 )
 from report.figures import ordered_teams
+from report.forecast_words import coming_weeks
 from report.week_charts import STATES_CHART, team_charts
 from report.wording import state_words
 
@@ -139,11 +140,17 @@ def outline(
     if chart_error:
         out.append(ChartsMissing(chart_error))
     out.append(Chart(STATES_CHART))
+    # reports stored before the forecast existed have none
+    forecasts = {f["team"]: f for f in figs.get("forecast", [])}
     for index, team in ordered_teams(figs, first_team):
         allocation_chart, load_chart = team_charts(index)
         out += [
             TeamHeading(team["team"], team["load"]["state"] or "no data", state_words(team)),
             Facts(team_facts(team)),
+        ]
+        if team["team"] in forecasts:
+            out += [Subheading("Coming weeks"), Facts([coming_weeks(forecasts[team["team"]])])]
+        out += [
             Subheading("Allocation, this week against the four weeks before"),
             Table(allocation_rows(team), "moves"),
             Chart(allocation_chart),

@@ -27,25 +27,33 @@ def recipients(config: Config) -> list[Recipient]:
     out: list[Recipient] = []
     seen: set[str] = set()
     if config.report.per_team_lead:
-        people = {p.name: p for p in config.org.people}
-        for team in config.org.teams:
-            for lead in team.leads:
-                person = people.get(lead)
-                address = (
-                    lead
-                    if "@" in lead
-                    else (person.emails[0] if person and person.emails else None)
-                )
-                if address is None:
-                    log.warning("team %s: lead %r has no e-mail in the org file", team.name, lead)
-                    continue
+        for team, addresses in team_leads(config).items():
+            for address in addresses:
                 if address.lower() not in seen:
                     seen.add(address.lower())
-                    out.append(Recipient(address, "email", team.name))
+                    out.append(Recipient(address, "email", team))
     for address in config.report.recipients:
         if address.lower() not in seen:
             seen.add(address.lower())
             out.append(Recipient(address, "email"))
     if config.report.webhook_url:
         out.append(Recipient(WEBHOOK, "webhook"))
+    return out
+
+
+def team_leads(config: Config) -> dict[str, list[str]]:
+    """Each team's leads' e-mail addresses (`org.teams[].leads`: a name or an address)."""
+    people = {p.name: p for p in config.org.people}
+    out: dict[str, list[str]] = {}
+    for team in config.org.teams:
+        addresses = out.setdefault(team.name, [])
+        for lead in team.leads:
+            person = people.get(lead)
+            address = (
+                lead if "@" in lead else (person.emails[0] if person and person.emails else None)
+            )
+            if address is None:
+                log.warning("team %s: lead %r has no e-mail in the org file", team.name, lead)
+            elif address not in addresses:
+                addresses.append(address)
     return out

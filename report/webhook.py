@@ -15,7 +15,13 @@ def payload(
     figs: dict[str, Any], lines: list[str], url: str, dashboard_url: str | None = None
 ) -> dict[str, Any]:
     """A short summary for an incoming webhook: a Teams MessageCard for Office URLs, else Slack."""
-    heading = title(figs)
+    return message_payload(title(figs), lines, url, dashboard_url)
+
+
+def message_payload(
+    heading: str, lines: list[str], url: str, dashboard_url: str | None = None
+) -> dict[str, Any]:
+    """A heading and lines for an incoming webhook (the report's summary, or an alert)."""
     bullets = "\n".join(f"• {_slack_escape(line)}" for line in lines)
     if any(host in url for host in ("office.com", "office365.com", "logic.azure.com")):
         card: dict[str, Any] = {

@@ -66,6 +66,7 @@ console = output.console()
 err = output.console(stderr=True)
 
 EXIT_CONFIG = 2
+MAX_FORECAST_WEEKS = 12  # the backtest measures horizons up to 12 weeks (metrics/backtest.py)
 # How long `teamtide sync` waits for another teamtide syncing the same source
 SYNC_WAIT_SECONDS = 600.0
 SOURCES_ONLY = frozenset({"sources"})  # what a sync needs set in the environment
@@ -393,6 +394,13 @@ def metrics(
     out: Annotated[
         Path | None, typer.Option(help="With --format csv: write one file per section here.")
     ] = None,
+    forecast_weeks: Annotated[
+        int,
+        typer.Option(
+            "--forecast-weeks",
+            help=f"Add each team's load forecast for 1..{MAX_FORECAST_WEEKS} weeks ahead.",
+        ),
+    ] = 0,
 ) -> None:
     """Compute the metrics of docs/metrics.md for a window (durations in hours)."""
     import json
@@ -405,6 +413,8 @@ def metrics(
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if last < first:
         fail(f"--to {last} is before --from {first}", EXIT_CONFIG)
+    if not 0 <= forecast_weeks <= MAX_FORECAST_WEEKS:
+        fail(f"--forecast-weeks {forecast_weeks}: choose 1 to {MAX_FORECAST_WEEKS}", EXIT_CONFIG)
     cfg = load()
     unknown = [t for t in team or [] if t not in cfg.team_names()]
     if unknown:
@@ -416,7 +426,10 @@ def metrics(
     failures.using(cfg.database.read_url, key, state.config_path)
     engine = make_engine(cfg.database.read_url, readonly=True)
     with err.status("Computing metrics…"), engine.connect() as conn:
-        result = reading.summary(conn, cfg, first, last, team or None, dt.datetime.now(dt.UTC))
+        moment = dt.datetime.now(dt.UTC)
+        result = reading.summary(conn, cfg, first, last, team or None, moment)
+        if forecast_weeks:
+            result["forecast"] = reading.forecast(conn, cfg, team or None, moment, forecast_weeks)
     if fmt == "json":
         sys.stdout.write(json.dumps(result, indent=2, allow_nan=False) + "\n")
         return

@@ -1,4 +1,4 @@
-"""`teamtide schedule`: every source and the weekly report on their schedule, safely.
+"""`teamtide schedule`: every source, the weekly report and the alerts on their schedule, safely.
 
 APScheduler 3 keeps the jobs in the same database (its SQLAlchemy job store), so a
 restart continues the schedule; missed runs are coalesced within a grace time, and a run
@@ -77,6 +77,11 @@ def jobs(config: Config, *, store_reports: bool = False) -> dict[str, Job]:
             wanted["report-retry"] = Job(every_minutes=RETRY_EVERY_MINUTES)
         elif store_reports:
             wanted["report"] = config.schedule.report
+    if config.alerts.enabled and config.schedule.alerts.enabled:
+        from report.alerts import recipients_of
+
+        if any(recipients_of(config, team) for team in config.team_names()):
+            wanted["alerts"] = config.schedule.alerts
     return wanted
 
 
@@ -122,12 +127,23 @@ def _report_retry_runner(
     return retry_failed(config, engine, now=_now())
 
 
+def _alerts_runner(
+    config: Config, engine: Engine, name: str, should_stop: ShouldStop
+) -> tuple[str, str | None]:
+    # Each event to each recipient once: the alert ledger claims a row before it is sent,
+    # and `run_job` holds the `alerts` lease, so two schedulers never send at once.
+    from report.alerts import run_alerts
+
+    return run_alerts(config, engine, now=_now())
+
+
 RUNNERS: dict[str, Callable[[Config, Engine, str, ShouldStop], tuple[str, str | None]]] = {
     "jira": _run_sync,
     "github": _run_sync,
     "cluster": _run_sync,
     "report": _report_runner,
     "report-retry": _report_retry_runner,
+    "alerts": _alerts_runner,
 }
 
 

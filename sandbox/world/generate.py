@@ -16,7 +16,7 @@ the figures the metrics must recover. `World.truth` holds: `plan`
 categories, people in `World.people` order), `person_week_load`, `team_week_fte`,
 `team_week_unplanned`, `team_week_load`, `team_week_state` and `team_baseline` (states
 over the weeks before the clock), `demand` (`period_weeks`, `amplitude`, `phase_weeks`,
-`weekly` factor), `targets` (the planned shares per team), `issue_category` and
+`weekly` factor, `lead_weeks`), `targets` (the planned shares per team), `issue_category` and
 `issue_unplanned` (per issue, in `World.issues` order) and `reorg` (median support
 first response and resolution hours before and after the reorg, as seen at the clock).
 
@@ -97,6 +97,10 @@ def _generate(seed: int, scale: str, end: dt.date) -> World:
             "amplitude": DEMAND_AMPLITUDE,
             "phase_weeks": ctx.demand_phase,
             "weekly": ctx.demand,
+            # Support requests are filed as the engineers' demand-driven lanes take them
+            # up, in the same week: the requesting team's demand leads the engineers'
+            # load by 0 weeks.
+            "lead_weeks": 0,
         },
         targets={
             TEAM_NAMES[t]: dict(zip(ALL_CATEGORIES, v, strict=True)) for t, v in TARGETS.items()

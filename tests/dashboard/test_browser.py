@@ -47,6 +47,7 @@ PAGES = [
     ("turnaround", "Turnaround", 3),
     ("support", "Support", 2),
     ("flood", "Flood & drought", 2),
+    ("planning", "Planning", 2),
     ("cluster", "Cluster", 2),
     ("reorg", "Reorg impact", 1),
     ("whatif", "What if", 0),

@@ -21,7 +21,17 @@ from report import charts
 from tests.dashboard.conftest import DASHBOARD, END, QUERY, START
 from tests.dashboard.helpers import metric, texts
 
-PAGES = ("overview", "allocation", "turnaround", "support", "flood", "cluster", "reorg", "health")
+PAGES = (
+    "overview",
+    "allocation",
+    "turnaround",
+    "support",
+    "flood",
+    "planning",
+    "cluster",
+    "reorg",
+    "health",
+)
 
 
 def no_exception(at) -> None:

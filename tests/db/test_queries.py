@@ -212,6 +212,7 @@ def _reference_metric_frames(
         w.reporter_account,
         w.assignee_account,
         w.url,
+        w.sprint,
     )
     items = _ref_frame(
         conn,
@@ -364,6 +365,19 @@ def test_metric_frames_equal_the_orm_reading_of_a_synced_world(
     assert compared[0] > 1000 and compared[1] > 0  # the world was read, not just empty frames
     with create_engine(synced_world.db_url).connect() as conn:  # the synced database itself
         assert assert_frames_as_the_orm_reads(conn, *windows[0]) == compared[0]
+
+
+def test_work_only_reads_the_same_items_and_no_pull_requests(synced_world) -> None:
+    clock = synced_world.world.clock
+    span = (clock - dt.timedelta(days=3650), clock)
+    with create_engine(synced_world.db_url).connect() as conn:
+        full = queries.metric_frames(conn, *span)
+        work = queries.metric_frames(conn, *span, work_only=True)
+    for name in ("items", "transitions", "assignments", "memberships"):
+        pd.testing.assert_frame_equal(work[name], full[name])
+    assert len(full["pulls"]) and len(full["comments"])
+    for name in ("pulls", "reviews", "comments"):
+        assert work[name].empty and list(work[name].columns) == list(full[name].columns)
 
 
 def test_metric_frames_equal_the_orm_reading_of_odd_values(engine: Engine) -> None:

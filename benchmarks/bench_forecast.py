@@ -1,0 +1,150 @@
+"""Load forecast time per team (backtest and final fit) on sandbox worlds, and the Planning page's cold load.
+
+For each scale, the world is loaded into SQLite by `benchmarks.loader` (cached under
+`.bench/`); the facts the forecast reads are timed apart, then one `forecast_block` over
+every team with the backtest and the model fits timed per team. On the first scale the
+Planning page is rendered through AppTest with every Streamlit cache empty (cold: the
+first visitor after a start or a new sync) and then again (warm). The accuracy of each
+team's forecast (MASE and 80% coverage at horizons 1-4) is printed beside its times.
+
+Run: `.venv/bin/python -m benchmarks forecast` (or `-m benchmarks.bench_forecast --scales small`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+END = dt.date(2025, 6, 30)  # the loaded worlds' clock
+NOW = dt.datetime(2025, 6, 30, tzinfo=dt.UTC)
+PAGE_TARGET_SECONDS = 3.0
+
+
+def timed_calls(module: Any, name: str, bucket: dict[str, float], key: list[str]) -> None:
+    """Wrap `module.name` so that its time adds to bucket[current team]."""
+    original: Callable[..., Any] = getattr(module, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            bucket[key[0]] += time.perf_counter() - started
+
+    setattr(module, name, wrapper)
+
+
+def bench_scale(scale: str, seed: int) -> Path:
+    from sqlalchemy import create_engine
+
+    from benchmarks.loader import cached
+    from metrics import backtest, forecast, forecast_teams, reading
+    from metrics.facts import Facts
+    from metrics.frames import Frames
+
+    loaded = cached(scale, seed, END)
+    config = loaded.config()
+    engine = create_engine(loaded.db_url)
+    started = time.perf_counter()
+    from db import queries
+
+    with engine.connect() as conn:
+        frames = Frames(
+            **queries.metric_frames(conn, *reading.forecast_span(config, NOW), work_only=True)
+        )
+    facts = Facts.build(frames, config, NOW)
+    read = time.perf_counter() - started
+    engine.dispose()
+
+    current = ["(shared)"]
+    tests: dict[str, float] = defaultdict(float)
+    fits: dict[str, float] = defaultdict(float)
+    teams: dict[str, float] = defaultdict(float)
+    timed_calls(backtest, "backtest", tests, current)
+    original_team = forecast_teams._team
+
+    def team(facts_: Any, name: str, *args: Any) -> Any:
+        current[0] = name
+        begun = time.perf_counter()
+        try:
+            return original_team(facts_, name, *args)
+        finally:
+            teams[name] += time.perf_counter() - begun
+            current[0] = "(shared)"
+
+    forecast_teams._team = team
+    timed_calls(forecast, "fit", fits, current)
+    started = time.perf_counter()
+    block = forecast_teams.forecast_block(facts, None)
+    total = time.perf_counter() - started
+    forecast_teams._team = original_team
+    print(
+        f"\n{scale} (seed {seed}): reading the facts {read:.2f} s; forecast_block {total:.2f} s "
+        f"(team loads, coupling and demand shared: {total - sum(teams.values()):.2f} s)"
+    )
+    print(
+        f"{'team':<12}{'backtest':>10}{'fits':>8}{'team total':>12}  {'model':<16}"
+        f"{'MASE h1-4':<28}{'80% coverage h1-4':<26}"
+    )
+    for entry in block["teams"]:
+        name = entry["team"]
+        near = entry["backtest"]["horizons"][:4]
+        mase = " ".join("–" if h["mase"] is None else f"{h['mase']:.2f}" for h in near)
+        cover = " ".join(
+            "–" if h["coverage_80"] is None else f"{h['coverage_80']:.2f}" for h in near
+        )
+        model = "naive" if entry["model"] == "seasonal naive" else "state-space"
+        print(
+            f"{name:<12}{tests[name]:>9.2f}s{fits[name] - 0:>7.2f}s{teams[name]:>11.2f}s  "
+            f"{model:<16}{mase:<28}{cover:<26}"
+        )
+    return loaded.config_path
+
+
+def page_load(config: Path) -> tuple[float, float]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["TEAMTIDE_CONFIG"] = str(config)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "views" / "planning.py"), default_timeout=900)
+    at.query_params["from"], at.query_params["to"] = "2025-01-06", "2025-06-29"
+    started = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(at.exception[0].message)
+    started = time.perf_counter()
+    at.run()
+    return cold, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--scales", nargs="+", default=["medium", "large"])
+    parser.add_argument("--seed", type=int, default=2)
+    args = parser.parse_args()
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    configs = [bench_scale(scale, args.seed) for scale in args.scales]
+    cold, warm = page_load(configs[0])
+    verdict = "under" if cold < PAGE_TARGET_SECONDS else "OVER"
+    print(
+        f"\nPlanning page on {args.scales[0]}: cold {cold:.2f} s ({verdict} the "
+        f"{PAGE_TARGET_SECONDS:.0f} s target), warm {warm:.2f} s"
+    )
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The Planning page on the `small` sandbox world: every team's forecast, its accuracy, and the
+director's one-screen view; in AppTest, and in Chromium at a laptop's width (screenshot)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine
+
+from benchmarks.loader import cached
+from config.load import load_config
+from dashboard import widgets
+from db import queries
+from db.session import session_scope
+from metrics import reading
+from report.forecast_words import near_accuracy
+from tests.dashboard.helpers import metrics, texts
+from tests.dashboard.test_browser import ARGS, ARTIFACTS, ROOT, free_port, open_page, shoot
+
+QUERY = {"from": "2025-04-07", "to": "2025-06-29"}
+
+
+@pytest.fixture(scope="module")
+def small_config() -> Path:
+    return cached("small", 2, dt.date(2025, 6, 30), progress=lambda _: None).config_path
+
+
+def _as_of(config_path: Path) -> dt.datetime:
+    """The dashboard's "now": the last successful sync, to the minute (`data.as_of`)."""
+    config = load_config(config_path)
+    engine = create_engine(config.database.url)
+    with session_scope(engine) as session:
+        latest = max(s.last_success for s in queries.sync_states(session) if s.last_success)
+    engine.dispose()
+    latest = latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)
+    return min(latest, dt.datetime.now(dt.UTC)).replace(second=0, microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def block(small_config: Path) -> dict[str, Any]:
+    config = load_config(small_config)
+    engine = create_engine(config.database.url)
+    with engine.connect() as conn:
+        found = reading.forecast(conn, config, None, _as_of(small_config))
+    engine.dispose()
+    return found
+
+
+def test_planning_shows_each_staffed_team_with_its_accuracy(run_page, small_config, block):
+    at = run_page(small_config, "planning", **QUERY)
+    assert not at.exception, [e.message for e in at.exception]
+    staffed = [t for t in block["teams"] if any(w["expected"] is not None for w in t["weeks"])]
+    # Squad was dissolved in the reorg: no members ahead, no section.
+    assert [t["team"] for t in staffed] == ["Research", "Infra", "Enablement"]
+    assert texts(at.main.subheader) == [t["team"] for t in staffed]
+    mase = [widgets.number(near_accuracy(t)[0], 2) for t in staffed]
+    coverage = [widgets.percent(near_accuracy(t)[1]) for t in staffed]
+    assert metrics(at)["MASE, 1-4 weeks ahead"] == mase
+    assert metrics(at)["80% band held"] == coverage
+    # The director's strip of every team, then per team a forecast and an odds strip.
+    assert len(at.get("plotly_chart")) == 1 + 2 * len(staffed)
+    assert any("12-week" not in c and "cycle of 8 weeks" in c for c in texts(at.caption))
+
+
+def test_an_untested_forecast_says_it_shows_seasonal_naive(run_page, synced_world):
+    # The tiny world has 13 weeks of history: too little for a backtest, so every team's
+    # forecast is seasonal naive, and the page says why.
+    at = run_page(synced_world.config_path, "planning", **QUERY)
+    assert not at.exception
+    warnings = texts(at.warning)
+    assert warnings and all("Too little history to test a model" in w for w in warnings)
+
+
+@pytest.fixture(scope="module")
+def small_server(small_config: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+            "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TEAMTIDE_CONFIG": str(small_config)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("streamlit did not start")
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.mark.browser
+def test_planning_in_chromium_at_a_laptop_width(small_server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip(f"{chromium} is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        url = f"{small_server}/planning?from={QUERY['from']}&to={QUERY['to']}"
+        open_page(page, url, "Planning", "planning", 7)
+        shoot(page, "page-planning-1366.png", 1366)
+        exceptions = page.locator('[data-testid="stException"]').count()
+        browser.close()
+    assert not exceptions and not errors, errors

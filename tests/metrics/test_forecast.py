@@ -1,0 +1,88 @@
+"""The forecast's building blocks on hand-made series: period, seasonal naive, odds, backtest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from metrics import backtest as bt
+from metrics import forecast as fc
+
+
+def test_find_period_finds_a_planted_cycle_of_six_weeks() -> None:
+    rng = np.random.default_rng(1)
+    weeks = np.arange(60)
+    y = 2 + np.sin(2 * np.pi * weeks / 6) + 0.1 * rng.standard_normal(60)
+    assert fc.find_period(y) == 6
+
+
+def test_find_period_says_none_for_noise_and_for_a_flat_series() -> None:
+    rng = np.random.default_rng(2)
+    assert fc.find_period(rng.standard_normal(60)) is None
+    assert fc.find_period(np.ones(60)) is None
+
+
+def test_find_period_needs_three_cycles() -> None:
+    # 20 weeks of a 8-week cycle: the longest period looked for is 20 // 3 = 6.
+    y = np.sin(2 * np.pi * np.arange(20) / 8)
+    assert fc.find_period(y) != 8
+
+
+def test_seasonal_naive_repeats_the_last_period() -> None:
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    got = fc.seasonal_naive(y, 5, period=3)
+    # steps 1..3 repeat y[3..5] = 4, 5, 6; steps 4..5 reach two periods back: y[3], y[4].
+    assert got.mean.tolist() == [4.0, 5.0, 6.0, 4.0, 5.0]
+    # one-period differences: 4-1, 5-2, 6-3 = 3 each; rms 3; x sqrt(1) then sqrt(2).
+    assert got.sd == pytest.approx([3, 3, 3, 3 * 2**0.5, 3 * 2**0.5])
+
+
+def test_seasonal_naive_without_a_period_repeats_the_last_known_value() -> None:
+    y = np.array([1.0, 3.0, np.nan])
+    got = fc.seasonal_naive(y, 2, period=None)
+    assert got.mean.tolist() == [3.0, 3.0]
+
+
+def test_flood_and_drought_odds_are_gaussian_tails() -> None:
+    prediction = fc.Prediction(np.array([2.0, 1.0]), np.array([1.0, 0.0]))
+    flood, drought = fc.flood_drought_odds(prediction, flood_at=3.0, drought_at=1.0)
+    # (3 - 2) / 1 = 1 sd above: P = 1 - Phi(1) = 0.1587; 1 sd below for drought: 0.1587.
+    assert flood[0] == pytest.approx(0.158655, abs=1e-5)
+    assert drought[0] == pytest.approx(0.158655, abs=1e-5)
+    # A certain forecast of 1.0: no flood (1 < 3), surely a drought (1 <= 1).
+    assert (flood[1], drought[1]) == (0.0, 1.0)
+
+
+def test_lagged_demand_uses_what_was_seen_then_repeats_a_period_back() -> None:
+    demand = np.array([1.0, 2.0, 3.0, 4.0])
+    got = fc.lagged_demand(demand, lag=1, known=4, total=7, period=2)
+    # t=0: before the first week -> mean 2.5; t=1..4: demand[0..3]; t=5: demand[4] is
+    # unseen -> demand[2] = 3; t=6: demand[5] -> demand[3] = 4.
+    assert got.tolist() == [2.5, 1.0, 2.0, 3.0, 4.0, 3.0, 4.0]
+
+
+def test_backtest_measures_the_model_against_naive_on_a_noisy_cycle() -> None:
+    rng = np.random.default_rng(3)
+    weeks = np.arange(80)
+    y = 2 + np.sin(2 * np.pi * weeks / 8) + 0.2 * rng.standard_normal(80)
+    result = bt.backtest(y, None, 0, fc.find_period(y[:54]), horizons=4)
+    assert result.origins == 26
+    # n per horizon: origins 54..79 forecast h weeks ahead while inside the 80 weeks.
+    assert result.n.tolist() == [26, 25, 24, 23]
+    # The model knows the cycle's shape; naive carries two weeks' noise: it wins.
+    assert result.beats_naive
+    assert np.all(result.mase < 1)
+
+
+def test_backtest_prefers_naive_when_the_cycle_is_not_a_sine() -> None:
+    # A spike every 4th week: seasonal naive repeats it exactly, a sine/cosine pair cannot.
+    rng = np.random.default_rng(4)
+    y = np.tile([0.0, 0.0, 0.0, 10.0], 20) + 0.01 * rng.standard_normal(80)
+    result = bt.backtest(y, None, 0, fc.find_period(y[:54]), horizons=4)
+    assert not result.beats_naive
+    assert result.mase_mean is not None and result.mase_mean > 1
+
+
+def test_backtest_of_a_short_series_is_empty() -> None:
+    result = bt.backtest(np.ones(10), None, 0, None)
+    assert result.origins == 0 and result.mase_mean is None and not result.beats_naive
