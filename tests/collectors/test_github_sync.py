@@ -44,6 +44,7 @@ FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.05)
 ONE_REPO = "acme/model-serving"
 TWO_REPOS = ["acme/model-serving", "acme/pipelines"]
 THREE_REPOS = [*TWO_REPOS, "acme/notebooks"]
+APIS = ["rest", "graphql"]
 
 
 class Notes(NullProgress):
@@ -195,9 +196,16 @@ def token(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         sandbox.state.rate_budgets.clear()
 
 
+@pytest.fixture(params=APIS)
+def api(request: pytest.FixtureRequest) -> str:
+    """Each test so marked runs on both paths: they must store the same rows."""
+    return str(request.param)
+
+
 def config_for(
     sandbox: Sandbox,
     *,
+    api: str = "graphql",
     repos: list[str] | None = None,
     orgs: list[str] | None = None,
     jql: str = "project in (DS, ENG, OPS)",
@@ -209,6 +217,7 @@ def config_for(
                 "jira": {"url": sandbox.jira_url, "jql": jql},
                 "github": {
                     "url": sandbox.github_url,
+                    "api": api,
                     "token": "${" + TOKEN_VAR + "}",
                     "repos": repos or [],
                     "orgs": orgs if orgs is not None else ([] if repos else ["acme"]),
@@ -246,7 +255,7 @@ def reference(sandbox: Sandbox, world: World) -> dict[str, Any]:
     engine = fresh_sqlite()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(TOKEN_VAR, sandbox.state.tokens["github"])
-        results = sync(engine, config_for(sandbox, repos=THREE_REPOS))
+        results = sync(engine, config_for(sandbox, api="rest", repos=THREE_REPOS))
         assert all(r.error is None for r in results)
     tables = snapshot(engine)
     engine.dispose()
@@ -257,9 +266,9 @@ def reference(sandbox: Sandbox, world: World) -> dict[str, Any]:
 
 
 def test_a_full_sync_equals_the_sandbox_world(
-    engine: Engine, sandbox: Sandbox, world: World
+    api: str, engine: Engine, sandbox: Sandbox, world: World
 ) -> None:
-    results = sync(engine, config_for(sandbox))  # the organisation: every repository
+    results = sync(engine, config_for(sandbox, api=api))  # the organisation: every repository
     expected = world_pulls(world)
     assert {r.partition for r in results} == {repo.full_name for repo in world.repos}
     assert [r.error for r in results if r.error] == [] and sum(r.rejects for r in results) == 0
@@ -300,7 +309,7 @@ def test_a_full_sync_equals_the_sandbox_world(
     assert logins == {login.lower() for login in everyone}
 
 
-def test_links_are_made_only_to_projects_known_from_jira(sandbox: Sandbox) -> None:
+def test_links_are_made_only_to_projects_known_from_jira(api: str, sandbox: Sandbox) -> None:
     engine = fresh_sqlite()
     with engine.begin() as conn:  # a Jira sync stored DS; the JQL names ENG; OPS is unknown
         conn.execute(
@@ -314,17 +323,18 @@ def test_links_are_made_only_to_projects_known_from_jira(sandbox: Sandbox) -> No
                 }
             ],
         )
-    sync(engine, config_for(sandbox, repos=THREE_REPOS, jql="project = ENG"))
+    sync(engine, config_for(sandbox, api=api, repos=THREE_REPOS, jql="project = ENG"))
     with engine.connect() as conn:
         keys = [k for ks in conn.scalars(select(models.PullRequest.linked_keys)) for k in ks]
     assert {k.split("-")[0] for k in keys} == {"DS", "ENG"}
 
 
 def test_an_organisation_that_cannot_be_listed_is_recorded_and_the_repositories_go_on(
+    api: str,
     sandbox: Sandbox,
 ) -> None:
     engine = fresh_sqlite()
-    results = sync(engine, config_for(sandbox, repos=[ONE_REPO], orgs=["no-such-org"]))
+    results = sync(engine, config_for(sandbox, api=api, repos=[ONE_REPO], orgs=["no-such-org"]))
     by_partition = {r.partition: r.error for r in results}
     assert by_partition[ONE_REPO] is None
     assert "HTTP 404" in (by_partition["no-such-org/*"] or "")
@@ -335,9 +345,9 @@ def test_an_organisation_that_cannot_be_listed_is_recorded_and_the_repositories_
 
 
 def test_a_second_sync_without_changes_makes_one_request_per_repository_and_changes_no_row(
-    engine: Engine, sandbox: Sandbox, world: World
+    api: str, engine: Engine, sandbox: Sandbox, world: World
 ) -> None:
-    config = config_for(sandbox, repos=TWO_REPOS)
+    config = config_for(sandbox, api=api, repos=TWO_REPOS)
     sync(engine, config)
     before = snapshot(engine)
     served = requests_served(sandbox)
@@ -348,12 +358,12 @@ def test_a_second_sync_without_changes_makes_one_request_per_repository_and_chan
 
 
 def test_after_the_sandbox_advances_an_incremental_sync_picks_up_exactly_the_changes(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    api: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = generate(1, "tiny", end=END)  # its own: advancing the clock changes the world
     with Sandbox(world) as sandbox:
         monkeypatch.setenv(TOKEN_VAR, sandbox.state.tokens["github"])
-        config = config_for(sandbox, repos=THREE_REPOS)
+        config = config_for(sandbox, api=api, repos=THREE_REPOS)
         sync(engine, config)
         old = world_pulls(world, THREE_REPOS)
         sandbox.advance(world.clock + dt.timedelta(days=4))
@@ -365,10 +375,15 @@ def test_after_the_sandbox_advances_an_incremental_sync_picks_up_exactly_the_cha
         assert len(changed) > 5 and newly_closed
         served = requests_served(sandbox)
         results = sync(engine, config)
-        # one list page per repository, one timeline per changed pull, one detail per newly closed
-        assert requests_served(sandbox) - served == len(THREE_REPOS) + len(changed) + len(
-            newly_closed
-        )
+        if api == "rest":
+            # one list page per repository, one timeline per changed pull, one detail per
+            # newly closed
+            wanted = len(THREE_REPOS) + len(changed) + len(newly_closed)
+        else:
+            # one query per repository: its first page holds every change, complete
+            assert all(sum(k[0] == repo for k in changed) < 100 for repo in THREE_REPOS)
+            wanted = len(THREE_REPOS)
+        assert requests_served(sandbox) - served == wanted
         assert sum(r.rows for r in results) >= len(changed)
         assert stored_pulls(engine) == new
         pr, st = models.PullRequest, models.SyncState
@@ -396,9 +411,10 @@ for stream in streams(config, engine, NullProgress()):
 
 
 def test_a_sync_killed_with_sigkill_halfway_and_run_again_ends_identical_to_an_uninterrupted_one(
-    engine: Engine, sandbox: Sandbox, reference: dict[str, Any]
+    api: str, engine: Engine, sandbox: Sandbox, reference: dict[str, Any]
 ) -> None:
-    config = config_for(sandbox, repos=THREE_REPOS, per_page=10)  # pages committed one by one
+    # pages committed one by one
+    config = config_for(sandbox, api=api, repos=THREE_REPOS, per_page=10)
     sandbox.set_faults("github", slow_seconds=0.01)
     url = engine.url.render_as_string(hide_password=False)
     child = subprocess.Popen(
@@ -438,12 +454,12 @@ FAULTS = {
 
 @pytest.mark.parametrize("faults", FAULTS.values(), ids=FAULTS.keys())
 def test_a_sync_through_faults_ends_as_without_them(
-    sandbox: Sandbox, reference: dict[str, Any], faults: dict[str, Any]
+    api: str, sandbox: Sandbox, reference: dict[str, Any], faults: dict[str, Any]
 ) -> None:
     engine = fresh_sqlite()
     notes = Notes()
     sandbox.set_faults("github", **faults)
-    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), notes, timeout=1)
+    results = sync(engine, config_for(sandbox, api=api, repos=[ONE_REPO]), notes, timeout=1)
     sandbox.clear_faults()
     assert [r.error for r in results if r.error] == []
     assert subset(snapshot(engine), [ONE_REPO]) == subset(reference, [ONE_REPO])
@@ -451,12 +467,14 @@ def test_a_sync_through_faults_ends_as_without_them(
         assert any("retrying" in n or "waiting" in n for n in notes.notes), notes.notes
 
 
-def test_a_retry_after_is_honoured_and_said_in_the_progress_display(sandbox: Sandbox) -> None:
+def test_a_retry_after_is_honoured_and_said_in_the_progress_display(
+    api: str, sandbox: Sandbox
+) -> None:
     engine = fresh_sqlite()
     notes = Notes()
     sandbox.set_faults("github", rate_limit_every=60, retry_after_seconds=1)
     started = time.monotonic()
-    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), notes)
+    results = sync(engine, config_for(sandbox, api=api, repos=[ONE_REPO]), notes)
     assert [r.error for r in results if r.error] == []
     waits = [n for n in notes.notes if "Retry-After" in n]
     assert waits and all("waiting 1s" in n for n in waits)
@@ -468,7 +486,7 @@ def test_the_sync_waits_for_the_primary_rate_limit_reset_and_says_so(sandbox: Sa
     notes = Notes()
     with sandbox.state.lock:
         sandbox.state.set_rate_budget("github", limit=50, window_seconds=2.5)
-    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), notes)
+    results = sync(engine, config_for(sandbox, api="rest", repos=[ONE_REPO]), notes)
     assert [r.error for r in results if r.error] == []
     assert any("rate limit" in n and "for the reset" in n for n in notes.notes), notes.notes
     assert count(engine, models.PullRequest) == len(world_pulls(sandbox.state.world, [ONE_REPO]))
@@ -484,7 +502,7 @@ def test_a_budget_spent_by_another_client_is_waited_for_after_the_403(
     headers = {"Authorization": f"token {token}"}
     while requests.get(f"{sandbox.github_url}/user", headers=headers, timeout=5).status_code != 403:
         pass  # someone else's script spends the budget of the same token
-    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), notes)
+    results = sync(engine, config_for(sandbox, api="rest", repos=[ONE_REPO]), notes)
     assert [r.error for r in results if r.error] == []
     # refused at once (the budget was already spent), not slowed down near its end
     assert "0 of 80 requests left" in notes.notes[0] and "for the reset" in notes.notes[0]
@@ -492,13 +510,13 @@ def test_a_budget_spent_by_another_client_is_waited_for_after_the_403(
 
 
 def test_a_malformed_record_ends_in_sync_rejects_and_every_other_record_loads(
-    engine: Engine, sandbox: Sandbox, world: World
+    api: str, engine: Engine, sandbox: Sandbox, world: World
 ) -> None:
     bad = [pr for pr in world.pulls if pr.malformed and pr.created <= world.clock]
     assert bad, "the world should hold a malformed pull request"
     repos = sorted({pr.repo for pr in bad})
     sandbox.set_faults("github", malformed=True)
-    results = sync(engine, config_for(sandbox, repos=repos))
+    results = sync(engine, config_for(sandbox, api=api, repos=repos))
     assert [r.error for r in results if r.error] == []
     with engine.connect() as conn:
         rejects = conn.execute(
@@ -521,15 +539,15 @@ def test_a_malformed_record_ends_in_sync_rejects_and_every_other_record_loads(
 
 
 def test_tokens_never_reach_logs_errors_or_the_database(
-    sandbox: Sandbox, token: str, monkeypatch: pytest.MonkeyPatch, caplog: Any
+    api: str, sandbox: Sandbox, token: str, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     engine = fresh_sqlite()
     caplog.set_level(logging.DEBUG)
     sandbox.set_faults("github", malformed=True, error_burst=2)
-    sync(engine, config_for(sandbox, repos=[ONE_REPO]))
+    sync(engine, config_for(sandbox, api=api, repos=[ONE_REPO]))
     wrong = "ghp_wrongTokenValue1234"
     monkeypatch.setenv(TOKEN_VAR, wrong)
-    [failed] = sync(engine, config_for(sandbox, repos=["acme/pipelines"]))
+    [failed] = sync(engine, config_for(sandbox, api=api, repos=["acme/pipelines"]))
     assert failed.error is not None and "401" in failed.error
     with engine.connect() as conn:
         stored = [
@@ -552,7 +570,7 @@ def test_tokens_never_reach_logs_errors_or_the_database(
     ],
 )
 def test_a_server_that_quotes_the_token_back_leaks_it_nowhere(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: Any, echo: dict[str, Any]
+    api: str, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: Any, echo: dict[str, Any]
 ) -> None:
     token = "ghp_4Vb9XqLm2TzR8kYw1NcD6sHf0JpGa3EuIo7B"
     monkeypatch.setitem(sandbox.state.tokens, "github", token)
@@ -560,7 +578,7 @@ def test_a_server_that_quotes_the_token_back_leaks_it_nowhere(
     engine = fresh_sqlite()
     caplog.set_level(logging.DEBUG)
     sandbox.set_faults("github", **echo)
-    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]))
+    results = sync(engine, config_for(sandbox, api=api, repos=[ONE_REPO]))
     with engine.connect() as conn:
         texts = [
             str(v)
@@ -578,11 +596,12 @@ def test_a_server_that_quotes_the_token_back_leaks_it_nowhere(
 
 
 def test_github_issues_are_collected_when_asked_and_pull_requests_are_not_taken_for_issues(
+    api: str,
     sandbox: Sandbox,
 ) -> None:
     engine = fresh_sqlite()
     # the sandbox's world has no GitHub issues; its issues API lists the pull requests
-    config = config_for(sandbox, repos=[ONE_REPO], issues=True)
+    config = config_for(sandbox, api=api, repos=[ONE_REPO], issues=True)
     results = sync(engine, config)
     issues = [r for r in results if r.stream == "issues"]
     assert [r.partition for r in issues] == [ONE_REPO] and issues[0].error is None
