@@ -628,10 +628,13 @@ def streams(
     projects = lambda: known_projects(engine, config)  # noqa: E731
     if source.api == "graphql":
         # Imported here: the GraphQL stream is built on this module's REST stream.
+        from collectors.github_estimate import announce_first_sync
         from collectors.github_graphql import GraphqlPullStream, GraphqlRepositories
 
-        repos: Repositories = GraphqlRepositories(api, source)
+        listed = GraphqlRepositories(api, source)
+        repos: Repositories = listed
         pulls: PullStream = GraphqlPullStream(api, engine, repos, projects, sizes=sizes)
+        announce_first_sync(api, listed, engine, progress)
     else:
         repos = Repositories(api, source)
         pulls = PullStream(api, engine, repos, projects, sizes=sizes)
