@@ -23,13 +23,12 @@ from typing import Any
 import pytest
 import requests
 from github.GithubException import GithubException
+from github_sync import END, TOKEN_VAR, config_for, sync
 from leaks import found
 from sqlalchemy import Engine, func, insert, select
 
-from collectors.base import NullProgress, StreamResult, run_stream
-from collectors.github import RateLimitWait, api_error, streams
-from collectors.retry import RetryPolicy
-from config.schema import Config
+from collectors.base import NullProgress
+from collectors.github import RateLimitWait, api_error
 from db import models
 from db.migrate import upgrade
 from db.session import make_engine
@@ -37,10 +36,7 @@ from sandbox.server import Sandbox
 from sandbox.world.generate import generate
 from sandbox.world.model import World
 
-END = dt.date(2025, 6, 30)
-TOKEN_VAR = "TEAMTIDE_TEST_GITHUB_TOKEN"
 ROOT = Path(__file__).resolve().parents[2]
-FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.05)
 ONE_REPO = "acme/model-serving"
 TWO_REPOS = ["acme/model-serving", "acme/pipelines"]
 THREE_REPOS = [*TWO_REPOS, "acme/notebooks"]
@@ -200,43 +196,6 @@ def token(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def api(request: pytest.FixtureRequest) -> str:
     """Each test so marked runs on both paths: they must store the same rows."""
     return str(request.param)
-
-
-def config_for(
-    sandbox: Sandbox,
-    *,
-    api: str = "graphql",
-    repos: list[str] | None = None,
-    orgs: list[str] | None = None,
-    jql: str = "project in (DS, ENG, OPS)",
-    **github: Any,
-) -> Config:
-    return Config.model_validate(
-        {
-            "sources": {
-                "jira": {"url": sandbox.jira_url, "jql": jql},
-                "github": {
-                    "url": sandbox.github_url,
-                    "api": api,
-                    "token": "${" + TOKEN_VAR + "}",
-                    "repos": repos or [],
-                    "orgs": orgs if orgs is not None else ([] if repos else ["acme"]),
-                    **github,
-                },
-            }
-        }
-    )
-
-
-def sync(
-    engine: Engine, config: Config, progress: Any = None, **options: Any
-) -> list[StreamResult]:
-    progress = progress or NullProgress()
-    options.setdefault("retry", FAST)
-    results = []
-    for stream in streams(config, engine, progress, **options):
-        results.extend(run_stream(engine, stream, progress=progress))
-    return results
 
 
 def requests_served(sandbox: Sandbox) -> int:
