@@ -45,6 +45,7 @@ class Faults:
     """Misbehaviour of one service, set per test through `/_sandbox/faults` or `SandboxState.set_faults`."""
 
     rate_limit_every: int = 0  # every Nth request is answered 429 with Retry-After
+    rate_limit_status: int = 429  # or 403, as GitHub answers a secondary rate limit too
     retry_after_seconds: int = 1
     error_burst: int = 0  # the next N requests are answered with a 5xx
     error_status: int = 503
@@ -83,13 +84,13 @@ class RateBudget:
     used: int = 0
     reset_at: float = 0.0  # epoch seconds when the current window ends (0: none open yet)
 
-    def take(self, now: float) -> bool:
-        """Spend one request; False when the window's budget is already spent."""
+    def take(self, now: float, cost: int = 1) -> bool:
+        """Spend `cost` (a request, or a GraphQL query's points); False when it does not fit."""
         if now >= self.reset_at:
             self.used, self.reset_at = 0, now + self.window_seconds
-        if self.used >= self.limit:
+        if self.used + cost > self.limit:
             return False
-        self.used += 1
+        self.used += cost
         return True
 
     def update(self, **changes: Any) -> None:
@@ -121,6 +122,7 @@ class SandboxState:
     rate_budgets: dict[str, RateBudget] = field(
         default_factory=lambda: collections.defaultdict(RateBudget)
     )  # primary rate limits per service (GitHub's X-RateLimit-*)
+    extras: dict[str, Any] = field(default_factory=dict)  # a service's own state (GitHub's App)
 
     def set_faults(self, service: str, **changes: Any) -> None:
         with self.lock:
@@ -247,6 +249,7 @@ class FaultMiddleware(BaseHTTPMiddleware):
                 faults.error_status,
             )
             retry_after = faults.retry_after_seconds
+            limited_status = faults.rate_limit_status
             echo = faults.echo_status if faults.echo_path in request.url.path else 0
             echo_format = faults.echo_format
         if hang:
@@ -267,8 +270,8 @@ class FaultMiddleware(BaseHTTPMiddleware):
             )
         if limited:
             return JSONResponse(
-                self.error_body(429, "Rate limit exceeded."),
-                429,
+                self.error_body(limited_status, "Rate limit exceeded."),
+                limited_status,
                 headers={"Retry-After": str(retry_after)},
             )
         return await call_next(request)

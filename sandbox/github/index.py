@@ -53,6 +53,10 @@ class Index:
             self.repos_by_id[repo.id] = info
             if owner.lower() not in self.people:
                 self.orgs.setdefault(owner.lower(), owner)
+        # global pull request id -> (repository, number), for GraphQL's `node(id:)`
+        self.pull_ids = {
+            pr.id: (info, pr.number) for info in self.repos.values() for pr in info.pulls
+        }
         self.logins: dict[str, str] = {login: p.github_login for login, p in self.people.items()}
         self.logins.setdefault(world.bot_account.lower(), world.bot_account)
         for pr in world.pulls:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sandbox.github.apps import installation_token_valid
 from sandbox.github.formats import (
     ANONYMOUS_LIMIT,
     DOCS,
@@ -26,19 +27,49 @@ from sandbox.github.formats import (
 )
 from sandbox.http import RateBudget, SandboxState
 
+GRAPHQL_PATHS = ("/graphql", "/api/graphql")
+# Budgets in `SandboxState.rate_budgets`: REST's under SERVICE, the rest under these keys.
+APP_BUDGET = f"{SERVICE}:app"
+GRAPHQL_BUDGET = f"{SERVICE}:graphql"
+GRAPHQL_APP_BUDGET = f"{SERVICE}:graphql:app"
+
 
 def _token(authorization: str | None) -> str | None:
     scheme, _, token = (authorization or "").partition(" ")
     return token.strip() if scheme.lower() in ("token", "bearer") and token.strip() else None
 
 
-def is_authenticated(headers: Headers, state: SandboxState) -> bool:
+def signed_in_as(headers: Headers, state: SandboxState) -> str | None:
+    """ "token" (the personal token), "app" (a live installation token), or None."""
     token = _token(headers.get("authorization"))
-    return token is not None and token == state.tokens.get(SERVICE)
+    if token is None:
+        return None
+    if token == state.tokens.get(SERVICE):
+        return "token"
+    return "app" if installation_token_valid(state, token) else None
+
+
+def is_authenticated(headers: Headers, state: SandboxState) -> bool:
+    return signed_in_as(headers, state) is not None
+
+
+def _app_path(path: str) -> bool:
+    return path == "/app" or path.startswith("/app/")
 
 
 def auth(request: Request, state: SandboxState) -> bool:
-    return is_authenticated(request.headers, state)
+    # The App's own endpoints take a JWT, which they check themselves (GitHub's messages).
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    return _app_path(path) or is_authenticated(request.headers, state)
+
+
+def rest_budget(headers: Headers, state: SandboxState) -> RateBudget:
+    return state.rate_budgets[APP_BUDGET if signed_in_as(headers, state) == "app" else SERVICE]
+
+
+def graphql_budget(headers: Headers, state: SandboxState) -> RateBudget:
+    app = signed_in_as(headers, state) == "app"
+    return state.rate_budgets[GRAPHQL_APP_BUDGET if app else GRAPHQL_BUDGET]
 
 
 _SERVER_ERRORS = {
@@ -80,10 +111,15 @@ class RateLimitMiddleware:
             return
         state = self.state
         path = scope["path"].removeprefix(scope.get("root_path", "")) or "/"
-        authenticated = is_authenticated(Headers(scope=scope), state)
-        counted = path != "/rate_limit"
+        headers = Headers(scope=scope)
+        authenticated = is_authenticated(headers, state)
+        if path in GRAPHQL_PATHS:
+            # GraphQL spends points from a budget of its own, in the endpoint (it knows the cost).
+            await self._stamp_graphql(scope, receive, send, headers)
+            return
+        counted = path != "/rate_limit" and not _app_path(path)
         with state.lock:
-            budget = state.rate_budgets[SERVICE] if authenticated else self.anonymous
+            budget = rest_budget(headers, state) if authenticated else self.anonymous
             # Only authenticated calls are refused here; a bad token still gets its 401.
             allowed = not counted or budget.take(time.time()) or not authenticated
             if not allowed:
@@ -103,14 +139,27 @@ class RateLimitMiddleware:
 
         await self.app(scope, receive, stamped)
 
-    def _headers(self, budget: RateBudget) -> list[tuple[bytes, bytes]]:
+    async def _stamp_graphql(
+        self, scope: Scope, receive: Receive, send: Send, headers: Headers
+    ) -> None:
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                with self.state.lock:
+                    budget = graphql_budget(headers, self.state)
+                    extra = self._headers(budget, resource="graphql")
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+    def _headers(self, budget: RateBudget, resource: str = "core") -> list[tuple[bytes, bytes]]:
         limit, remaining, reset, used = budget_numbers(budget, time.time())
         values = {
             "X-RateLimit-Limit": limit,
             "X-RateLimit-Remaining": remaining,
             "X-RateLimit-Reset": reset,
             "X-RateLimit-Used": used,
-            "X-RateLimit-Resource": "core",
+            "X-RateLimit-Resource": resource,
             "X-GitHub-Media-Type": "github.v3; format=json",
             "X-GitHub-Api-Version-Selected": "2022-11-28",
             "X-GitHub-Request-Id": request_id(),
@@ -132,7 +181,7 @@ class RateLimitMiddleware:
         await response(scope, receive, send)
 
 
-def rate_limit_body(budget: RateBudget, now: float) -> Json:
+def rate_limit_body(budget: RateBudget, graphql: RateBudget, now: float) -> Json:
     """`GET /rate_limit`; it does not count against the limit itself."""
     limit, remaining, reset, used = budget_numbers(budget, now)
     window_end = int(now) + 3600
@@ -145,7 +194,7 @@ def rate_limit_body(budget: RateBudget, now: float) -> Json:
         "resources": {
             "core": core,
             "search": bucket("search", 30, 30, int(now) + 60, 0),
-            "graphql": bucket("graphql", 5000, 5000, window_end, 0),
+            "graphql": bucket("graphql", *budget_numbers(graphql, now)),
             "integration_manifest": bucket("integration_manifest", 5000, 5000, window_end, 0),
             "code_search": bucket("code_search", 10, 10, int(now) + 60, 0),
             "code_scanning_upload": bucket("code_scanning_upload", 1000, 1000, window_end, 0),

@@ -13,9 +13,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.github.apps import (
+    Refused,
+    app_json,
+    app_of,
+    installation_json,
+    token_json,
+)
 from sandbox.github.formats import SERVICE, error_json
+from sandbox.github.gql.endpoint import PATHS as GRAPHQL_PATHS
+from sandbox.github.gql.endpoint import graphql_endpoint
 from sandbox.github.index import Pull, RepoInfo, Worlds
-from sandbox.github.limits import RateLimitMiddleware, auth, error_body, rate_limit_body
+from sandbox.github.limits import (
+    RateLimitMiddleware,
+    auth,
+    error_body,
+    graphql_budget,
+    rate_limit_body,
+    rest_budget,
+)
 from sandbox.github.paging import Invalid, NotFound, choice, paged, respond
 from sandbox.github.pulls import (
     commits_json,
@@ -250,8 +266,54 @@ def _get_timeline(request: Request, ctx: Ctx) -> Response:
 
 def _get_rate_limit(request: Request, ctx: Ctx, state: SandboxState) -> Response:
     with state.lock:
-        body = rate_limit_body(state.rate_budgets[SERVICE], time.time())
+        body = rate_limit_body(
+            rest_budget(request.headers, state), graphql_budget(request.headers, state), time.time()
+        )
     return respond(request, body)
+
+
+APPS_DOCS = "https://docs.github.com/rest/apps/apps"
+
+
+def _app_endpoint(worlds: Worlds, handler: Callable[..., Response]) -> Callable[[Request], Any]:
+    """The App's own endpoints: signed in with the App's JWT, checked GitHub's way."""
+
+    async def endpoint(request: Request) -> Response:
+        state = worlds.state
+        app = app_of(state)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Refused("A JSON web token could not be decoded")
+            app.check_jwt(token.strip(), time.time())
+        except Refused as refused:
+            return respond(request, error_json(401, str(refused)), 401)
+        api, web = _base_urls(request)
+        ctx = Ctx(api=api, web=web, view=worlds.view(), malformed=False)
+        wanted = request.path_params.get("installation_id", app.installation_id)
+        if wanted != app.installation_id:
+            return respond(request, error_json(404, "Not Found", APPS_DOCS), 404)
+        with state.lock:  # the App's tokens are shared by every request
+            return handler(request, ctx, app)
+
+    return endpoint
+
+
+def _get_app(request: Request, ctx: Ctx, app: Any) -> Response:
+    return respond(request, app_json(app, ctx.user(app.owner), ctx.web))
+
+
+def _get_installations(request: Request, ctx: Ctx, app: Any) -> Response:
+    return respond(request, [installation_json(app, ctx.user(app.owner), ctx.api, ctx.web)])
+
+
+def _get_installation(request: Request, ctx: Ctx, app: Any) -> Response:
+    return respond(request, installation_json(app, ctx.user(app.owner), ctx.api, ctx.web))
+
+
+def _post_access_token(request: Request, ctx: Ctx, app: Any) -> Response:
+    token, expires = app.issue(time.time())
+    return respond(request, token_json(token, expires), 201)
 
 
 def _endpoint(
@@ -304,6 +366,24 @@ def routes(worlds: Worlds) -> list[Route]:
         Route("/orgs/{org}/repos", _endpoint(worlds, _get_org_repos)),
         Route("/organizations/{org_id:int}/repos", _endpoint(worlds, _get_org_repos)),
     ]
+    app_routes: list[tuple[str, Callable[..., Response], list[str]]] = [
+        ("/app", _get_app, ["GET"]),
+        ("/app/installations", _get_installations, ["GET"]),
+        ("/app/installations/{installation_id:int}", _get_installation, ["GET"]),
+        (
+            "/app/installations/{installation_id:int}/access_tokens",
+            _post_access_token,
+            ["POST"],
+        ),
+    ]
+    for path, handler, methods in app_routes:
+        routes.append(Route(path, _app_endpoint(worlds, handler), methods=methods))
+
+    async def graphql(request: Request) -> Response:
+        return await graphql_endpoint(request, worlds)
+
+    for path in GRAPHQL_PATHS:
+        routes.append(Route(path, graphql, methods=["POST"]))
     for suffix, handler in repo_scoped:
         endpoint = _endpoint(worlds, handler)
         routes.append(Route(f"/repos/{{owner}}/{{repo}}{suffix}", endpoint))
