@@ -291,13 +291,14 @@ class GithubApi:
         types = {e.get("type") for e in errors}
         text = f"{'HTTP 404' if exc.status == 404 else 'GraphQL errors'} from POST {_path(url)}: {said}"
         if "RATE_LIMITED" in types:
+            # Spent: the reset comes from the headers, else from the last `rateLimit` seen;
+            # knowing neither, wait as for a secondary limit (a minute) and ask again.
             headers = {k.lower(): str(v) for k, v in (exc.headers or {}).items()}
-            if "x-ratelimit-reset" in headers:
-                self._spent("", None, headers)
-                if self.budget is not None:
-                    self.budget = Budget(self.budget.limit, 0, self.budget.reset)
-                return RateLimitWait(text, 0, primary=True)
-            return RateLimitWait(text, SECONDARY_WAIT, primary=False)
+            self._spent("", None, headers)
+            if self.budget is None:
+                return RateLimitWait(text, SECONDARY_WAIT, primary=False)
+            self.budget = Budget(self.budget.limit, 0, self.budget.reset)
+            return RateLimitWait(text, 0, primary=True)
         if exc.status == 404 or "NOT_FOUND" in types:
             return GithubApiError(404, text)
         if isinstance(body.get("data"), Mapping) and body["data"]:
