@@ -616,8 +616,13 @@ def streams(
     retry: RetryPolicy = RetryPolicy(),
     sizes: bool = True,
     rate_reserve: int = RATE_RESERVE,
+    inner_page: int | None = None,
 ) -> list[Stream]:
-    """The GitHub streams: pull requests, then (when `issues: true`) issues as work items."""
+    """The GitHub streams: pull requests, then (when `issues: true`) issues as work items.
+
+    `inner_page`: GraphQL's page of reviews and labels within a pull request (a test sets
+    it small to make nested pagination happen on a small world).
+    """
     source = config.sources.github
     if source is None:
         raise ValueError("sources.github is not configured in the org file")
@@ -634,7 +639,8 @@ def streams(
 
         listed = GraphqlRepositories(api, source)
         repos: Repositories = listed
-        pulls: PullStream = GraphqlPullStream(api, engine, repos, projects, sizes=sizes)
+        inner = {"inner_page": inner_page} if inner_page is not None else {}
+        pulls: PullStream = GraphqlPullStream(api, engine, repos, projects, sizes=sizes, **inner)
         announce_first_sync(api, listed, engine, progress)
     else:
         repos = Repositories(api, source)

@@ -300,6 +300,23 @@ def test_an_organisation_that_cannot_be_listed_is_recorded_and_the_repositories_
     assert count(engine, models.PullRequest) > 0
 
 
+def test_graphql_completes_reviews_and_labels_beyond_one_page_with_nested_queries(
+    sandbox: Sandbox, world: World, reference: dict[str, Any]
+) -> None:
+    engine = fresh_sqlite()
+    served = requests_served(sandbox)
+    # one review, draft event or label a page: every pull request with more is completed
+    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), inner_page=1)
+    assert [r.error for r in results if r.error] == []
+    # nothing truncated: what REST stored, row by row
+    assert subset(snapshot(engine), [ONE_REPO]) == subset(reference, [ONE_REPO])
+    pulls = world_pulls(world, [ONE_REPO]).values()
+    # at least one nested query per review and per label past each pull request's first
+    nested = sum(max(0, len(p["reviews"]) - 1) + max(0, len(p["labels"]) - 1) for p in pulls)
+    assert nested > 10
+    assert requests_served(sandbox) - served >= 2 + nested  # + its count and its page
+
+
 # ---------------------------------------------------------------- incremental syncs
 
 
