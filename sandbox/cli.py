@@ -91,6 +91,8 @@ def started_sandbox(
     jira_server: bool,
     prometheus: bool | None,
     github_rate_limit: int | None = None,
+    github_graphql_rate_limit: int | None = None,
+    github_app_rate_limit: int | None = None,
     follow_wall_clock: bool = False,
 ) -> Iterator[SandboxStack]:
     """Generate a world and start the whole sandbox stack, saying what is where."""
@@ -106,6 +108,8 @@ def started_sandbox(
         jira_cloud=not jira_server,
         prometheus=prometheus,
         github_rate_limit=github_rate_limit,
+        github_graphql_rate_limit=github_graphql_rate_limit,
+        github_app_rate_limit=github_app_rate_limit,
         follow_wall_clock=follow_wall_clock,
     )
     with err.status("Starting Jira, GitHub, Kubernetes and Prometheus on 127.0.0.1…"):
@@ -142,6 +146,8 @@ def ready_facts(stack: SandboxStack, org_file: Path | None) -> dict[str, Any]:
         "prometheus": stack.prometheus_url,
         "clock": stack.world.clock.isoformat(),
         "org_file": str(org_file) if org_file else None,
+        # the sandbox's GitHub App; its key file is written beside the org file
+        "github_app": stack.app_facts(stack.app_key_path(org_file)) if org_file else None,
     }
 
 
@@ -190,6 +196,26 @@ def serve(
     github_rate_limit: Annotated[
         int, typer.Option(help="GitHub's primary rate limit, requests an hour (the real one).")
     ] = 5000,
+    github_graphql_rate_limit: Annotated[
+        int, typer.Option(help="GitHub's GraphQL limit, points an hour (the real one).")
+    ] = 5000,
+    github_app_rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            help="The GitHub App installation's limit, requests (REST) and points (GraphQL) "
+            "an hour. Default: GitHub's formula, 5,000 + 50 per repository and per member "
+            "over 20, at most 12,500."
+        ),
+    ] = None,
+    github_app: Annotated[
+        bool,
+        typer.Option(
+            "--github-app",
+            help="In the org file, sign in to GitHub as the sandbox's GitHub App (app_id, "
+            "installation_id, private_key) instead of the token. The App's key is written "
+            "beside the org file either way.",
+        ),
+    ] = False,
     follow_wall_clock: Annotated[
         bool,
         typer.Option(
@@ -236,6 +262,8 @@ def serve(
         jira_server=jira_server,
         prometheus=prometheus,
         github_rate_limit=github_rate_limit,
+        github_graphql_rate_limit=github_graphql_rate_limit,
+        github_app_rate_limit=github_app_rate_limit,
         follow_wall_clock=follow_wall_clock,
     ) as stack:
         for service, settings in faults:
@@ -246,7 +274,9 @@ def serve(
         written = None
         if write_config:
             access = {"access": {"person_level": True}} if person_level else {}
-            written = stack.write_config(write_config, database_url, **access)
+            written = stack.write_config(
+                write_config, database_url, github_app=github_app, **access
+            )
             if ready_file is None:
                 err.print(f"org file for this world: {written}", highlight=False)
         stopped = threading.Event()

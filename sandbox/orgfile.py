@@ -51,6 +51,7 @@ def org_file(
     prometheus_url: str | None = None,
     database_url: str = "sqlite:///teamtide.db",
     access: dict[str, Any] | None = None,
+    github_app: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A complete org file for `world` whose sources point at the sandbox servers.
 
@@ -59,6 +60,8 @@ def org_file(
     into `sources.cluster` (for example `{"api_url": ..., "token": ...}`) and the
     namespace patterns are added; without it there is no cluster source. `access`, when
     given, is written as the `access` section (the demo shows person-level views).
+    `github_app` (`app_id`, `installation_id`, `private_key`: the PEM file's path), when
+    given, replaces the GitHub token: teamtide signs in as the sandbox's GitHub App.
     """
     tokens = sandbox_tokens()
     sources: dict[str, Any] = {
@@ -70,7 +73,7 @@ def org_file(
         },
         "github": {
             "url": github_url,
-            "token": tokens["github"],
+            **(dict(github_app) if github_app else {"token": tokens["github"]}),
             "repos": [r.full_name for r in world.repos],
             "orgs": [],
         },

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sandbox.github.apps import app_of
+from sandbox.github.formats import SERVICE
+from sandbox.github.limits import APP_BUDGET, GRAPHQL_APP_BUDGET, GRAPHQL_BUDGET
 from sandbox.kube.api import KubeSandbox
 from sandbox.kube.prometheus import PrometheusSandbox, missing_binaries
 from sandbox.orgfile import write_org_file
@@ -34,6 +38,9 @@ class SandboxStack:
     the clock are backfilled (the cluster collector's only view of the past).
     `github_rate_limit` replaces GitHub's real 5,000 requests an hour: a first sync of a
     generated year of pull requests needs more than that, as it would on the real service.
+    `github_graphql_rate_limit` does the same for GraphQL's 5,000 points an hour, and
+    `github_app_rate_limit` for what the App's installation token gets (REST and GraphQL
+    alike; default: GitHub's documented formula for the world's repositories and people).
     `follow_wall_clock`: from the start, the clock stands at the wall clock's minute and
     moves on with it each minute, until the last moment the world was generated
     (`World.end`, three weeks past its first clock). Whole minutes, so that a sync's pages
@@ -49,6 +56,8 @@ class SandboxStack:
         prometheus: bool | None = None,
         prometheus_days: float = 90,
         github_rate_limit: int | None = None,
+        github_graphql_rate_limit: int | None = None,
+        github_app_rate_limit: int | None = None,
         follow_wall_clock: bool = False,
         wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
@@ -56,7 +65,12 @@ class SandboxStack:
         self.http = Sandbox(world, port=port, jira_cloud=jira_cloud)
         self.state = self.http.state
         if github_rate_limit is not None:
-            self.state.set_rate_budget("github", limit=github_rate_limit)
+            self.state.set_rate_budget(SERVICE, limit=github_rate_limit)
+        if github_graphql_rate_limit is not None:
+            self.state.set_rate_budget(GRAPHQL_BUDGET, limit=github_graphql_rate_limit)
+        if github_app_rate_limit is not None:
+            for key in (APP_BUDGET, GRAPHQL_APP_BUDGET):
+                self.state.set_rate_budget(key, limit=github_app_rate_limit)
         self.kube: KubeSandbox | None = None
         self.prometheus: PrometheusSandbox | None = None
         self._want_prometheus = prometheus
@@ -139,8 +153,39 @@ class SandboxStack:
             "prometheus_url": self.prometheus_url,
         }
 
-    def write_config(self, path: str | Path, database_url: str, **more: Any) -> Path:
-        """A complete org file for the served world, every source pointing at this stack."""
+    @staticmethod
+    def app_key_path(config: str | Path) -> Path:
+        config = Path(config)
+        return config.with_name(f"{config.stem}.github-app.pem")
+
+    def write_app_key(self, config: str | Path) -> Path:
+        """The GitHub App's private key as a PEM file beside `config` (mode 0600)."""
+        target = self.app_key_path(config)
+        target.unlink(missing_ok=True)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(app_of(self.state).private_pem())
+        return target
+
+    def app_facts(self, key_file: Path) -> dict[str, Any]:
+        """The org file's GitHub App keys for the sandbox's App (its key in `key_file`)."""
+        app = app_of(self.state)
+        return {
+            "app_id": app.app_id,
+            "installation_id": app.installation_id,
+            "private_key": str(key_file),
+        }
+
+    def write_config(
+        self, path: str | Path, database_url: str, *, github_app: bool = False, **more: Any
+    ) -> Path:
+        """A complete org file for the served world, every source pointing at this stack.
+
+        The App's private key is always written beside it (`<name>.github-app.pem`);
+        `github_app` makes the org file sign in with the App instead of the token.
+        """
+        key_file = self.write_app_key(path)
+        app = {"github_app": self.app_facts(key_file)} if github_app else {}
         return write_org_file(
-            path, self.world, database_url=database_url, **self.org_file_sources(), **more
+            path, self.world, database_url=database_url, **self.org_file_sources(), **app, **more
         )

@@ -17,6 +17,7 @@ from sandbox.github.apps import (
     Refused,
     app_json,
     app_of,
+    app_rate_limit,
     installation_json,
     token_json,
 )
@@ -25,6 +26,8 @@ from sandbox.github.gql.endpoint import PATHS as GRAPHQL_PATHS
 from sandbox.github.gql.endpoint import graphql_endpoint
 from sandbox.github.index import Pull, RepoInfo, Worlds
 from sandbox.github.limits import (
+    APP_BUDGET,
+    GRAPHQL_APP_BUDGET,
     RateLimitMiddleware,
     auth,
     error_body,
@@ -405,4 +408,9 @@ def app(state: SandboxState) -> Starlette:
         echo_body=error_json,  # GitHub's body shape with the echo as its message
     )
     github.add_middleware(RateLimitMiddleware, state=state)
+    with state.lock:  # an App installation's limit, by GitHub's formula, unless set already
+        people = sum(1 for p in state.world.people if p.github_login)
+        for key in (APP_BUDGET, GRAPHQL_APP_BUDGET):
+            if key not in state.rate_budgets:
+                state.rate_budgets[key].limit = app_rate_limit(len(state.world.repos), people)
     return github

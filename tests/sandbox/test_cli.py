@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from github import Auth, Github
 
 from sandbox.world.generate import generate
 from sandbox.world.truth import truth_report
@@ -132,3 +133,53 @@ def test_the_sandbox_stops_when_its_supervisor_dies(tmp_path: Path) -> None:
         parent.kill()
         parent.wait()
     assert wait_gone(child, 60), f"the sandbox {child} outlived its supervisor"
+
+
+def test_serve_writes_an_org_file_that_signs_in_as_the_github_app(tmp_path: Path) -> None:
+    org, ready = tmp_path / "teamtide.yaml", tmp_path / "ready.json"
+    command = [
+        *SANDBOX,
+        "serve",
+        "--scale",
+        "tiny",
+        "--end",
+        END,
+        "--port",
+        "0",
+        "--no-prometheus",
+        "--write-config",
+        str(org),
+        "--github-app",
+        "--github-graphql-rate-limit",
+        "7",
+        "--github-app-rate-limit",
+        "9000",
+        "--ready-file",
+        str(ready),
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ready.exists(), process.stderr.read() if process.poll() is not None else "no file"
+        facts = json.loads(ready.read_text())
+        github = yaml.safe_load(org.read_text())["sources"]["github"]
+        assert "token" not in github and facts["github_app"] == {
+            "app_id": github["app_id"],
+            "installation_id": github["installation_id"],
+            "private_key": str(tmp_path / "teamtide.github-app.pem"),
+        }
+        key_file = Path(github["private_key"])
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        auth = Auth.AppAuth(github["app_id"], key_file.read_text())
+        installation = auth.get_installation_auth(github["installation_id"])
+        gh = Github(base_url=facts["github"], auth=installation, retry=None)
+        _, data = gh.requester.graphql_query("{ rateLimit { limit } }", {})
+        assert data == {"data": {"rateLimit": {"limit": 9000}}}
+        personal = Github(base_url=facts["github"], auth=Auth.Token("github-token"), retry=None)
+        _, data = personal.requester.graphql_query("{ rateLimit { limit } }", {})
+        assert data == {"data": {"rateLimit": {"limit": 7}}}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0

@@ -9,6 +9,7 @@ never served twice on one walk, and new items do not shift the pages after the c
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,27 +49,39 @@ class Page:
 
 
 def page(
-    items: Sequence[Any], key: Callable[[Any], list[Any]], args: dict[str, Any], *, reverse: bool
+    items: Sequence[Any],
+    key: Callable[[Any], list[Any]],
+    args: dict[str, Any],
+    *,
+    reverse: bool,
+    presorted: bool = False,
 ) -> Page:
-    """One page of `items` (ascending by `key`; `reverse` serves them descending)."""
-    keyed = [(key(item), item) for item in items]
-    ordered = sorted(keyed, key=lambda pair: pair[0], reverse=reverse)
+    """One page of `items` by `key` (`reverse`: served descending).
 
-    def beyond(k: list[Any], bound: list[Any]) -> bool:
-        return k < bound if reverse else k > bound
-
-    window = ordered
-    has_previous = has_next = False
+    `presorted`: `items` are already ascending by `key`; the cursor is then found by
+    bisection, so a page of a long list costs a few key computations, not one per item.
+    """
+    ordered = list(items) if presorted else sorted(items, key=key)
+    lo, hi = 0, len(ordered)
     if args.get("after") is not None:
         bound = decode(args["after"])
-        kept = [pair for pair in window if beyond(pair[0], bound)]
-        has_previous = len(kept) < len(window)
-        window = kept
+        if reverse:
+            hi = min(hi, bisect.bisect_left(ordered, bound, key=key))
+        else:
+            lo = max(lo, bisect.bisect_right(ordered, bound, key=key))
     if args.get("before") is not None:
         bound = decode(args["before"])
-        kept = [pair for pair in window if beyond(bound, pair[0])]
-        has_next = len(kept) < len(window)
-        window = kept
+        if reverse:
+            lo = max(lo, bisect.bisect_right(ordered, bound, key=key))
+        else:
+            hi = min(hi, bisect.bisect_left(ordered, bound, key=key))
+    window = ordered[lo:hi] if lo < hi else []
+    # what lies beyond the window on either side, in the served order
+    before_window, after_window = (len(ordered) - hi, lo) if reverse else (lo, len(ordered) - hi)
+    if reverse:
+        window.reverse()
+    has_previous, has_next = before_window > 0 and args.get("after") is not None, False
+    has_next = after_window > 0 and args.get("before") is not None
     first, last = args.get("first"), args.get("last")
     if first is not None:
         has_next = has_next or len(window) > first
@@ -77,8 +90,8 @@ def page(
         has_previous = has_previous or len(window) > last
         window = window[max(0, len(window) - last) :]
     return Page(
-        items=[item for _, item in window],
-        keys=[k for k, _ in window],
+        items=window,
+        keys=[key(item) for item in window],
         total=len(items),
         has_next=has_next,
         has_previous=has_previous,

@@ -8,16 +8,19 @@ hour, apart from REST's requests), and a spent budget answers `RATE_LIMITED`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     GraphQLSyntaxError,
     OperationDefinitionNode,
+    SelectionSetNode,
     execute_sync,
     get_operation_ast,
     parse,
@@ -33,7 +36,7 @@ from sandbox.github.gql.limits import tally
 from sandbox.github.gql.schema import github_schema, unsupported
 from sandbox.github.gql.world import Graph
 from sandbox.github.index import Worlds
-from sandbox.github.limits import budget_numbers, graphql_budget
+from sandbox.github.limits import budget_numbers, graphql_budget, signed_in_as
 from sandbox.github.shapes import Ctx
 
 GRAPHQL_DOCS = "https://docs.github.com/graphql"
@@ -107,6 +110,7 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
     if isinstance(coerced, list):
         return _refused([execution_error(error) for error in coerced])
+    coerced = getattr(coerced, "coerced", coerced)  # graphql-core 3.3 wraps them, 3.2 does not
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -121,6 +125,7 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
     now = time.time()
     with state.lock:
         budget = graphql_budget(request.headers, state)
+        app = signed_in_as(request.headers, state) == "app"
         allowed = True if dry_run else budget.take(now, counted.cost)
         spent_before = budget_numbers(budget, now)[1] == 0
         limit, remaining, reset, used = budget_numbers(budget, now)
@@ -143,7 +148,7 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
         view=worlds.view(),
         malformed=malformed,
     )
-    graph = Graph(ctx, login)
+    graph = Graph(ctx, login, app=app)
     rate_limit = {
         "limit": limit,
         "cost": counted.cost,
@@ -162,6 +167,8 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
             node=graph.node,
             nodes=graph.nodes,
         )
+    if dry_run:  # only the rateLimit fields run (the rest would not be null on GitHub, just absent)
+        document = _rate_limit_only(document, operation)
     result = execute_sync(
         schema,
         document,
@@ -173,3 +180,13 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
     if result.errors:
         body["errors"] = [execution_error(error) for error in result.errors]
     return _answer(body)
+
+
+def _rate_limit_only(document: DocumentNode, operation: OperationDefinitionNode) -> DocumentNode:
+    kept = tuple(
+        selection
+        for selection in operation.selection_set.selections
+        if isinstance(selection, FieldNode) and selection.name.value in ("rateLimit", "__typename")
+    )
+    only = dataclasses.replace(operation, selection_set=SelectionSetNode(selections=kept))
+    return DocumentNode(definitions=(only,))

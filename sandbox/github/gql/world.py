@@ -34,8 +34,8 @@ def not_found(message: str) -> GraphQLError:
 class Graph:
     """Builds the objects of one request over its view of the world."""
 
-    def __init__(self, ctx: Ctx, viewer: str) -> None:
-        self.ctx, self.viewer_login = ctx, viewer
+    def __init__(self, ctx: Ctx, viewer: str, *, app: bool = False) -> None:
+        self.ctx, self.viewer_login, self.app = ctx, viewer, app
 
     # -- people and organisations -------------------------------------------------------------
     def actor(self, login: str | None) -> Json | None:
@@ -61,6 +61,10 @@ class Graph:
         return body
 
     def viewer(self, info: GraphQLResolveInfo) -> Json | None:
+        if self.app:  # an installation token is no user
+            raise GraphQLError(
+                "Resource not accessible by integration", extensions={"type": "FORBIDDEN"}
+            )
         return self.actor(self.viewer_login)
 
     def user(self, info: GraphQLResolveInfo, login: str) -> Json | None:
@@ -131,7 +135,13 @@ class Graph:
         return self.pull(found)
 
     def pull_requests(self, info_: RepoInfo, args: Json) -> Json:
-        pulls = self.ctx.view.pulls(info_)
+        order = args.get("orderBy") or {}
+        field, direction = order.get("field", "CREATED_AT"), order.get("direction", "ASC")
+        by_update = field == "UPDATED_AT"  # CREATED_AT, and COMMENTS: none has comments here
+        # the view's listing is ascending by (time, number) and cached for the clock
+        pulls: list[Pull] = self.ctx.view.listing(
+            info_, "all", "updated" if by_update else "created"
+        )
         states = args.get("states")
         if states:
             pulls = [p for p in pulls if _state(p) in states]
@@ -142,18 +152,11 @@ class Graph:
             pulls = [p for p in pulls if p.pr.branch == args["headRefName"]]
         if args.get("baseRefName") is not None and args["baseRefName"] != "main":
             pulls = []
-        order = args.get("orderBy") or {}
-        field, direction = order.get("field", "CREATED_AT"), order.get("direction", "ASC")
-        if field == "UPDATED_AT":
 
-            def key(p: Pull) -> list[Any]:
-                return [iso_time(p.updated), p.pr.number]
-        else:  # CREATED_AT, and COMMENTS: no pull has comments here, so creation order
+        def key(p: Pull) -> list[Any]:
+            return [iso_time(p.updated if by_update else p.created), p.pr.number]
 
-            def key(p: Pull) -> list[Any]:
-                return [iso_time(p.created), p.pr.number]
-
-        found = page(pulls, key, args, reverse=direction == "DESC")
+        found = page(pulls, key, args, reverse=direction == "DESC", presorted=True)
         return connection(found, self.pull)
 
     def pull(self, p: Pull) -> Json:
