@@ -229,24 +229,39 @@ class GithubApi:
         self.budget = None  # renewed: the next answer states it again
 
     def graphql(self, name: str, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """One GraphQL query, whole: its `data`; a partial answer is retried, then fails."""
+        data, errors = self.graphql_partial(name, query, variables)
+        if errors:
+            raise GithubApiError(None, f"a partial answer to {name}: {_said(errors)}")
+        return data
+
+    def graphql_partial(
+        self, name: str, query: str, variables: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
         """One GraphQL query through PyGithub's `graphql_query`, paced by its `rateLimit`.
 
-        Returns its `data`. Retried when transient; a spent budget is waited for.
+        Returns its `data` and the errors GitHub gave beside it: a record GitHub could not
+        resolve comes as a null node with an error naming its `path`, which the caller
+        sets aside. Retried when transient; a spent budget is waited for.
         """
         requester = self.client.requester
 
-        def once() -> dict[str, Any]:
+        def once() -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
             self._wait_for_points(self.costs.get(name, 1))
             self.requests += 1
+            errors: list[Mapping[str, Any]] = []
             try:
                 headers, body = requester.graphql_query(query, dict(variables))
             except GithubException as exc:
-                raise self._graphql_error(exc) from None
+                errors = _field_errors(exc)
+                if not errors:
+                    raise self._graphql_error(exc) from None
+                headers, body = exc.headers or {}, exc.data
             data = body.get("data") if isinstance(body, Mapping) else None
             if not isinstance(data, Mapping):
                 raise GithubApiError(502, f"POST {_path(requester.graphql_url)} answered no data")
             self._spent(name, data.get("rateLimit"), headers)
-            return dict(data)
+            return dict(data), errors
 
         return self.retrying(once)
 
@@ -285,9 +300,7 @@ class GithubApi:
         errors = [e for e in listed if isinstance(e, Mapping)] if isinstance(listed, list) else []
         if not errors:
             return api_error(exc, url, "POST")
-        said = "; ".join(
-            shorten(str(e.get("message", "")).splitlines()[0], 200) for e in errors[:3] if e
-        )
+        said = _said(errors)
         types = {e.get("type") for e in errors}
         text = f"{'HTTP 404' if exc.status == 404 else 'GraphQL errors'} from POST {_path(url)}: {said}"
         if "RATE_LIMITED" in types:
@@ -338,6 +351,36 @@ class GithubApi:
     def take_requests(self) -> int:
         count, self.requests = self.requests, 0
         return count
+
+
+def _said(errors: Sequence[Mapping[str, Any]]) -> str:
+    """The first few GraphQL errors' messages, cut between words (secrets stay whole)."""
+    return "; ".join(
+        shorten(str(e.get("message") or "").splitlines()[0] if e.get("message") else "", 200)
+        for e in errors[:3]
+    )
+
+
+# Errors that refuse the whole query (or the budget), never a field of a record.
+WHOLE_QUERY_ERRORS = frozenset(
+    {"RATE_LIMITED", "NOT_FOUND", "FORBIDDEN", "MAX_NODE_LIMIT_EXCEEDED"}
+)
+
+
+def _field_errors(exc: GithubException) -> list[Mapping[str, Any]]:
+    """The errors of a partial answer (data beside errors, each at a `path`), else none."""
+    body = exc.data if isinstance(exc.data, Mapping) else {}
+    data, listed = body.get("data"), body.get("errors")
+    if not isinstance(data, Mapping) or not data or not isinstance(listed, list) or not listed:
+        return []
+    errors = [e for e in listed if isinstance(e, Mapping)]
+    if len(errors) != len(listed):
+        return []
+    if any(
+        not isinstance(e.get("path"), list) or e.get("type") in WHOLE_QUERY_ERRORS for e in errors
+    ):
+        return []
+    return errors
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ overlap and upserts are `PullStream`'s; only how a page is fetched differs.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -124,6 +125,37 @@ def _split(full_name: str) -> tuple[str, str]:
     return owner, name
 
 
+PULL_NODES = ["repository", "pullRequests", "nodes"]
+
+
+def broken_nodes(errors: list[Mapping[str, Any]], count: int) -> dict[int, list[Mapping[str, Any]]]:
+    """The page's pull requests GitHub could not resolve, by index, with their errors.
+
+    An error elsewhere than in a pull request of the page leaves the page incomplete:
+    a GithubApiError (retried; the page is never stored as if whole).
+    """
+    found: dict[int, list[Mapping[str, Any]]] = {}
+    for error in errors:
+        path = error.get("path")
+        index = path[len(PULL_NODES)] if isinstance(path, list) and len(path) > 3 else None
+        if path[: len(PULL_NODES)] != PULL_NODES or not isinstance(index, int) or index >= count:
+            said = str(error.get("message") or "")[:200]
+            raise GithubApiError(502, f"a partial answer to Pulls, at {path}: {said}")
+        found.setdefault(index, []).append(error)
+    return found
+
+
+def unresolved(repo: str, node: Any, errors: list[Mapping[str, Any]]) -> Reject:
+    """A pull request GitHub answered with an error: set aside with what it said."""
+    raw = rest_pull(node) if isinstance(node, Mapping) else None
+    key = _reject_key(repo, raw) if raw is not None else repo
+    first = errors[0]
+    field = ".".join(str(p) for p in first.get("path", [])[len(PULL_NODES) + 1 :]) or "the record"
+    reason = f"GitHub could not resolve {field}: {first.get('message') or 'no message'}"
+    payload = excerpt(raw) if raw is not None else json.dumps({"path": first.get("path")})
+    return Reject(key, reason, payload)
+
+
 # ---------------------------------------------------------------- partitions
 
 
@@ -229,25 +261,34 @@ class GraphqlPullStream(PullStream):
                 "after": after,
                 "inner": self.inner_page,
             }
-            data = self.api.graphql("Pulls", q.PULLS, variables)
+            data, errors = self.api.graphql_partial("Pulls", q.PULLS, variables)
             repository = data.get("repository")
             if not isinstance(repository, Mapping):
                 raise GithubApiError(404, f"HTTP 404 from POST /graphql: no repository {repo}")
             connection = repository.get("pullRequests")
             nodes = _nodes(connection)
-            page, done = self._graphql_page(repo, nodes, stop, full)
+            broken = broken_nodes(errors, len(nodes))
+            page, done = self._graphql_page(repo, nodes, stop, full, broken)
             yield page
             after = _more(connection)
             if done or after is None or not nodes:
                 return
 
     def _graphql_page(
-        self, repo: str, nodes: list[Any], stop: dt.datetime | None, full: bool
+        self,
+        repo: str,
+        nodes: list[Any],
+        stop: dt.datetime | None,
+        full: bool,
+        broken: Mapping[int, list[Mapping[str, Any]]],
     ) -> tuple[Page, bool]:
         rejects: list[Reject] = []
         listed: list[tuple[ListedPull, Mapping[str, Any]]] = []
         done = False
-        for node in nodes:
+        for index, node in enumerate(nodes):
+            if index in broken:
+                rejects.append(unresolved(repo, node, broken[index]))
+                continue
             raw = rest_pull(node)
             try:
                 item = listed_pull(raw)

@@ -8,6 +8,7 @@ must become the same row: checked here on one hand-written node (the shape of th
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -15,9 +16,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from collectors.github import GithubApiError
 from collectors.github_app import InstallationAuth, sign_in
 from collectors.github_estimate import Estimate, page_cost
-from collectors.github_graphql import rest_events, rest_pull
+from collectors.github_graphql import broken_nodes, rest_events, rest_pull, unresolved
 from collectors.github_parse import ParseError, add_timeline, listed_pull, parse_pull
 from config import redaction
 from config.schema import GithubSource
@@ -173,3 +175,22 @@ def test_a_token_and_an_app_exclude_each_other_and_an_app_needs_all_three(
 ) -> None:
     with pytest.raises(ValueError, match=where):
         GithubSource(**keys)
+
+
+def test_a_pull_request_github_could_not_resolve_is_set_aside_with_what_github_said() -> None:
+    # GitHub nulls a node whose non-null field failed, and names it in the error's path
+    errors = [
+        {
+            "message": "Cannot return null for non-nullable field PullRequest.number",
+            "path": ["repository", "pullRequests", "nodes", 1, "number"],
+        }
+    ]
+    broken = broken_nodes(errors, 3)
+    assert list(broken) == [1]
+    reject = unresolved("acme/x", None, broken[1])
+    assert reject.key == "acme/x"
+    assert reject.reason.startswith("GitHub could not resolve number: Cannot return null")
+    assert json.loads(reject.payload or "")["path"][3] == 1
+    # an error outside the page's pull requests leaves the page incomplete: never stored
+    with pytest.raises(GithubApiError, match="partial answer"):
+        broken_nodes([{"message": "timeout", "path": ["repository", "pullRequests"]}], 3)
