@@ -32,6 +32,7 @@ from collectors.github import RateLimitWait, api_error
 from db import models
 from db.migrate import upgrade
 from db.session import make_engine
+from sandbox.github.apps import app_of
 from sandbox.server import Sandbox
 from sandbox.world.generate import generate
 from sandbox.world.model import World
@@ -535,6 +536,47 @@ def test_a_malformed_record_ends_in_sync_rejects_and_every_other_record_loads(
     good = {k for k in expected if (k[0], k[1]) not in {(pr.repo, pr.number) for pr in bad}}
     assert stored.keys() == good
     assert all(stored[k] == expected[k] for k in good)
+
+
+def token_exchanges(sandbox: Sandbox) -> int:
+    paths = sandbox.stats()["paths"].get("github", {})
+    return sum(n for path, n in paths.items() if path.endswith("/access_tokens"))
+
+
+def test_a_github_app_signs_in_and_a_sync_that_outlives_its_tokens_goes_on(
+    api: str, sandbox: Sandbox, tmp_path: Path, caplog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_of(sandbox.state)
+    key = tmp_path / "app.pem"
+    key.write_bytes(app.private_pem())
+    # PyGithub asks for a new token 20 s before the one it holds expires: with 21 s
+    # tokens, after about a second; the sync is slowed to take several.
+    monkeypatch.setattr(app, "token_seconds", 21.0)
+    sandbox.set_faults("github", slow_seconds=0.4 if api == "graphql" else 0.04)
+    caplog.set_level(logging.DEBUG)
+    engine = fresh_sqlite()
+    exchanged = token_exchanges(sandbox)
+    started = time.monotonic()
+    config = config_for(
+        sandbox,
+        api=api,
+        repos=[ONE_REPO],
+        per_page=5,
+        token=None,
+        app_id=app.app_id,
+        installation_id=app.installation_id,
+        private_key=str(key),
+    )
+    results = sync(engine, config)
+    took = time.monotonic() - started
+    sandbox.clear_faults()
+    assert [r.error for r in results if r.error] == []
+    assert stored_pulls(engine) == world_pulls(sandbox.state.world, [ONE_REPO])
+    # a token at the start, and another each time the one held came within 20 s of expiry
+    assert took > 3 and token_exchanges(sandbox) - exchanged >= 2
+    issued = list(app.tokens)
+    assert issued and not any(t in caplog.text for t in issued)
+    assert app.private_pem().decode().splitlines()[3] not in caplog.text
 
 
 # ---------------------------------------------------------------- secrets and issues
