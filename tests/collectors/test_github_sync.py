@@ -512,6 +512,29 @@ def test_graphql_paces_itself_by_rate_limit_and_waits_for_the_reset_without_a_re
     assert len(waits) >= (1 + pages) // 4 - 1
 
 
+def test_a_graphql_budget_spent_by_another_client_is_waited_for_after_rate_limited(
+    sandbox: Sandbox, token: str
+) -> None:
+    engine = fresh_sqlite()
+    notes = Notes()
+    with sandbox.state.lock:
+        sandbox.state.set_rate_budget("github:graphql", limit=6, window_seconds=2.5)
+    headers = {"Authorization": f"bearer {token}"}
+    query = {"query": "{ rateLimit { remaining } }"}
+    while (
+        "RATE_LIMITED"
+        not in requests.post(
+            f"{sandbox.github_url}/graphql", json=query, headers=headers, timeout=60
+        ).text
+    ):
+        pass  # someone else's script spends the budget of the same token
+    results = sync(engine, config_for(sandbox, repos=[ONE_REPO]), notes)
+    assert [r.error for r in results if r.error] == []
+    # refused at once (the budget was already spent); the reset came from the headers
+    assert "0 of 6 points left" in notes.notes[0] and "for the reset" in notes.notes[0]
+    assert stored_pulls(engine) == world_pulls(sandbox.state.world, [ONE_REPO])
+
+
 def test_a_malformed_record_ends_in_sync_rejects_and_every_other_record_loads(
     api: str, engine: Engine, sandbox: Sandbox, world: World
 ) -> None:
