@@ -49,9 +49,17 @@ class Notes(NullProgress):
 
     def __init__(self) -> None:
         self.notes: list[str] = []
+        self.totals: dict[str, int | None] = {}
+        self.done: dict[str, int] = {}
 
     def note(self, message: str) -> None:
         self.notes.append(message)
+
+    def start(self, stream: str, partition: str, total: int | None) -> None:
+        self.totals[partition] = total
+
+    def advance(self, stream: str, partition: str, items: int) -> None:
+        self.done[partition] = self.done.get(partition, 0) + items
 
 
 # ---------------------------------------------------------------- the world, as it happened
@@ -267,6 +275,30 @@ def test_a_full_sync_equals_the_sandbox_world(
         r[1] for p in expected.values() for r in p["reviews"]
     }
     assert logins == {login.lower() for login in everyone}
+
+
+def test_a_first_graphql_sync_says_its_cost_up_front_and_counts_pull_requests(
+    sandbox: Sandbox, world: World
+) -> None:
+    engine = fresh_sqlite()
+    notes = Notes()
+    results = sync(engine, config_for(sandbox), notes)  # the organisation: every repository
+    assert [r.error for r in results if r.error] == []
+    per_repo = {repo.full_name: 0 for repo in world.repos}
+    for repo, _ in world_pulls(world):
+        per_repo[repo] += 1
+    # a page of 100 with its labels and timeline costs (1 + 100 + 100) / 100 = 2 points
+    points = sum(2 * max(1, -(-n // 100)) for n in per_repo.values())
+    assert notes.notes[0] == (
+        f"a first GitHub sync of {len(per_repo)} repositories: about "
+        f"{sum(per_repo.values()):,} pull requests, {points} GraphQL points, "
+        f"{points / 5000:.1f} h of this token's 5,000 points an hour"
+    )
+    # each repository's bar counts its pull requests, up to the total said at its start
+    assert notes.totals == per_repo and notes.done == per_repo
+    again = Notes()
+    sync(engine, config_for(sandbox), again)
+    assert again.notes == [] and set(again.totals.values()) == {None}  # nothing to estimate
 
 
 def test_links_are_made_only_to_projects_known_from_jira(api: str, sandbox: Sandbox) -> None:
