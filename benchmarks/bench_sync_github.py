@@ -33,7 +33,8 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from benchmarks.sandbox_process import admin, requests_served, start_sandbox  # noqa: E402
 from collectors.base import NullProgress, run_stream  # noqa: E402
-from collectors.github import GithubApi, streams  # noqa: E402
+from collectors.github import GithubApi  # noqa: E402
+from collectors.github_source import streams  # noqa: E402
 from config.schema import Config  # noqa: E402
 from db import models  # noqa: E402
 from db.migrate import upgrade  # noqa: E402

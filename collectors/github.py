@@ -32,7 +32,7 @@ from github.GithubException import GithubException
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from collectors.base import Bookmark, Page, Partitions, Progress, Reject, Source, Stream
+from collectors.base import Bookmark, Page, Partitions, Progress, Reject, Stream
 from collectors.github_app import sign_in
 from collectors.github_parse import (
     ListedPull,
@@ -648,50 +648,3 @@ class IssueStream(Stream):
             session, [a for r in rows for a in issue_accounts(r)], dt.datetime.now(dt.UTC)
         )
         return len(rows)
-
-
-def streams(
-    config: Config,
-    engine: Engine,
-    progress: Progress,
-    *,
-    timeout: int = DEFAULT_TIMEOUT,
-    retry: RetryPolicy = RetryPolicy(),
-    sizes: bool = True,
-    rate_reserve: int = RATE_RESERVE,
-    inner_page: int | None = None,
-) -> list[Stream]:
-    """The GitHub streams: pull requests, then (when `issues: true`) issues as work items.
-
-    `inner_page`: GraphQL's page of reviews and labels within a pull request (a test sets
-    it small to make nested pagination happen on a small world).
-    """
-    source = config.sources.github
-    if source is None:
-        raise ValueError("sources.github is not configured in the org file")
-    if not source.repos and not source.orgs:
-        raise ValueError("sources.github names no repos and no orgs: nothing to collect")
-    api = GithubApi(
-        source, timeout=timeout, retry=retry, progress=progress, rate_reserve=rate_reserve
-    )
-    projects = lambda: known_projects(engine, config)  # noqa: E731
-    if source.api == "graphql":
-        # Imported here: the GraphQL stream is built on this module's REST stream.
-        from collectors.github_estimate import announce_first_sync
-        from collectors.github_graphql import GraphqlPullStream, GraphqlRepositories
-
-        listed = GraphqlRepositories(api, source)
-        repos: Repositories = listed
-        inner = {"inner_page": inner_page} if inner_page is not None else {}
-        pulls: PullStream = GraphqlPullStream(api, engine, repos, projects, sizes=sizes, **inner)
-        announce_first_sync(api, listed, engine, progress)
-    else:
-        repos = Repositories(api, source)
-        pulls = PullStream(api, engine, repos, projects, sizes=sizes)
-    found: list[Stream] = [pulls]
-    if source.issues:
-        found.append(IssueStream(api, repos))
-    return found
-
-
-SOURCE = Source("github", streams)

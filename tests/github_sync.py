@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from collectors.base import NullProgress, StreamResult, run_stream
-from collectors.github import streams
+from collectors.github_source import streams
 from collectors.retry import RetryPolicy
 from config.schema import Config
 from sandbox.server import Sandbox

@@ -409,7 +409,7 @@ def test_after_the_sandbox_advances_an_incremental_sync_picks_up_exactly_the_cha
 CHILD = """
 import sys
 from collectors.base import NullProgress, run_stream
-from collectors.github import streams
+from collectors.github_source import streams
 from db.session import make_engine
 from config.schema import Config
 config = Config.model_validate_json(sys.argv[2])
