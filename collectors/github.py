@@ -1,4 +1,9 @@
-"""The GitHub collector: pull requests with reviews and draft exits, and optionally issues.
+"""The GitHub collector's REST path and the client both paths share (`api: rest`).
+
+The client (`GithubApi`) carries PyGithub, the sign-in, retries and both of GitHub's
+budgets: REST's, from the response headers, and GraphQL's, from each answer's
+`rateLimit`. The GraphQL path (`collectors.github_graphql`) is this stream with its pages
+fetched another way.
 
 One partition, with its own cursor, per repository (the configured ones plus every
 repository of each configured organisation). GitHub's pull list has no `since`, so it
@@ -229,7 +234,7 @@ class GithubApi:
         self.budget = None  # renewed: the next answer states it again
 
     def graphql(self, name: str, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """One GraphQL query, whole: its `data`; a partial answer is retried, then fails."""
+        """One GraphQL query that must be answered whole: its `data`, or a GithubApiError."""
         data, errors = self.graphql_partial(name, query, variables)
         if errors:
             raise GithubApiError(None, f"a partial answer to {name}: {_said(errors)}")
