@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from collectors.base import Progress
 from collectors.github import GithubApi, GithubApiError
 from collectors.github_graphql import GraphqlRepositories
+from config.schema import Config
 from db.sync import stored_cursors
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,21 @@ def estimate(
     )
 
 
-def first_sync_estimate(api: GithubApi, repos: GraphqlRepositories) -> Estimate:
-    """The estimate for every repository the org file names (for `teamtide doctor` and sync)."""
-    return estimate(api, repos, repos.names(), api.per_page)
+def first_sync_estimate(config: Config) -> Estimate:
+    """What a first sync of every repository the org file names costs (for `teamtide doctor`).
+
+    A few cheap GraphQL queries (the organisations' listings, one count per 50 named
+    repositories); a GithubApiError or OSError when GitHub cannot be asked.
+    """
+    source = config.sources.github
+    if source is None:
+        raise ValueError("sources.github is not configured in the org file")
+    api = GithubApi(source)
+    repos = GraphqlRepositories(api, source)
+    names = repos.names()
+    if repos.errors:
+        raise next(iter(repos.errors.values()))
+    return estimate(api, repos, names, api.per_page)
 
 
 def announce_first_sync(

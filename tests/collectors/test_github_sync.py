@@ -29,6 +29,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from collectors.base import NullProgress
 from collectors.github import RateLimitWait, api_error
+from collectors.github_estimate import first_sync_estimate
 from db import models
 from db.migrate import upgrade
 from db.session import make_engine
@@ -293,6 +294,13 @@ def test_a_first_graphql_sync_says_its_cost_up_front_and_counts_pull_requests(
         f"a first GitHub sync of {len(per_repo)} repositories: about "
         f"{sum(per_repo.values()):,} pull requests, {points} GraphQL points, "
         f"{points / 5000:.1f} h of this token's 5,000 points an hour"
+    )
+    # the same figures, asked without syncing (what `teamtide doctor` may call)
+    asked = first_sync_estimate(config_for(sandbox))
+    assert (asked.repositories, asked.pull_requests, asked.points) == (
+        len(per_repo),
+        sum(per_repo.values()),
+        points,
     )
     # each repository's bar counts its pull requests, up to the total said at its start
     assert notes.totals == per_repo and notes.done == per_repo
