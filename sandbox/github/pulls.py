@@ -19,7 +19,7 @@ def _commit_shas(pr: PullRequest) -> list[str]:
     return [fake_sha("commit", pr.repo, pr.number, i) for i in range(_commit_count(pr))]
 
 
-def _merged_by(pr: PullRequest) -> str:
+def merged_by(pr: PullRequest) -> str:
     approvers = [r.user for r in pr.reviews if r.state == "APPROVED" and r.user != pr.author]
     return approvers[-1] if approvers else pr.author
 
@@ -38,7 +38,7 @@ def _pull_body(ctx: Ctx, p: Pull) -> Json:
     html = f"{ctx.web}/{info.repo.full_name}/pull/{pr.number}"
     head_sha = _commit_shas(pr)[-1]
     reviewed = {r.user for r in p.reviews}
-    requested = [] if not p.open or p.draft else _requested_reviewers(pr, reviewed)
+    requested = [] if not p.open or p.draft else requested_reviewers(pr, reviewed)
     repo = ctx.repo(info)
     owner = ctx.user(info.owner)
     links = {
@@ -104,7 +104,7 @@ def _pull_body(ctx: Ctx, p: Pull) -> Json:
     return body
 
 
-def _requested_reviewers(pr: PullRequest, reviewed: set[str]) -> list[str]:
+def requested_reviewers(pr: PullRequest, reviewed: set[str]) -> list[str]:
     """Reviewers asked when the pull became ready who have not answered yet (GitHub drops them then)."""
     wanted: list[str] = []
     for review in pr.reviews:
@@ -124,7 +124,7 @@ def pull_full(ctx: Ctx, p: Pull) -> Json:
             "mergeable": True if p.open else None,
             "rebaseable": True if p.open else None,
             "mergeable_state": ("draft" if p.draft else "clean") if p.open else "unknown",
-            "merged_by": ctx.user(_merged_by(pr)) if merged else None,
+            "merged_by": ctx.user(merged_by(pr)) if merged else None,
             "comments": 0,
             "review_comments": 0,
             "maintainer_can_modify": False,
@@ -224,7 +224,7 @@ def issue_json(ctx: Ctx, p: Pull, *, single: bool = False) -> Json:
         "state_reason": None,
     }
     if single:
-        closer = (_merged_by(pr) if p.merged_at else pr.author) if p.closed_at else None
+        closer = (merged_by(pr) if p.merged_at else pr.author) if p.closed_at else None
         body["closed_by"] = ctx.user(closer) if closer else None
     return _break(ctx, pr, body)
 
@@ -267,7 +267,7 @@ def issue_events(ctx: Ctx, p: Pull) -> list[tuple[dt.datetime, int, Json]]:
         pr.draft_until if pr.draft_until is not None else (None if pr.still_draft else pr.created)
     )
     if asked_at is not None and asked_at <= clock:
-        for n, login in enumerate(_requested_reviewers(pr, set())):
+        for n, login in enumerate(requested_reviewers(pr, set())):
             add(
                 asked_at,
                 _event(
@@ -288,13 +288,13 @@ def issue_events(ctx: Ctx, p: Pull) -> list[tuple[dt.datetime, int, Json]]:
             _event(ctx, p, "ready_for_review", "ReadyForReviewEvent", p.ready_at, author, 0),
         )
     if p.merged_at is not None:
-        merger, sha = _merged_by(pr), fake_sha("merge", pr.repo, pr.number)
+        merger, sha = merged_by(pr), fake_sha("merge", pr.repo, pr.number)
         add(
             p.merged_at,
             _event(ctx, p, "merged", "MergedEvent", p.merged_at, merger, 0, commit_id=sha),
         )
     if p.closed_at is not None:
-        closer = _merged_by(pr) if p.merged_at else author
+        closer = merged_by(pr) if p.merged_at else author
         add(
             p.closed_at,
             _event(ctx, p, "closed", "ClosedEvent", p.closed_at, closer, 0, state_reason=None),

@@ -87,6 +87,8 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
     if not isinstance(query, str):
         return _refused([{"message": "A query attribute must be specified and must be a string."}])
     variables = payload.get("variables") or {}
+    if not isinstance(variables, dict):
+        return _refused([{"message": "Variables must be a JSON object."}])
     operation_name = payload.get("operationName")
     schema = github_schema()
     try:
@@ -127,12 +129,11 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
         budget = graphql_budget(request.headers, state)
         app = signed_in_as(request.headers, state) == "app"
         allowed = True if dry_run else budget.take(now, counted.cost)
-        spent_before = budget_numbers(budget, now)[1] == 0
-        limit, remaining, reset, used = budget_numbers(budget, now)
+        limit, remaining, reset, used = budget_numbers(budget, now)  # after this query's cost
         malformed = state.faults[SERVICE].malformed
         login = state.world.bot_account
     if not allowed:
-        already = "already " if spent_before else ""
+        already = "already " if remaining == 0 else ""  # nothing was left before this query
         return _refused(
             [
                 {
@@ -158,7 +159,9 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
         "nodeCount": counted.nodes,
     }
     root: Json = {"rateLimit": lambda info, dryRun=False: rate_limit}
-    if not dry_run:
+    if dry_run:  # only the rateLimit fields run
+        document = _rate_limit_only(document, operation)
+    else:
         root.update(
             viewer=graph.viewer,
             user=graph.user,
@@ -167,8 +170,6 @@ async def graphql_endpoint(request: Request, worlds: Worlds) -> Response:
             node=graph.node,
             nodes=graph.nodes,
         )
-    if dry_run:  # only the rateLimit fields run (the rest would not be null on GitHub, just absent)
-        document = _rate_limit_only(document, operation)
     result = execute_sync(
         schema,
         document,

@@ -18,7 +18,7 @@ from graphql import GraphQLError, GraphQLResolveInfo
 from sandbox.github.formats import fake_sha, iso_time, node_id, stable_id, to_second, user_id
 from sandbox.github.gql.cursors import connection, page
 from sandbox.github.index import Pull, RepoInfo
-from sandbox.github.pulls import _merged_by, _requested_reviewers
+from sandbox.github.pulls import merged_by, requested_reviewers
 from sandbox.github.shapes import Ctx
 from sandbox.world.model import Review
 
@@ -295,7 +295,7 @@ class Graph:
             else (None if pr.still_draft else pr.created)
         )
         if asked_at is not None and asked_at <= clock:
-            for n, login in enumerate(_requested_reviewers(pr, set())):
+            for n, login in enumerate(requested_reviewers(pr, set())):
                 event(
                     "review_requested",
                     "ReviewRequestedEvent",
@@ -307,9 +307,9 @@ class Graph:
         if p.ready_at is not None:
             event("ready_for_review", "ReadyForReviewEvent", p.ready_at, pr.author, 0)
         if p.merged_at is not None:
-            event("merged", "MergedEvent", p.merged_at, _merged_by(pr), 0)
+            event("merged", "MergedEvent", p.merged_at, merged_by(pr), 0)
         if p.closed_at is not None:
-            closer = _merged_by(pr) if p.merged_at else pr.author
+            closer = merged_by(pr) if p.merged_at else pr.author
             event("closed", "ClosedEvent", p.closed_at, closer, 0)
         for n, review in enumerate(p.reviews):
             body = self.review(p, review)

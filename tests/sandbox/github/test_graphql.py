@@ -419,3 +419,10 @@ def test_node_finds_a_pull_by_the_node_id_rest_gives(sandbox: Sandbox) -> None:
     missing = post(sandbox, query, {"id": "MDQ6VXNlcjA="}).json()  # "04:User0"
     assert missing["data"] == {"node": None}
     assert missing["errors"][0]["type"] == "NOT_FOUND"
+
+
+def test_a_burst_of_server_errors_reaches_graphql_too(sandbox: Sandbox) -> None:
+    sandbox.set_faults("github", error_burst=2, error_status=502)
+    assert [post(sandbox, "{ viewer { login } }").status_code for _ in range(3)] == [502, 502, 200]
+    # the failed answers spent no points
+    assert sandbox.state.rate_budgets[GRAPHQL_BUDGET].used == 1
