@@ -49,9 +49,9 @@ BENCHES: dict[str, Bench] = {
     ),
     "sync_github": Bench(
         "bench_sync_github",
-        ("--scale", "medium"),
-        ("--scale", "small"),
-        "GitHub sync through the sandbox (issue 4)",
+        ("--scales", "small", "medium", "large"),
+        ("--scales", "tiny", "small"),
+        "GitHub sync through the sandbox, REST against GraphQL (issues 4 and 14)",
     ),
     "discover": Bench(
         "bench_discover",

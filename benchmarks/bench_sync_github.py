@@ -1,19 +1,23 @@
-"""GitHub sync throughput: a full sync of a sandbox world, then an incremental one after ~1% changes.
+"""GitHub sync, REST against GraphQL: a first sync of a sandbox world, then an incremental one.
 
-The sandbox runs in its own process (as GitHub would be elsewhere), so the figures are
-the collector's: pull requests per second end to end (list pages, timelines, detail
-requests for sizes, parsing, database writes), requests per pull request against the
-fewest a complete sync needs, and the collector process's peak memory.
+For each scale, both paths sync the same world into databases of their own, then the
+sandbox's clock moves on (about 1% of the pull requests change) and both sync again. The
+table puts side by side what GitHub's budget is spent on: requests, and rate-limit points
+(a REST request is a point of the 5,000 an hour; a GraphQL query costs what its
+`rateLimit.cost` says, of 5,000 points an hour), the hours of budget a first sync needs,
+pull requests per second of wall time, and each sync's peak memory. The sandbox runs in
+its own process, and each sync in a fresh one, so each peak is that sync's own.
 
-Run: `.venv/bin/python benchmarks/bench_sync_github.py --scale medium`
-(`--db postgresql+psycopg://...` to write into PostgreSQL instead of a temporary SQLite).
+Run: `.venv/bin/python -m benchmarks sync_github` or
+`.venv/bin/python benchmarks/bench_sync_github.py --scales small medium large`
+(`--db postgresql+psycopg://...` to write into PostgreSQL instead of temporary SQLite).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
+import multiprocessing
 import os
 import resource
 import sys
@@ -25,11 +29,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from benchmarks.sandbox_process import admin, requests_served, start_sandbox  # noqa: E402
 from collectors.base import NullProgress, run_stream  # noqa: E402
-from collectors.github import streams  # noqa: E402
+from collectors.github import GithubApi  # noqa: E402
+from collectors.github_source import streams  # noqa: E402
 from config.schema import Config  # noqa: E402
 from db import models  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
@@ -55,10 +60,11 @@ json.dump({{"pulls": len(seen), "closed": len(closed), "repos": len(world.repos)
            "list_pages": sum(max(1, math.ceil(n / {PAGE})) for n in per_repo.values()),
            "reviews": sum(sum(r.submitted_at <= clock for r in p.reviews) for p in seen)}},
           open(out, "w"))
-# GitHub's hourly budget (5000) would stop the sync for an hour every 5000 requests: the
-# benchmark measures the collector, and reports the budget it would need instead.
+# GitHub's hourly budgets (5000 requests, 5000 points) would stop the sync for an hour at
+# each: the benchmark measures the collector, and reports the budget it would need instead.
 state = SandboxState(world=world)
 state.set_rate_budget("github", limit=10**9)
+state.set_rate_budget("github:graphql", limit=10**9)
 import gc
 gc.freeze()  # as `serve` does: the world lives as long as the process
 SandboxHTTPServer(build_app(state), port=port).serve_forever()
@@ -70,36 +76,40 @@ def github_requests(url: str) -> int:
     return requests_served(url, "github")
 
 
-def request_paths(url: str) -> dict[str, int]:
-    """Requests by kind: list pages, timelines, details (sizes), organisation listings."""
-    kinds = {"list": 0, "timeline": 0, "detail": 0, "other": 0}
-    for path, n in admin(url, "stats")["paths"].get("github", {}).items():
-        if path.endswith("/timeline"):
-            kinds["timeline"] += n
-        elif path.endswith("/pulls"):
-            kinds["list"] += n
-        elif "/pulls/" in path:
-            kinds["detail"] += n
-        else:
-            kinds["other"] += n
-    return kinds
+APIS = ("rest", "graphql")
 
 
-def sync(config: Config, engine: Any, sizes: bool) -> float:
-    """Seconds taken by one sync of the GitHub streams."""
+def sync_once(config_json: str, db_url: str) -> dict[str, float]:
+    """One sync of the GitHub streams, in a process of its own: seconds, points, peak MB."""
+    config = Config.model_validate_json(config_json)
+    engine = make_engine(db_url)
     started = time.perf_counter()
-    for stream in streams(config, engine, NullProgress(), sizes=sizes):
+    apis: list[GithubApi] = []
+    for stream in streams(config, engine, NullProgress()):
+        apis.append(stream.api)  # type: ignore[attr-defined]
         for result in run_stream(engine, stream):
             if result.error:
                 raise RuntimeError(result.error)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "seconds": seconds,
+        "points": sum({id(a): a.points for a in apis}.values()),
+        "mb": peak_mb,
+    }
 
 
-def changed_per_repo(engine: Any, since: dt.datetime) -> dict[str, int]:
-    pr = models.PullRequest
-    query = select(pr.repo, func.count()).where(pr.updated_at > since).group_by(pr.repo)
-    with engine.connect() as conn:
-        return dict(conn.execute(query).all())
+def measured_sync(config: Config, db_url: str, url: str) -> dict[str, float]:
+    """A sync in a fresh process, with the requests the sandbox served for it."""
+    admin(url, "stats/reset", {})
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        figures = pool.apply(sync_once, (config.model_dump_json(by_alias=True), db_url))
+    figures["requests"] = github_requests(url)
+    if config.sources.github is not None and config.sources.github.api == "rest":
+        figures["points"] = figures["requests"]  # REST: one request, one point of the budget
+    return figures
 
 
 def count_pulls(engine: Any, since: dt.datetime | None = None) -> int:
@@ -110,102 +120,148 @@ def count_pulls(engine: Any, since: dt.datetime | None = None) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-def row(label: str, value: float | int | str, fmt: str = ">12") -> None:
-    print(f"  {label:<30}{value:{fmt}}")
+def config_for(url: str, api: str) -> Config:
+    return Config.model_validate(
+        {
+            "sources": {
+                "jira": {"url": f"{url}/jira", "jql": "project in (DS, ENG, OPS)"},
+                "github": {
+                    "url": f"{url}/github",
+                    "api": api,
+                    "token": "${BENCH_GITHUB_TOKEN}",
+                    "orgs": ["acme"],
+                    "per_page": PAGE,
+                },
+            }
+        }
+    )
+
+
+def database(base: str | None, api: str, scale: str) -> str:
+    """A fresh database per path: a temporary SQLite file, or a schema of `--db`."""
+    if base is None:
+        url = f"sqlite:///{tempfile.mkdtemp()}/{api}.db"
+    else:
+        schema = f"bench_{scale}_{api}"
+        with make_engine(base).begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    upgrade(make_engine(url))
+    return url
+
+
+def ratio(rest: float, graphql: float) -> str:
+    return f"{rest / graphql:,.1f}x" if graphql else "-"
+
+
+def bench_scale(scale: str, seed: int, change_hours: float, db: str | None) -> list[list[str]]:
+    """Both paths on one world: the rows of its part of the table."""
+    print(f"generating and serving the {scale} world in a separate process ...", flush=True)
+    proc, url, facts = start_sandbox(SERVER, scale, seed, END)
+    try:
+        urls = {api: database(db, api, scale) for api in APIS}
+        first = {}
+        for api in APIS:
+            print(f"  {scale}: first sync through {api} ...", flush=True)
+            first[api] = measured_sync(config_for(url, api), urls[api], url)
+        before = admin(url, "clock")["clock"]
+        target = dt.datetime.fromisoformat(before) + dt.timedelta(hours=change_hours)
+        admin(url, "clock", {"to": target.isoformat()})
+        again = {}
+        for api in APIS:
+            print(f"  {scale}: incremental sync through {api} ...", flush=True)
+            again[api] = measured_sync(config_for(url, api), urls[api], url)
+        engine = make_engine(urls["graphql"])
+        changed, stored = (
+            count_pulls(engine, dt.datetime.fromisoformat(before)),
+            count_pulls(engine),
+        )
+        engine.dispose()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    n = facts["pulls"]
+    r, g = first["rest"], first["graphql"]
+    ri, gi = again["rest"], again["graphql"]
+    share = f"{100 * changed / max(stored, 1):.1f}% changed"
+    rows = [
+        [scale, f"{n:,} pull requests, {facts['repos']} repositories", "", "", ""],
+        [
+            "",
+            "first sync: requests",
+            f"{r['requests']:,}",
+            f"{g['requests']:,}",
+            ratio(r["requests"], g["requests"]),
+        ],
+        [
+            "",
+            "first sync: rate-limit points",
+            f"{r['points']:,.0f}",
+            f"{g['points']:,.0f}",
+            ratio(r["points"], g["points"]),
+        ],
+        [
+            "",
+            "first sync: hours of budget",
+            f"{r['points'] / HOURLY_BUDGET:.2f}",
+            f"{g['points'] / HOURLY_BUDGET:.2f}",
+            "",
+        ],
+        [
+            "",
+            "first sync: pull requests/s",
+            f"{n / r['seconds']:,.0f}",
+            f"{n / g['seconds']:,.0f}",
+            "",
+        ],
+        ["", "first sync: peak memory (MB)", f"{r['mb']:,.0f}", f"{g['mb']:,.0f}", ""],
+        [
+            "",
+            f"incremental ({share}): requests",
+            f"{ri['requests']:,}",
+            f"{gi['requests']:,}",
+            ratio(ri["requests"], gi["requests"]),
+        ],
+        [
+            "",
+            "incremental: points",
+            f"{ri['points']:,.0f}",
+            f"{gi['points']:,.0f}",
+            ratio(ri["points"], gi["points"]),
+        ],
+        ["", "incremental: seconds", f"{ri['seconds']:.1f}", f"{gi['seconds']:.1f}", ""],
+    ]
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="medium")
+    parser.add_argument("--scales", nargs="+", default=["small", "medium"])
+    parser.add_argument("--scale", dest="scales", action="store", type=lambda s: [s])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--db", default=None, help="database URL (default: a temporary SQLite file)"
-    )
+    parser.add_argument("--db", default=None, help="PostgreSQL URL (default: temporary SQLite)")
     parser.add_argument("--change-hours", type=float, default=200.0, help="about 1%% on medium")
-    parser.add_argument(
-        "--no-sizes",
-        dest="sizes",
-        action="store_false",
-        help="skip the detail request for additions/deletions of closed pull requests",
-    )
     args = parser.parse_args()
-
-    print(f"generating and serving the {args.scale} world in a separate process ...", flush=True)
-    proc, url, facts = start_sandbox(SERVER, args.scale, args.seed, END)
-    try:
-        db_url = args.db or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-        engine = make_engine(db_url)
-        upgrade(engine)
-        os.environ["BENCH_GITHUB_TOKEN"] = "github-token"
-        config = Config.model_validate(
-            {
-                "sources": {
-                    "jira": {"url": f"{url}/jira", "jql": "project in (DS, ENG, OPS)"},
-                    "github": {
-                        "url": f"{url}/github",
-                        "token": "${BENCH_GITHUB_TOKEN}",
-                        "orgs": ["acme"],
-                        "per_page": PAGE,
-                    },
-                }
-            }
-        )
-        admin(url, "stats/reset", {})
-        seconds = sync(config, engine, args.sizes)
-        served, kinds = github_requests(url), request_paths(url)
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        n = facts["pulls"]
-        # an organisation listing, the list pages, a timeline per pull, a detail per closed one
-        minimum = 1 + facts["list_pages"] + n + (facts["closed"] if args.sizes else 0)
-        print(
-            f"\nfull sync of {args.scale}: {n} pull requests in {facts['repos']} repositories, "
-            f"{facts['reviews']} reviews"
-        )
-        row("seconds", f"{seconds:.1f}")
-        row("pull requests per second", f"{n / seconds:.0f}")
-        row("requests (served)", served)
-        row("  list pages", kinds["list"])
-        row("  timelines", kinds["timeline"])
-        row("  details (sizes, closed only)", kinds["detail"])
-        row("  other (organisation)", kinds["other"])
-        row("requests (minimum)", minimum)
-        row("  over the minimum", f"{100 * (served - minimum) / minimum:.1f}%")
-        row("requests per pull request", f"{served / n:.3f}")
-        row("hours of GitHub's budget", f"{served / HOURLY_BUDGET:.1f}")
-        row("peak memory (MB)", f"{peak_mb:.0f}")
-
-        admin(url, "stats/reset", {})
-        seconds = sync(config, engine, args.sizes)
-        print(f"\nsecond sync, nothing changed: {github_requests(url)} requests, {seconds:.2f}s")
-
-        before = admin(url, "clock")["clock"]
-        target = dt.datetime.fromisoformat(before) + dt.timedelta(hours=args.change_hours)
-        admin(url, "clock", {"to": target.isoformat()})
-        admin(url, "stats/reset", {})
-        stored_before = count_pulls(engine)
-        seconds = sync(config, engine, args.sizes)
-        changed = count_pulls(engine, dt.datetime.fromisoformat(before))
-        stored_after = count_pulls(engine)
-        made, kinds = github_requests(url), request_paths(url)
-        print(
-            f"\nincremental sync after {args.change_hours:g}h: {changed} pull requests changed "
-            f"({100 * changed / max(stored_after, 1):.2f}%, {stored_after - stored_before} new)"
-        )
-        row("requests", made)
-        row("  list pages", kinds["list"])
-        row("  timelines", kinds["timeline"])
-        row("  details (newly closed)", kinds["detail"])
-        row("  other (organisation)", kinds["other"])
-        row("requests per changed pull", f"{made / max(changed, 1):.2f}")
-        per_repo = changed_per_repo(engine, dt.datetime.fromisoformat(before))
-        pages = sum(max(1, math.ceil(per_repo.get(r, 0) / PAGE)) for r in per_repo) + (
-            facts["repos"] - len(per_repo)
-        )
-        row("list pages (minimum)", pages)
-        row("seconds", f"{seconds:.2f}")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    os.environ["BENCH_GITHUB_TOKEN"] = "github-token"
+    rows: list[list[str]] = []
+    for scale in args.scales:
+        rows += bench_scale(scale, args.seed, args.change_hours, args.db)
+    head = ["world", "figure", "REST", "GraphQL", "REST / GraphQL"]
+    widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(len(head))]
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    for line in rows:
+        cells = [
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+    print(
+        f"\nbudget: {HOURLY_BUDGET:,} points an hour per token (REST: requests; GraphQL: "
+        "rateLimit.cost); targets: medium's first GraphQL sync within 5,000 points, "
+        ">= 50x fewer requests than REST on small"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""The GitHub collector: pull requests with reviews and draft exits, and optionally issues.
+"""The GitHub collector's REST path and the client both paths share (`api: rest`).
+
+The client (`GithubApi`) carries PyGithub, the sign-in, retries and both of GitHub's
+budgets: REST's, from the response headers, and GraphQL's, from each answer's
+`rateLimit`. The GraphQL path (`collectors.github_graphql`) is this stream with its pages
+fetched another way.
 
 One partition, with its own cursor, per repository (the configured ones plus every
 repository of each configured organisation). GitHub's pull list has no `since`, so it
@@ -18,6 +23,7 @@ number no metric reads until the pull request is done.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -31,7 +37,8 @@ from github.GithubException import GithubException
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from collectors.base import Bookmark, Page, Partitions, Progress, Reject, Source, Stream
+from collectors.base import Bookmark, Page, Partitions, Progress, Reject, Stream
+from collectors.github_app import sign_in
 from collectors.github_parse import (
     ListedPull,
     ParsedPull,
@@ -86,7 +93,7 @@ def _path(url: str) -> str:
     return urllib.parse.urlsplit(url).path or url
 
 
-def api_error(exc: GithubException, url: str) -> GithubApiError:
+def api_error(exc: GithubException, url: str, method: str = "GET") -> GithubApiError:
     """PyGithub's exception, reduced to status and message, and sorted: rate limit or not.
 
     A secondary limit becomes a 429 with Retry-After (a minute when GitHub names none), which
@@ -95,7 +102,7 @@ def api_error(exc: GithubException, url: str) -> GithubApiError:
     """
     status, message = exc.status, _message(exc)
     headers = {k.lower(): str(v) for k, v in (exc.headers or {}).items()}
-    text = f"HTTP {status} from GET {_path(url)}" + (f": {message}" if message else "")
+    text = f"HTTP {status} from {method} {_path(url)}" + (f": {message}" if message else "")
     lowered = message.lower()
     primary = lowered.startswith("api rate limit exceeded") or (
         status in (403, 429)
@@ -160,10 +167,9 @@ class GithubApi:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        token = source.token.reveal() if source.token is not None else None
         self.client = github.Github(
             base_url=source.url.rstrip("/"),
-            auth=github.Auth.Token(token) if token else None,
+            auth=sign_in(source),
             timeout=max(1, int(timeout)),
             per_page=source.per_page,
             verify=source.verify_ssl,
@@ -178,6 +184,9 @@ class GithubApi:
         self.rate_reserve, self.max_rate_wait = rate_reserve, max_rate_wait
         self.sleep, self.clock = sleep, clock
         self.requests = 0
+        self.points = 0  # GraphQL rate-limit points spent, as `rateLimit.cost` states them
+        self.budget: Budget | None = None  # the GraphQL budget, as the last answer stated it
+        self.costs: dict[str, int] = {}  # the last cost of each query, to plan the next one
 
     def _wait_for_budget(self) -> None:
         """Before a request: when the primary budget is (nearly) spent, wait for its reset."""
@@ -200,6 +209,119 @@ class GithubApi:
             f"waiting {wait:.0f}s for the reset at {reset:%H:%M:%S} UTC"
         )
         self.sleep(wait)
+
+    def _wait_for_points(self, cost: int) -> None:
+        """Before a query: when it would leave less than the reserve, wait for the reset."""
+        budget = self.budget
+        if budget is None or budget.remaining - cost >= self.rate_reserve:
+            return
+        wait = budget.reset - self.clock() + 1
+        if wait <= 0:
+            return
+        reset = dt.datetime.fromtimestamp(budget.reset, dt.UTC)
+        if wait > self.max_rate_wait:
+            raise GithubApiError(
+                None,
+                f"GitHub's GraphQL rate limit is spent until {reset:%Y-%m-%d %H:%M:%S} UTC, "
+                f"longer than the {self.max_rate_wait:.0f}s a sync waits",
+            )
+        self.retrying.say(
+            f"GitHub GraphQL rate limit: {budget.remaining} of {budget.limit} points left, "
+            f"the next query costs {cost}; waiting {wait:.0f}s for the reset at "
+            f"{reset:%H:%M:%S} UTC"
+        )
+        self.sleep(wait)
+        self.budget = None  # renewed: the next answer states it again
+
+    def graphql(self, name: str, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """One GraphQL query that must be answered whole: its `data`, or a GithubApiError."""
+        data, errors = self.graphql_partial(name, query, variables)
+        if errors:
+            raise GithubApiError(None, f"a partial answer to {name}: {_said(errors)}")
+        return data
+
+    def graphql_partial(
+        self, name: str, query: str, variables: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
+        """One GraphQL query through PyGithub's `graphql_query`, paced by its `rateLimit`.
+
+        Returns its `data` and the errors GitHub gave beside it: a record GitHub could not
+        resolve comes as a null node with an error naming its `path`, which the caller
+        sets aside. Retried when transient; a spent budget is waited for.
+        """
+        requester = self.client.requester
+
+        def once() -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
+            self._wait_for_points(self.costs.get(name, 1))
+            self.requests += 1
+            errors: list[Mapping[str, Any]] = []
+            try:
+                headers, body = requester.graphql_query(query, dict(variables))
+            except GithubException as exc:
+                errors = _field_errors(exc)
+                if not errors:
+                    raise self._graphql_error(exc) from None
+                headers, body = exc.headers or {}, exc.data
+            data = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(data, Mapping):
+                raise GithubApiError(502, f"POST {_path(requester.graphql_url)} answered no data")
+            self._spent(name, data.get("rateLimit"), headers)
+            return dict(data), errors
+
+        return self.retrying(once)
+
+    def _spent(self, name: str, rate: Any, headers: Mapping[str, Any]) -> None:
+        """Note what a query cost and what is left (from `rateLimit`, else from the headers)."""
+        if isinstance(rate, Mapping):
+            try:
+                cost, remaining = int(rate["cost"]), int(rate["remaining"])
+                limit = int(rate["limit"])
+                reset = parse_time(rate["resetAt"], "resetAt").timestamp()
+            except (KeyError, TypeError, ValueError, ParseError):
+                return
+            self.points += cost
+            self.costs[name] = cost
+            self.budget = Budget(limit, remaining, reset)
+            return
+        lowered = {k.lower(): v for k, v in headers.items()}
+        with contextlib.suppress(KeyError, ValueError):
+            self.budget = Budget(
+                int(lowered["x-ratelimit-limit"]),
+                int(lowered["x-ratelimit-remaining"]),
+                float(lowered["x-ratelimit-reset"]),
+            )
+
+    def _graphql_error(self, exc: GithubException) -> GithubApiError:
+        """PyGithub's exception for a GraphQL answer, sorted like a REST one.
+
+        An answer with `errors` comes as a 400 (a lone NOT_FOUND as a 404). GitHub says
+        a spent budget with the RATE_LIMITED type; a partial answer (`data` beside
+        `errors`) is retried, as it is mostly GitHub timing out part of a query, and never
+        stored as if it were whole.
+        """
+        url = self.client.requester.graphql_url
+        body = exc.data if isinstance(exc.data, Mapping) else {}
+        listed = body.get("errors")
+        errors = [e for e in listed if isinstance(e, Mapping)] if isinstance(listed, list) else []
+        if not errors:
+            return api_error(exc, url, "POST")
+        said = _said(errors)
+        types = {e.get("type") for e in errors}
+        text = f"{'HTTP 404' if exc.status == 404 else 'GraphQL errors'} from POST {_path(url)}: {said}"
+        if "RATE_LIMITED" in types:
+            # Spent: the reset comes from the headers, else from the last `rateLimit` seen;
+            # knowing neither, wait as for a secondary limit (a minute) and ask again.
+            headers = {k.lower(): str(v) for k, v in (exc.headers or {}).items()}
+            self._spent("", None, headers)
+            if self.budget is None:
+                return RateLimitWait(text, SECONDARY_WAIT, primary=False)
+            self.budget = Budget(self.budget.limit, 0, self.budget.reset)
+            return RateLimitWait(text, 0, primary=True)
+        if exc.status == 404 or "NOT_FOUND" in types:
+            return GithubApiError(404, text)
+        if isinstance(body.get("data"), Mapping) and body["data"]:
+            return GithubApiError(502, f"a partial answer: {text}")
+        return GithubApiError(None, text)
 
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
         """One GET (a path under the base URL, or a URL GitHub gave), retried when transient."""
@@ -234,6 +356,45 @@ class GithubApi:
     def take_requests(self) -> int:
         count, self.requests = self.requests, 0
         return count
+
+
+def _said(errors: Sequence[Mapping[str, Any]]) -> str:
+    """The first few GraphQL errors' messages, cut between words (secrets stay whole)."""
+    return "; ".join(
+        shorten(str(e.get("message") or "").splitlines()[0] if e.get("message") else "", 200)
+        for e in errors[:3]
+    )
+
+
+# Errors that refuse the whole query (or the budget), never a field of a record.
+WHOLE_QUERY_ERRORS = frozenset(
+    {"RATE_LIMITED", "NOT_FOUND", "FORBIDDEN", "MAX_NODE_LIMIT_EXCEEDED"}
+)
+
+
+def _field_errors(exc: GithubException) -> list[Mapping[str, Any]]:
+    """The errors of a partial answer (data beside errors, each at a `path`), else none."""
+    body = exc.data if isinstance(exc.data, Mapping) else {}
+    data, listed = body.get("data"), body.get("errors")
+    if not isinstance(data, Mapping) or not data or not isinstance(listed, list) or not listed:
+        return []
+    errors = [e for e in listed if isinstance(e, Mapping)]
+    if len(errors) != len(listed):
+        return []
+    if any(
+        not isinstance(e.get("path"), list) or e.get("type") in WHOLE_QUERY_ERRORS for e in errors
+    ):
+        return []
+    return errors
+
+
+@dataclass(frozen=True)
+class Budget:
+    """GitHub's GraphQL budget as an answer stated it: points per hour, left, reset (epoch)."""
+
+    limit: int
+    remaining: int
+    reset: float
 
 
 class Repositories:
@@ -492,34 +653,3 @@ class IssueStream(Stream):
             session, [a for r in rows for a in issue_accounts(r)], dt.datetime.now(dt.UTC)
         )
         return len(rows)
-
-
-def streams(
-    config: Config,
-    engine: Engine,
-    progress: Progress,
-    *,
-    timeout: int = DEFAULT_TIMEOUT,
-    retry: RetryPolicy = RetryPolicy(),
-    sizes: bool = True,
-    rate_reserve: int = RATE_RESERVE,
-) -> list[Stream]:
-    """The GitHub streams: pull requests, then (when `issues: true`) issues as work items."""
-    source = config.sources.github
-    if source is None:
-        raise ValueError("sources.github is not configured in the org file")
-    if not source.repos and not source.orgs:
-        raise ValueError("sources.github names no repos and no orgs: nothing to collect")
-    api = GithubApi(
-        source, timeout=timeout, retry=retry, progress=progress, rate_reserve=rate_reserve
-    )
-    repos = Repositories(api, source)
-    found: list[Stream] = [
-        PullStream(api, engine, repos, lambda: known_projects(engine, config), sizes=sizes)
-    ]
-    if source.issues:
-        found.append(IssueStream(api, repos))
-    return found
-
-
-SOURCE = Source("github", streams)

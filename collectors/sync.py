@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from collectors import cluster, github, jira
+from collectors import cluster, github_source, jira
 from collectors.base import (
     NullProgress,
     Progress,
@@ -24,7 +24,7 @@ from db.sync import record_source_start
 
 # The sources in the order a sync runs them: Jira first, so that GitHub can link pull
 # requests to the work-item keys it now knows.
-SOURCES: tuple[Source, ...] = (jira.SOURCE, github.SOURCE, cluster.SOURCE)
+SOURCES: tuple[Source, ...] = (jira.SOURCE, github_source.SOURCE, cluster.SOURCE)
 
 
 @dataclass

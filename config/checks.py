@@ -191,7 +191,7 @@ def env_checks(doc: Document, data: dict[str, Any], require_env: RequireEnv) -> 
             doc.report(
                 loc,
                 f"${{{names[0]}}} is not expanded here: environment references work only in "
-                "secret keys (token, user, password, webhook_url)",
+                "secret keys (token, user, password, private_key, webhook_url)",
             )
         elif require_env is True or (require_env and loc[0] in require_env):
             for name in names:

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from config import redaction
 
@@ -224,9 +231,18 @@ class JiraSource(Strict):
         return value
 
 
+APP_KEYS = ("app_id", "installation_id", "private_key")
+
+
 class GithubSource(Strict):
     url: str = "https://api.github.com"
+    api: Literal["graphql", "rest"] = "graphql"  # rest: for servers without GraphQL
     token: Secret | None = None
+    # GitHub App sign-in, instead of a token: the App's id, its installation in the
+    # organisation, and its private key (PEM, e.g. `${GITHUB_APP_PRIVATE_KEY}`, or a file path).
+    app_id: int | None = Field(None, gt=0, validate_default=True)
+    installation_id: int | None = Field(None, gt=0, validate_default=True)
+    private_key: Secret | None = Field(None, validate_default=True)
     repos: list[str] = []
     orgs: list[str] = []
     issues: bool = False  # also collect GitHub issues as work items
@@ -234,10 +250,32 @@ class GithubSource(Strict):
     per_page: int = Field(100, gt=0, le=100)
     verify_ssl: bool = True
 
-    @field_validator("token", mode="before")
+    @field_validator("token", "private_key", mode="before")
     @classmethod
     def _secret(cls, value: Any) -> Any:
         return Secret(value) if isinstance(value, str) else value
+
+    # Each App key is checked where it is (or would be) written, so the problem names it.
+    @field_validator("app_id", "installation_id", "private_key", mode="after")
+    @classmethod
+    def _one_sign_in(cls, value: Any, info: ValidationInfo) -> Any:
+        app = [info.data.get("app_id"), info.data.get("installation_id"), value]
+        app = app[: APP_KEYS.index(info.field_name) + 1]
+        if info.field_name == "app_id":
+            if value is not None and info.data.get("token") is not None:
+                raise ValueError("set token or a GitHub App (app_id...), not both")
+        elif (value is None) != (app[0] is None):
+            raise ValueError(
+                f"set with app_id: a GitHub App needs {', '.join(APP_KEYS)}"
+                if value is None
+                else f"a GitHub App needs {', '.join(APP_KEYS)}: app_id is missing"
+            )
+        return value
+
+    @property
+    def app(self) -> bool:
+        """Signs in as a GitHub App installation (not with a token)."""
+        return self.app_id is not None
 
 
 class ClusterSource(Strict):

@@ -173,6 +173,17 @@ def stored_pulls(
     return {number: (updated, closed, adds) for number, updated, closed, adds in rows}
 
 
+def stored_cursors(conn: Connection, source: str, stream: str) -> dict[str, str]:
+    """The stored cursor of each partition of a stream that has one."""
+    st = models.SyncState
+    rows = conn.execute(
+        select(st.partition, st.cursor).where(
+            st.source == source, st.stream == stream, st.cursor.is_not(None)
+        )
+    )
+    return {partition: cursor for partition, cursor in rows.all()}
+
+
 def stored_projects(conn: Connection, source: str) -> list[str]:
     """The distinct projects of `source`'s stored work items."""
     w = models.WorkItem

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, UniqueConstraint, select
 
-from collectors import cluster, github, jira
+from collectors import cluster, github, github_source, jira
 from collectors.base import Bookmark, Page, Partitions, Stream, run_stream
+from collectors.github_graphql import GraphqlPullStream
 from collectors.sync import SOURCES
 from db import models
 
-MODULES = {"jira": jira, "github": github, "cluster": cluster}
+MODULES = {"jira": jira, "github": github, "cluster": cluster}  # where streams are declared
+SOURCE_MODULES = {"jira": jira, "github": github_source, "cluster": cluster}  # their SOURCE
 STREAMS = sorted(
     (
         cls
@@ -37,7 +39,7 @@ def ids(cls: type[Stream]) -> str:
 
 def test_the_sources_are_the_source_modules_in_the_order_a_sync_runs_them() -> None:
     assert [s.name for s in SOURCES] == ["jira", "github", "cluster"]
-    assert [s.streams for s in SOURCES] == [m.streams for m in MODULES.values()]
+    assert [s.streams for s in SOURCES] == [m.streams for m in SOURCE_MODULES.values()]
     assert [s.name for s in SOURCES if s.clocked] == ["cluster"]
 
 
@@ -52,7 +54,16 @@ def test_every_source_module_declares_its_seven_streams_once() -> None:
         "jira/statuses",
     ]
     for cls in STREAMS:
-        assert cls.source == MODULES[cls.source].SOURCE.name
+        assert cls.source == SOURCE_MODULES[cls.source].SOURCE.name
+
+
+CONTRACT = ("source", "name", "table", "primary_key", "cursor_field", "is_sorted", "partitions")
+
+
+def test_the_graphql_pull_stream_is_the_rest_one_fetched_another_way() -> None:
+    """Same table, key, cursor and partitions: both paths keep one stream's state."""
+    assert issubclass(GraphqlPullStream, github.PullStream)
+    assert not set(CONTRACT) & set(vars(GraphqlPullStream))
 
 
 @pytest.mark.parametrize("cls", STREAMS, ids=ids)
