@@ -51,7 +51,9 @@ class Estimate:
         )
         if self.limit is None or self.hours is None:
             return text
-        text += f", {self.hours:.1f} h of this token's {self.limit:,} points an hour"
+        # under an hour's budget, a share says more than "0.0 h"
+        spent = f"{self.hours:.1f} h" if self.hours >= 1 else f"{self.hours:.0%}"
+        text += f", {spent} of this token's {self.limit:,} points an hour"
         if self.remaining is not None and self.points > self.remaining:
             hours = math.ceil((self.points - self.remaining) / self.limit)
             text += f"; {self.remaining:,} are left now, so it waits for about {hours} reset(s)"
@@ -82,16 +84,16 @@ def estimate(
     )
 
 
-def first_sync_estimate(config: Config) -> Estimate:
+def first_sync_estimate(config: Config, api: GithubApi | None = None) -> Estimate:
     """What a first sync of every repository the org file names costs (for `teamtide doctor`).
 
     A few cheap GraphQL queries (the organisations' listings, one count per 50 named
-    repositories); a GithubApiError or OSError when GitHub cannot be asked.
+    repositories), through `api` when given (doctor's, which does not retry); a GithubApiError or OSError when GitHub cannot be asked.
     """
     source = config.sources.github
     if source is None:
         raise ValueError("sources.github is not configured in the org file")
-    api = GithubApi(source)
+    api = api or GithubApi(source)
     repos = GraphqlRepositories(api, source)
     names = repos.names()
     if repos.errors:

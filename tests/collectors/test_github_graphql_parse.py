@@ -122,10 +122,10 @@ def test_the_cost_of_a_page_follows_githubs_formula() -> None:
 
 def test_the_estimate_says_repositories_pull_requests_points_and_hours() -> None:
     # medium-like: 12,000 pull requests in 40 repositories of 300 -> 3 pages each, 2 points
-    # a page: 40 * 3 * 2 = 240 points; 240 / 5000 = 0.05 h
+    # a page: 40 * 3 * 2 = 240 points; 240 / 5000 = 0.048 of an hour's budget: 5%
     said = Estimate(40, 12_000, 240, limit=5000, remaining=5000).sentence()
     assert "40 repositories" in said and "12,000 pull requests" in said
-    assert "240 GraphQL points" in said and "0.0 h" in said and "left now" not in said
+    assert "240 GraphQL points" in said and "5% of this token's" in said and "left now" not in said
     # 11,000 points with 1,000 left: (11,000 - 1,000) / 5,000 = 2 resets to wait for
     over = Estimate(400, 500_000, 11_000, limit=5000, remaining=1000).sentence()
     assert "2.2 h" in over and "1,000 are left now" in over and "about 2 reset(s)" in over

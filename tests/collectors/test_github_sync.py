@@ -293,7 +293,7 @@ def test_a_first_graphql_sync_says_its_cost_up_front_and_counts_pull_requests(
     assert notes.notes[0] == (
         f"a first GitHub sync of {len(per_repo)} repositories: about "
         f"{sum(per_repo.values()):,} pull requests, {points} GraphQL points, "
-        f"{points / 5000:.1f} h of this token's 5,000 points an hour"
+        f"{points / 5000:.0%} of this token's 5,000 points an hour"  # under an hour: a share
     )
     # the same figures, asked without syncing (what `teamtide doctor` may call)
     asked = first_sync_estimate(config_for(sandbox))

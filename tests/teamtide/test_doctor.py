@@ -18,7 +18,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from db.migrate import upgrade
+from db.migrate import head_revision, upgrade
 from db.session import make_engine
 from sandbox.stack import SandboxStack
 from sandbox.world.generate import generate
@@ -59,7 +59,7 @@ def test_all_well_exits_0_with_every_check_passed(org_file: Path) -> None:
     code, rows = doctor(org_file)
     assert code == 0, rows
     assert all(r["ok"] for r in rows.values())
-    assert rows[("database", "schema version")]["detail"] == "schema at revision 0003"
+    assert rows[("database", "schema version")]["detail"] == f"schema at revision {head_revision()}"
     assert "matches 501 issues" in rows[("jira", "JQL matches issues")]["detail"]
     assert rows[("github", "repositories visible")]["detail"].startswith("6 repositories")
     assert {("cluster", f"list {w}") for w in ("namespaces", "pods", "nodes", "events")} <= set(
@@ -106,7 +106,7 @@ def test_a_database_behind_the_schema_is_named(
     assert code == 1
     check = rows["database", "schema version"]
     assert not check["ok"] and check["fix"] == "run `teamtide init`"
-    assert check["detail"] == "schema at revision none, teamtide needs 0003"
+    assert check["detail"] == f"schema at revision none, teamtide needs {head_revision()}"
 
 
 def test_on_jira_server_the_jql_count_is_the_classic_searchs_total(tmp_path: Path) -> None:
