@@ -525,6 +525,30 @@ class PullStream(Stream):
                 done = True  # newest first: everything after this is older still
                 break
             listed.append(item)
+        page = self._finish(
+            repo,
+            listed,
+            lambda item, known: self._complete(repo, item, known, full),
+            full=full,
+            rejects=rejects,
+            items=len(raw_page),
+        )
+        return page, done or not raw_page
+
+    def _finish(
+        self,
+        repo: str,
+        listed: list[ListedPull],
+        complete: Callable[[ListedPull, _Stored | None], ParsedPull],
+        *,
+        full: bool,
+        rejects: list[Reject],
+        items: int,
+    ) -> Page:
+        """One page of the listed pull requests, each completed unless stored as it is now.
+
+        Shared by the REST and GraphQL paths, so both skip, reject and move the cursor alike.
+        """
         stored = {} if full else self._stored(repo, [item.number for item in listed])
         rows: list[ParsedPull] = []
         for item in listed:
@@ -532,7 +556,7 @@ class PullStream(Stream):
             if known is not None and known.updated_at == item.updated_at:
                 continue  # unchanged since it was stored (the overlap re-reads a few)
             try:
-                rows.append(self._complete(repo, item, known, full))
+                rows.append(complete(item, known))
             except ParseError as exc:
                 rejects.append(Reject(f"{repo}#{item.number}", str(exc), excerpt(item.raw)))
             except GithubApiError as exc:
@@ -541,14 +565,13 @@ class PullStream(Stream):
                 rejects.append(
                     Reject(f"{repo}#{item.number}", f"vanished while it was being read ({exc})")
                 )
-        page = Page(
+        return Page(
             rows=rows,
             rejects=rejects,
             cursor=max((item.updated_at for item in listed), default=None),
-            items=len(raw_page),
+            items=items,
             requests=self.api.take_requests(),
         )
-        return page, done or not raw_page
 
     def _complete(
         self, repo: str, item: ListedPull, known: _Stored | None, full: bool

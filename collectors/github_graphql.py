@@ -299,28 +299,14 @@ class GraphqlPullStream(PullStream):
                 done = True  # newest first: everything after this is older still
                 break
             listed.append((item, node))
-        stored = {} if full else self._stored(repo, [item.number for item, _ in listed])
-        rows: list[ParsedPull] = []
-        for item, node in listed:
-            known = stored.get(item.number)
-            if known is not None and known.updated_at == item.updated_at:
-                continue  # unchanged since it was stored (the overlap re-reads a few)
-            try:
-                rows.append(self._whole(repo, item, node, known, full))
-            except ParseError as exc:
-                rejects.append(Reject(f"{repo}#{item.number}", str(exc), excerpt(item.raw)))
-            except GithubApiError as exc:
-                if exc.status_code != 404:
-                    raise
-                rejects.append(
-                    Reject(f"{repo}#{item.number}", f"vanished while it was being read ({exc})")
-                )
-        page = Page(
-            rows=rows,
+        node_of = {item.number: node for item, node in listed}
+        page = self._finish(
+            repo,
+            [item for item, _ in listed],
+            lambda item, known: self._whole(repo, item, node_of[item.number], known, full),
+            full=full,
             rejects=rejects,
-            cursor=max((item.updated_at for item, _ in listed), default=None),
             items=len(nodes),
-            requests=self.api.take_requests(),
         )
         return page, done
 
