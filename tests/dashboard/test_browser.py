@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,28 +74,21 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def server(people_config: Path) -> Iterator[str]:
+@contextmanager
+def streamlit_server(config: Path) -> Iterator[str]:
+    """The dashboard served from this checkout for the org file `config`; its URL."""
     port = free_port()
-    env = {**os.environ, "TEAMTIDE_CONFIG": str(people_config)}
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
+            sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+            "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
         ],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "TEAMTIDE_CONFIG": str(config)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-    )
+    )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -105,6 +99,7 @@ def server(people_config: Path) -> Iterator[str]:
                         break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
                     output = process.stdout.read().decode() if process.stdout else ""
                     pytest.fail(f"streamlit did not start:\n{output}")
                 time.sleep(0.3)
@@ -115,6 +110,14 @@ def server(people_config: Path) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if process.stdout:
+            process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def server(people_config: Path) -> Iterator[str]:
+    with streamlit_server(people_config) as url:
+        yield url
 
 
 def test_every_page_opens_in_chromium_without_an_error(chromium: Path, server: str) -> None:

@@ -4,11 +4,6 @@ director's one-screen view; in AppTest, and in Chromium at a laptop's width (scr
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +19,13 @@ from db.session import session_scope
 from metrics import reading
 from report.forecast_words import near_accuracy
 from tests.dashboard.helpers import metrics, texts
-from tests.dashboard.test_browser import ARGS, ARTIFACTS, ROOT, free_port, open_page, shoot
+from tests.dashboard.test_browser import (
+    ARGS,
+    ARTIFACTS,
+    open_page,
+    shoot,
+    streamlit_server,
+)
 
 QUERY = {"from": "2025-04-07", "to": "2025-06-29"}
 
@@ -82,36 +83,8 @@ def test_an_untested_forecast_says_it_shows_seasonal_naive(run_page, synced_worl
 
 @pytest.fixture(scope="module")
 def small_server(small_config: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-            "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "TEAMTIDE_CONFIG": str(small_config)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("streamlit did not start")
-                time.sleep(0.3)
+    with streamlit_server(small_config) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.browser

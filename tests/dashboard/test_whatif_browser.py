@@ -3,11 +3,6 @@ the baseline, screenshot in test-artifacts/whatif-1366.png for a human to look a
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +10,13 @@ from typing import Any
 import pytest
 
 from tests.dashboard.conftest import END, START
-from tests.dashboard.test_browser import ARGS, ARTIFACTS, ROOT, chromium, free_port, shoot
+from tests.dashboard.test_browser import (
+    ARGS,
+    ARTIFACTS,
+    chromium,
+    shoot,
+    streamlit_server,
+)
 from tests.dashboard.test_whatif import saved
 
 pytestmark = pytest.mark.browser
@@ -25,41 +26,8 @@ __all__ = ["chromium", "saved"]  # fixtures shared with the other browser and pa
 
 @pytest.fixture(scope="module")
 def whatif_server(saved: dict[str, Any]) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "TEAMTIDE_CONFIG": str(saved["director"])}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("streamlit did not start")
-                time.sleep(0.3)
+    with streamlit_server(saved["director"]) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_what_if_page_simulates_a_scenario_at_1366_px(
