@@ -23,8 +23,11 @@ from db.session import make_engine
 from sandbox.stack import SandboxStack
 from sandbox.world.generate import generate
 from teamtide.cli import app
+from tests.report.conftest import SmtpServer, Webhook, smtp_auth, webhook
+from tests.report.helpers import SMTP_PASSWORD, SMTP_USER
 
 runner = CliRunner()
+__all__ = ["smtp_auth", "webhook"]  # fixtures shared with the report tests
 END = dt.date(2025, 6, 30)
 
 
@@ -120,3 +123,39 @@ def test_on_jira_server_the_jql_count_is_the_classic_searchs_total(tmp_path: Pat
         code, rows = doctor(path)
     assert code == 0, rows
     assert rows["jira", "JQL matches issues"]["detail"] == "the JQL matches 501 issues"
+
+
+PASSWORD_VAR, HOOK_VAR = "TEAMTIDE_DOCTOR_SMTP_PASSWORD", "TEAMTIDE_DOCTOR_WEBHOOK"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_send_test_logs_in_to_smtp_and_posts_to_the_webhook_and_names_a_refusal(
+    org_file: Path, smtp_auth: SmtpServer, webhook: Webhook
+) -> None:
+    def deliver(doc: dict[str, Any]) -> None:
+        doc.setdefault("report", {})["smtp"] = {
+            "host": smtp_auth.host, "port": smtp_auth.port, "security": "none",
+            "user": SMTP_USER, "password": "${" + PASSWORD_VAR + "}",
+        }  # fmt: skip
+        doc["report"]["webhook_url"] = "${" + HOOK_VAR + "}"
+
+    rewrite(org_file, deliver)
+    args = ["-c", str(org_file), "doctor", "--send-test", "--format", "json"]
+    env = {PASSWORD_VAR: SMTP_PASSWORD, HOOK_VAR: webhook.url}
+    done = runner.invoke(app, args, env=env)
+    rows = {(r["source"], r["check"]): r for r in json.loads(done.stdout)}
+    assert done.exit_code == 0, rows
+    assert rows[("report", "SMTP login")]["ok"] and rows[("report", "webhook")]["ok"]
+    assert webhook.posts == [{"text": "teamtide doctor: a test"}]  # one post, nothing else
+    assert smtp_auth.box.messages == []  # a login, not a message
+
+    # a password the server refuses and a webhook that answers 503: both named, exit 1
+    webhook.fail_next = 1
+    done = runner.invoke(app, args, env={**env, PASSWORD_VAR: "not-the-password"})
+    rows = {(r["source"], r["check"]): r for r in json.loads(done.stdout)}
+    assert done.exit_code == 1
+    smtp_row, hook_row = rows[("report", "SMTP login")], rows[("report", "webhook")]
+    assert not smtp_row["ok"] and "report.smtp" in smtp_row["fix"]
+    assert not hook_row["ok"] and "503" in hook_row["detail"]
+    assert "not-the-password" not in done.stdout + done.stderr
+    assert str(webhook.port) not in hook_row["detail"]  # the webhook URL is a secret
