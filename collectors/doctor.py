@@ -129,6 +129,13 @@ def github_checks(config: Config) -> list[Check]:
     state: dict[str, Any] = {}
 
     def user() -> tuple[bool, str]:
+        if source.app_id is not None:  # an installation is no user: GET /user answers 403
+            api.get("/rate_limit")
+            state["scoped"] = False
+            return (
+                True,
+                f"signed in as GitHub App {source.app_id}, installation {source.installation_id}",
+            )
         headers, me = api.get("/user")
         scopes = headers.get("x-oauth-scopes")
         state["scoped"] = scopes is not None

@@ -36,6 +36,7 @@ from sandbox.github.limits import (
     graphql_budget,
     rate_limit_body,
     rest_budget,
+    signed_in_as,
 )
 from sandbox.github.paging import Invalid, NotFound, choice, paged, respond
 from sandbox.github.pulls import (
@@ -95,7 +96,12 @@ def _repo_link(info: RepoInfo, rest: str) -> str:
     return f"/repositories/{info.repo.id}{rest}"
 
 
-def _get_user(request: Request, ctx: Ctx) -> Response:
+def _get_user(request: Request, ctx: Ctx, state: SandboxState) -> Response:
+    if signed_in_as(request.headers, state) == "app":  # an installation is nobody
+        docs = "https://docs.github.com/rest/users/users#get-the-authenticated-user"
+        return respond(
+            request, error_json(403, "Resource not accessible by integration", docs), 403
+        )
     return respond(request, authenticated_user(ctx))
 
 
@@ -364,7 +370,7 @@ def routes(worlds: Worlds) -> list[Route]:
     ]
     routes = [
         *teams.routes(functools.partial(_endpoint, worlds), worlds.state, _get_named_user),
-        Route("/user", _endpoint(worlds, _get_user)),
+        Route("/user", _endpoint(worlds, _get_user, worlds.state)),
         Route("/user/repos", _endpoint(worlds, _get_user_repos)),
         Route("/users/{login}", _endpoint(worlds, _get_named_user)),
         Route("/rate_limit", _endpoint(worlds, _get_rate_limit, worlds.state)),

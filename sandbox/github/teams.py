@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.github.formats import SERVICE, error_json, iso_time, node_id, stable_id
+from sandbox.github.limits import signed_in_as
 from sandbox.github.paging import NotFound, choice, paged, respond
 from sandbox.github.shapes import Ctx, user_detail
 from sandbox.http import SandboxState
@@ -167,8 +169,9 @@ class ScopesMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        authorised = bool(headers.get(b"authorization"))
+        headers = Headers(scope=scope)
+        # GitHub lists scopes for classic tokens only: not for an App's installation token
+        authorised = signed_in_as(headers, self.state) == "token"
         with self.state.lock:
             scopes = ", ".join(self.state.faults[SERVICE].oauth_scopes.split())
 

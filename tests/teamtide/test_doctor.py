@@ -70,6 +70,22 @@ def test_all_well_exits_0_with_every_check_passed(org_file: Path) -> None:
     )
 
 
+def test_a_github_app_is_checked_without_asking_for_a_user(
+    stack: SandboxStack, db_url: str, tmp_path: Path
+) -> None:
+    """An installation token is nobody: GitHub answers GET /user with 403 and sends no scopes."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    path = stack.write_config(tmp_path / "teamtide.yaml", db_url, github_app=True)
+    code, rows = doctor(path)
+    assert code == 0, rows
+    signed_in = rows[("github", "reachable and authenticated")]["detail"]
+    assert signed_in.startswith("signed in as GitHub App ") and "installation" in signed_in
+    assert "no X-OAuth-Scopes" in rows[("github", "token scopes")]["detail"]
+    assert rows[("github", "repositories visible")]["detail"].startswith("6 repositories")
+
+
 def test_planted_faults_are_each_named_with_their_fix(stack: SandboxStack, org_file: Path) -> None:
     def faulty(doc: dict[str, Any]) -> None:
         doc["sources"]["jira"]["jql"] = "project = DS AND created > 2099-01-01"
