@@ -175,6 +175,10 @@ class GithubApi:
             verify=source.verify_ssl,
             retry=None,
             seconds_between_requests=source.seconds_between_requests or None,
+            # PyGithub waits 1 s between "writes", and a GraphQL query is a POST: that pause
+            # made a first sync mostly sleep. teamtide writes nothing; GitHub's secondary
+            # limits are met by the pacing and by waiting out a 403's retry-after.
+            seconds_between_writes=None,
             user_agent="teamtide",
         )
         self.per_page = source.per_page
