@@ -182,6 +182,9 @@ def test_every_secret_in_every_echoed_form_stays_out_of_every_store_log_output_p
     def secret_sources(data: dict[str, Any]) -> None:
         data["sources"]["jira"]["token"] = "${TT_JIRA_TOKEN}"
         data["sources"]["github"]["token"] = "${TT_GITHUB_TOKEN}"
+        # REST: its per-pull-request timeline requests are what a 404 echo sets aside one by
+        # one into sync_rejects (the GraphQL path's echoes: tests/collectors/test_github_sync.py)
+        data["sources"]["github"]["api"] = "rest"
         data["access"] = {"person_level": True, "local_role": "director"}  # every table shown
 
     path, _ = report_world.write_config(
