@@ -226,7 +226,14 @@ def weekly_fte(
     `category_names(config)` is present, in that order.
     """
     days = team_days(facts, window) if days is None else days
-    categories = category_names(facts.config)
+    return fte_by_week(days, window, teams, category_names(facts.config))
+
+
+def fte_by_week(
+    days: pd.DataFrame, window: Window, teams: list[str], categories: list[str]
+) -> pd.DataFrame:
+    """`weekly_fte` of given day rows (team, week index, category, weight): also of their
+    weekly sums (`metrics.parts`), which add up to the same figures."""
     sums = days.groupby(["team", "week", "category"])["weight"].sum() / 5.0
     full = pd.MultiIndex.from_product(
         [teams, range(window.n_weeks), categories], names=["team", "week", "category"]
@@ -247,6 +254,11 @@ def weekly_planned(
     (unplanned / tracked; NaN without tracked work).
     """
     days = team_days(facts, window) if days is None else days
+    return planned_by_week(days, window, teams)
+
+
+def planned_by_week(days: pd.DataFrame, window: Window, teams: list[str]) -> pd.DataFrame:
+    """`weekly_planned` of given day rows (or their weekly sums, see `fte_by_week`)."""
     tracked = days["category"] != NO_TRACKED_WORK
     frame = pd.DataFrame(
         {

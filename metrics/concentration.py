@@ -49,6 +49,12 @@ def concentration(
     did no such work).
     """
     days = team_days(facts, window) if days is None else days
+    return concentration_of(days, teams)
+
+
+def concentration_of(days: pd.DataFrame, teams: list[str]) -> pd.DataFrame:
+    """`concentration` of given day rows (team, person, category, unplanned, support,
+    weight), or of their weekly sums (`metrics.parts`)."""
     flagged = (days["unplanned"] | days["support"]) & (days["category"] != NO_TRACKED_WORK)
     weight = days["weight"].where(flagged, 0.0) / 5.0
     # Every member-day is a row, so this lists members with no such work too (as 0).

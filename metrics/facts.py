@@ -153,22 +153,30 @@ class Facts:
         """(person, team, day) of the window; see `membership.member_days`."""
         return member_days(self.frames.memberships, window)
 
-    def teams(self, selected: list[str] | None = None) -> list[str]:
-        """The teams to report: `selected`, else the org file's, else those in memberships.
+    def membership_teams(self) -> list[str]:
+        """Every team named in the memberships read, sorted."""
+        return sorted(set(self.frames.memberships["team"].dropna().astype(str)))
 
-        A selected name that is neither in the org file nor in any membership is an error
-        (a typo would otherwise show as a team with no data).
-        """
-        known = [
-            *self.config.team_names(),
-            *sorted(set(self.frames.memberships["team"].dropna().astype(str))),
-        ]
-        if selected is not None:
-            unknown = [t for t in selected if t not in known]
-            if unknown:
-                raise ValueError(
-                    f"unknown team {unknown[0]!r}: the org file and memberships know "
-                    f"{', '.join(dict.fromkeys(known)) or 'no teams'}"
-                )
-            return list(dict.fromkeys(selected))
-        return self.config.team_names() or list(dict.fromkeys(known))
+    def teams(self, selected: list[str] | None = None) -> list[str]:
+        """See `choose_teams`."""
+        return choose_teams(self.config, self.membership_teams(), selected)
+
+
+def choose_teams(
+    config: Config, membership_teams: list[str], selected: list[str] | None = None
+) -> list[str]:
+    """The teams to report: `selected`, else the org file's, else those in memberships.
+
+    A selected name that is neither in the org file nor in any membership is an error
+    (a typo would otherwise show as a team with no data).
+    """
+    known = [*config.team_names(), *membership_teams]
+    if selected is not None:
+        unknown = [t for t in selected if t not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown team {unknown[0]!r}: the org file and memberships know "
+                f"{', '.join(dict.fromkeys(known)) or 'no teams'}"
+            )
+        return list(dict.fromkeys(selected))
+    return config.team_names() or list(dict.fromkeys(known))

@@ -55,23 +55,18 @@ import pandas as pd
 
 from config.schema import Config
 from metrics import compare
-from metrics.allocation import shares, team_days, weekly_fte, weekly_planned
-from metrics.concentration import concentration
+from metrics.allocation import fte_by_week, planned_by_week, shares
+from metrics.concentration import concentration_of
 from metrics.coupling import coupling
 from metrics.facts import Facts
 from metrics.frames import Frames
 from metrics.intervals import ns
-from metrics.load import org_load, person_load, team_load, variability
+from metrics.load import variability
+from metrics.parts import Basis, Samples, WeekParts, for_window, week_parts
 from metrics.rules import category_names
-from metrics.samples import (
-    ALL_TEAMS,
-    TURNAROUND_METRICS,
-    item_samples,
-    long_samples,
-    pr_samples,
-)
+from metrics.samples import ALL_TEAMS, TURNAROUND_METRICS, long_samples
 from metrics.stats import describe, plain
-from metrics.support import UNASSIGNED, breaches, support_requests
+from metrics.support import UNASSIGNED, breaches
 from metrics.weeks import Window, widen
 
 
@@ -119,28 +114,57 @@ def summary_from_facts(
     cover this window.
     """
     window = widen(start, end, facts.timezone)
-    selected = facts.teams(teams)
-    every_team = list(dict.fromkeys([*selected, *facts.teams(None), *_membership_teams(facts)]))
-    lo, hi = window.start_ns, window.end_ns
-    as_of = pd.Timestamp(min(hi, facts.now_ns), tz="UTC")
+    return summary_from_parts(
+        Basis.of(facts),
+        week_parts(facts, window),
+        Samples.of(facts),
+        window,
+        teams,
+        reorgs=reorgs,
+        reorg_days=reorg_days,
+        resamples=resamples,
+        seed=seed,
+    )
 
-    days = team_days(facts, window)
-    weekly = weekly_fte(facts, window, selected, days)
-    planned = weekly_planned(facts, window, selected, days)
+
+def summary_from_parts(
+    basis: Basis,
+    parts: WeekParts,
+    samples: Samples,
+    window: Window,
+    teams: list[str] | None,
+    *,
+    reorgs: bool = True,
+    reorg_days: int = compare.DEFAULT_DAYS,
+    resamples: int = compare.RESAMPLES,
+    seed: int = compare.SEED,
+) -> dict[str, Any]:
+    """The summary of `window` from its parts (`metrics.parts`): freshly computed or read
+    from the database's rollups, the same figures."""
+    selected = basis.teams(teams)
+    org_teams = basis.teams(None)
+    lo, hi = window.start_ns, window.end_ns
+    as_of = pd.Timestamp(min(hi, basis.now_ns), tz="UTC")
+    config = basis.config
+
+    mine = for_window(parts, window)
+    days = mine.allocation
+    team_rows = days[days["team"] != ALL_TEAMS]
+    categories = category_names(config)
+    weekly = fte_by_week(team_rows, window, selected, categories)
+    planned = planned_by_week(team_rows, window, selected)
     share = shares(weekly)
-    items = item_samples(facts)
-    pulls = pr_samples(facts)
-    requests = breaches(support_requests(facts), as_of)
-    loads = team_load(facts, window, every_team)
-    people_loads = dict(tuple(person_load(facts, window).groupby("person", sort=False)))
-    members = {t: sorted(g.unique()) for t, g in days.groupby("team")["person"]}
-    concentrated = concentration(facts, window, selected, days)
+    items, pulls = samples.items, samples.pulls
+    requests = breaches(samples.requests, as_of)
+    loads = mine.loads[mine.loads["team"] != ALL_TEAMS]
+    people_loads = dict(tuple(mine.people.groupby("person", sort=False)))
+    members = {t: sorted(g.unique()) for t, g in team_rows.groupby("team")["person"]}
+    concentrated = concentration_of(team_rows, selected)
 
     items_in = items[_between(items["at"], lo, hi)]
     pulls_in = pulls[_between(pulls["at"], lo, hi)]
     requests_in = requests[_between(requests["created_at"], lo, hi)]
-    elapsed_weeks = int(np.sum(window.bounds_ns[:-1:7] <= facts.now_ns))
-    categories = category_names(facts.config)
+    elapsed_weeks = int(np.sum(window.bounds_ns[:-1:7] <= basis.now_ns))
 
     team_reports = []
     for team in selected:
@@ -152,17 +176,24 @@ def summary_from_facts(
                     items_in[items_in["team"] == team], pulls_in[pulls_in["team"] == team]
                 ),
                 "support": _support([team], requests_in, requests, lo, hi),
-                "load": _load(loads[loads["team"] == team], facts),
+                "load": _load(loads[loads["team"] == team], config),
                 "concentration": _concentration(concentrated[concentrated["team"] == team]),
-                "people": _people(members.get(team, []), people_loads, facts),
+                "people": _people(members.get(team, []), people_loads, config),
             }
         )
 
-    org_teams = facts.teams(None)
+    org_days = days[days["team"] == ALL_TEAMS]
     org = {
         "team": ALL_TEAMS,
         "teams": org_teams,
-        "allocation": _org_allocation(facts, window, org_teams, days, categories, elapsed_weeks),
+        "allocation": _allocation(
+            ALL_TEAMS,
+            fte_by_week(org_days, window, [ALL_TEAMS], categories),
+            planned_by_week(org_days, window, [ALL_TEAMS]),
+            shares(fte_by_week(org_days, window, [ALL_TEAMS], categories)),
+            categories,
+            elapsed_weeks,
+        ),
         "turnaround": _turnaround(
             items_in[items_in["team"].isin(org_teams)], pulls_in[pulls_in["team"].isin(org_teams)]
         ),
@@ -170,22 +201,20 @@ def summary_from_facts(
             **_support(org_teams, requests_in, requests, lo, hi),
             "unassigned": _unassigned(requests_in),
         },
-        "load": _load(org_load(facts, window, org_teams, ALL_TEAMS), facts),
+        "load": _load(mine.loads[mine.loads["team"] == ALL_TEAMS], config),
     }
     report = {
         "from": window.first_day.isoformat(),
         "to": window.last_day.isoformat(),
-        "timezone": facts.timezone,
-        "now": facts.now.isoformat(),
+        "timezone": basis.timezone,
+        "now": basis.now.isoformat(),
         "categories": categories,
         "teams": team_reports,
         "unassigned_support_requests": _unassigned(requests_in),
         "org": org,
         "coupling": coupling(requests, loads, window, selected).to_dict("records"),
         "reorgs": (
-            _reorgs(facts, items, pulls, requests, selected, reorg_days, resamples, seed)
-            if reorgs
-            else []
+            _reorgs(basis, samples, selected, reorg_days, resamples, seed) if reorgs else []
         ),
     }
     return plain(report)
@@ -206,21 +235,8 @@ def reorg_comparisons(
     (`metrics.reading.reorg_span`).
     """
     return plain(
-        _reorgs(
-            facts,
-            item_samples(facts),
-            pr_samples(facts),
-            support_requests(facts),
-            facts.teams(teams),
-            reorg_days,
-            resamples,
-            seed,
-        )
+        _reorgs(Basis.of(facts), Samples.of(facts), facts.teams(teams), reorg_days, resamples, seed)
     )
-
-
-def _membership_teams(facts: Facts) -> list[str]:
-    return sorted(set(facts.frames.memberships["team"].dropna().astype(str)))
 
 
 def _between(instants: pd.Series, lo: int, hi: int) -> np.ndarray:
@@ -264,26 +280,6 @@ def _allocation(
         "unplanned_fte": unplanned / elapsed_weeks if elapsed_weeks else 0.0,
         "weekly": weeks,
     }
-
-
-def _org_allocation(
-    facts: Facts,
-    window: Window,
-    teams: list[str],
-    days: pd.DataFrame,
-    categories: list[str],
-    elapsed_weeks: int,
-) -> dict[str, Any]:
-    """The org's allocation block: every member-day of any of `teams`, each person once.
-
-    `team_days` repeats a person's day for each team they were in that day (with the
-    same things and weights), so one copy per (person, day, thing) is that day for the org.
-    """
-    mine = days[days["team"].isin(teams)]
-    mine = mine.drop_duplicates(["person", "day", "thing", "thing_id"]).assign(team=ALL_TEAMS)
-    weekly = weekly_fte(facts, window, [ALL_TEAMS], mine)
-    planned = weekly_planned(facts, window, [ALL_TEAMS], mine)
-    return _allocation(ALL_TEAMS, weekly, planned, shares(weekly), categories, elapsed_weeks)
 
 
 def _turnaround(items: pd.DataFrame, pulls: pd.DataFrame) -> dict[str, Any]:
@@ -362,8 +358,8 @@ def _unassigned(created_in: pd.DataFrame) -> int:
     return int(rows["item_id"].nunique())
 
 
-def _load(rows: pd.DataFrame, facts: Facts) -> dict[str, Any]:
-    summary = variability(rows["load"].to_numpy(), facts.config.load)
+def _load(rows: pd.DataFrame, config: Config) -> dict[str, Any]:
+    summary = variability(rows["load"].to_numpy(), config.load)
     states = summary.pop("states")
     weekly = [
         {"week": week, "load": load, "state": state, "members": members}
@@ -387,35 +383,31 @@ def _concentration(row: pd.DataFrame) -> dict[str, Any]:
 
 
 def _people(
-    members: list[str], loads: dict[str, pd.DataFrame], facts: Facts
+    members: list[str], loads: dict[str, pd.DataFrame], config: Config
 ) -> list[dict[str, Any]]:
     """Per member of the team in the window: their own load series and its states."""
-    return [{"person": person, **_load(loads[person], facts)} for person in members]
+    return [{"person": person, **_load(loads[person], config)} for person in members]
 
 
 def _reorgs(
-    facts: Facts,
-    items: pd.DataFrame,
-    pulls: pd.DataFrame,
-    requests: pd.DataFrame,
+    basis: Basis,
+    samples: Samples,
     teams: list[str],
     days: int,
     resamples: int,
     seed: int,
 ) -> list[dict[str, Any]]:
-    reorgs = facts.config.org.reorgs
+    reorgs = basis.config.org.reorgs
     if not reorgs:
         return []
-    samples = long_samples(items, pulls, requests)
-    created = pd.concat([facts.items["created_at"], facts.pulls["created_at"]])
-    data_start = created.min() if len(created) else None
+    long = long_samples(samples.items, samples.pulls, samples.requests)
     metrics = list(TURNAROUND_METRICS)
     groups = [(team, metric) for team in teams for metric in metrics]
     groups += [(ALL_TEAMS, m) for m in metrics if not m.startswith("requested_")]
     out = []
     for reorg in reorgs:
-        when = compare.periods(reorg.date, facts.now, facts.timezone, data_start, days)
-        table = compare.compare_periods(samples, when, groups, resamples, seed)
+        when = compare.periods(reorg.date, basis.now, basis.timezone, basis.data_start, days)
+        table = compare.compare_periods(long, when, groups, resamples, seed)
         out.append(
             {
                 "date": reorg.date.isoformat(),

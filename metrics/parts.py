@@ -1,0 +1,144 @@
+"""The parts a metrics summary is assembled from: weekly sums and per-item samples.
+
+Every window figure of `metrics.summary` is either a sum over weeks (allocation,
+load) or a statistic over the samples of things placed in the window (turnaround,
+support, coupling, reorg comparisons). So the summary is built in two steps: the
+parts, then the report (`summary.summary_from_parts`). The parts of a week do not
+depend on the window they were computed in, which is what lets the database keep
+them (`metrics.rollup`): a report over stored parts is the report over freshly
+computed ones, figure for figure, and only the weeks a sync touched need computing
+again.
+
+- `WeekParts.allocation`: person-days by (team, person, week, category, unplanned,
+  support), summed over the week's member-days (`allocation.team_days`); the org's rows
+  (team `ALL_TEAMS`) count a person's day once however many teams they were in.
+- `WeekParts.loads`: `load.team_load` rows of every team, and the org's (`ALL_TEAMS`).
+- `WeekParts.people`: `load.person_load` rows of every person with a membership.
+- `Samples`: `samples.item_samples`, `samples.pr_samples`, `support.support_requests`.
+Weeks are Mondays (dates, org timezone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from config.schema import Config
+from metrics.allocation import team_days
+from metrics.facts import Facts, choose_teams
+from metrics.load import LOAD_COLUMNS, org_load, person_load, team_load
+from metrics.samples import ALL_TEAMS, item_samples, pr_samples
+from metrics.support import support_requests
+from metrics.weeks import Window
+
+ALLOCATION_KEYS: tuple[str, ...] = ("team", "person", "week", "category", "unplanned", "support")
+ALLOCATION_COLUMNS: tuple[str, ...] = (*ALLOCATION_KEYS, "weight")
+TEAM_LOAD_COLUMNS: tuple[str, ...] = ("team", *LOAD_COLUMNS)
+PERSON_LOAD_COLUMNS: tuple[str, ...] = ("person", *LOAD_COLUMNS)
+
+
+@dataclass(frozen=True)
+class WeekParts:
+    """Weekly sums of some weeks (see the module docstring); weeks are Monday dates."""
+
+    allocation: pd.DataFrame
+    loads: pd.DataFrame
+    people: pd.DataFrame
+
+    def weeks(self) -> set[dt.date]:
+        return set(self.loads["week"]) | set(self.allocation["week"])
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Per-item and per-PR samples, window-free (see the module docstring)."""
+
+    items: pd.DataFrame
+    pulls: pd.DataFrame
+    requests: pd.DataFrame
+
+    @classmethod
+    def of(cls, facts: Facts) -> Samples:
+        return cls(item_samples(facts), pr_samples(facts), support_requests(facts))
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a report needs besides the parts: the org file, the moment, the teams known
+    from memberships, and when the data starts (the reorg comparisons' earliest period)."""
+
+    config: Config
+    now: pd.Timestamp
+    membership_teams: tuple[str, ...]
+    data_start: pd.Timestamp | None
+
+    @classmethod
+    def of(cls, facts: Facts) -> Basis:
+        created = pd.concat([facts.items["created_at"], facts.pulls["created_at"]])
+        start = created.min() if len(created) else None
+        return cls(facts.config, facts.now, tuple(facts.membership_teams()), start)
+
+    @property
+    def timezone(self) -> str:
+        return self.config.org.timezone
+
+    @property
+    def now_ns(self) -> int:
+        return int(self.now.value)
+
+    def teams(self, selected: list[str] | None = None) -> list[str]:
+        return choose_teams(self.config, list(self.membership_teams), selected)
+
+    def every_team(self) -> list[str]:
+        """The org file's teams and those in memberships: every team parts are kept for."""
+        return list(dict.fromkeys([*self.teams(None), *self.membership_teams]))
+
+
+def week_parts(facts: Facts, window: Window) -> WeekParts:
+    """The weekly parts of every week of `window`, for every team and person."""
+    basis = Basis.of(facts)
+    days = team_days(facts, window)
+    org_teams = basis.teams(None)
+    org_days = days[days["team"].isin(org_teams)]
+    org_days = org_days.drop_duplicates(["person", "day", "thing", "thing_id"])
+    allocation = pd.concat([days, org_days.assign(team=ALL_TEAMS)], ignore_index=True)
+    sums = allocation.groupby(list(ALLOCATION_KEYS), sort=True)["weight"].sum().reset_index()
+    sums["week"] = [window.weeks[w] for w in sums["week"]]
+    loads = pd.concat(
+        [
+            team_load(facts, window, basis.every_team()),
+            org_load(facts, window, org_teams, ALL_TEAMS),
+        ],
+        ignore_index=True,
+    )
+    return WeekParts(
+        allocation=sums[list(ALLOCATION_COLUMNS)],
+        loads=loads[list(TEAM_LOAD_COLUMNS)],
+        people=person_load(facts, window)[list(PERSON_LOAD_COLUMNS)],
+    )
+
+
+def for_window(parts: WeekParts, window: Window) -> WeekParts:
+    """The rows of `window`'s weeks, every team x week and person x week present (a week
+    without rows is a week without members), weeks as the window's week index for the
+    allocation and Monday dates for the loads, as the metric functions take them."""
+    index = {week: i for i, week in enumerate(window.weeks)}
+    allocation = parts.allocation[parts.allocation["week"].isin(index)]
+    allocation = allocation.assign(week=allocation["week"].map(index).astype("int64"))
+    return WeekParts(
+        allocation=allocation.reset_index(drop=True),
+        loads=_complete(parts.loads, "team", window),
+        people=_complete(parts.people, "person", window),
+    )
+
+
+def _complete(rows: pd.DataFrame, key: str, window: Window) -> pd.DataFrame:
+    rows = rows[rows["week"].isin(set(window.weeks))]
+    names = list(dict.fromkeys(rows[key]))
+    full = pd.MultiIndex.from_product([names, window.weeks], names=[key, "week"])
+    out = rows.set_index([key, "week"]).reindex(full).reset_index()
+    for column in ("active_item_hours", "member_hours", "members"):
+        out[column] = out[column].fillna(0.0)
+    return out[[key, *LOAD_COLUMNS]]
