@@ -129,13 +129,32 @@ def span(url: str) -> tuple[dt.date, dt.date] | None:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def as_of(url: str) -> dt.datetime:
-    """The moment the stored data describes: the last successful sync (never later than now).
+def rollups(url: str, config_file: str) -> tuple[int, dt.datetime] | None:
+    """The weekly rollups' version and `as_of` when they describe this org file (None: the
+    figures are computed from the facts). Every metric's cache key holds `as_of`, which
+    each refresh moves: a page is computed again only when its data changed."""
+    from metrics import rollup
+
+    with engine(url).connect() as conn:
+        found = rollup.current(conn, settings(config_file))
+    return (found.version, rollup.as_of(found)) if found else None
+
+
+def as_of(url: str, config_file: str | None = None) -> dt.datetime:
+    """The moment the stored data describes: the last rollup refresh (right after the last
+    sync), else the last successful sync (never later than now).
 
     Figures are "as of" this instant, so an open item's age or an open request's wait is
     what it was when the sources were last read, not something stretched to today; and
-    the caches stay warm between syncs. Rounded down to the minute.
+    the caches stay warm between syncs.
     """
+    found = rollups(url, config_file) if config_file else None
+    return found[1] if found else _last_sync(url)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _last_sync(url: str) -> dt.datetime:
+    """The last successful sync (never later than now), rounded down to the minute."""
     now = dt.datetime.now(dt.UTC)
     with session_scope(engine(url)) as session:
         moments = [s.last_success for s in queries.sync_states(session) if s.last_success]
@@ -180,9 +199,22 @@ def reorg_facts(url: str, config_file: str, now: dt.datetime) -> Facts | None:
         return reading.facts_between(conn, cfg, span, now)
 
 
+def _from_rollups(url: str, config_file: str, now: dt.datetime) -> bool:
+    """Whether the figures as of `now` are those the rollups keep."""
+    found = rollups(url, config_file)
+    return found is not None and found[1] == now
+
+
 @st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner="Comparing before and after…")
 def reorgs(url: str, config_file: str, now: dt.datetime) -> list[dict[str, Any]]:
     """The report's `reorgs` entry: the same for every window, so computed once."""
+    if _from_rollups(url, config_file, now):
+        from metrics import rollup
+
+        with engine(url).connect() as conn:
+            kept = rollup.reorg_comparisons(conn, settings(config_file), None)
+        if kept is not None:
+            return kept
     found = reorg_facts(url, config_file, now)
     return [] if found is None else reorg_comparisons(found, None)
 
@@ -193,8 +225,23 @@ def _full_summary(
 ) -> dict[str, Any]:
     # Every team at once: one computation serves every team filter of the window. The
     # reorgs are left out here (`reorgs()` has them for every window).
+    kept = _rollup_summary(url, config_file, start, end, now)
+    if kept is not None:
+        return kept
     found = facts(url, config_file, start, end, now)
     return summary_from_facts(found, start, end, None, reorgs=False)
+
+
+def _rollup_summary(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> dict[str, Any] | None:
+    """The summary from the weekly rollups when they hold the figures as of `now`."""
+    if not _from_rollups(url, config_file, now):
+        return None
+    from metrics import rollup
+
+    with engine(url).connect() as conn:
+        return rollup.summary(conn, settings(config_file), start, end, None, reorgs=False)
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
@@ -247,8 +294,11 @@ def previous_summary(
     """`summary()` of the period of the same length just before `start`..`end`, computed from
     the facts read for `start`..`end` (they cover it, see `facts`)."""
     first, last = previous(start, end)
-    found = facts(url, config_file, start, end, now)
-    out = _strip_names(summary_from_facts(found, first, last, None, reorgs=False))
+    kept = _rollup_summary(url, config_file, first, last, now)
+    if kept is None:
+        found = facts(url, config_file, start, end, now)
+        kept = summary_from_facts(found, first, last, None, reorgs=False)
+    out = _strip_names(kept)
     return _with_reorgs(out, with_reorgs, url, config_file, now)
 
 

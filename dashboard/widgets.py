@@ -216,7 +216,7 @@ def start_page(
     st.title(title)
     st.caption(caption)
     span = span_or_stop(ctx)
-    page = Page(ctx, chosen, who, data.as_of(ctx.url))
+    page = Page(ctx, chosen, who, data.as_of(ctx.url, ctx.config_file))
     if needs_data and span is None:
         empty(
             "There is no data yet: the database has no work items or pull requests. "

@@ -153,6 +153,7 @@ class WorkItem(Base):
     story_points: Mapped[float | None] = mapped_column(Float)
     sprint: Mapped[str | None] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(500))
+    stored_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # last written here
 
 
 class ItemTransition(Base):
@@ -245,6 +246,7 @@ class PullRequest(Base):
         default=list
     )  # work-item keys named in title/branch
     url: Mapped[str | None] = mapped_column(String(500))
+    stored_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # last written here
 
 
 class Review(Base):
@@ -425,3 +427,122 @@ class Scenario(Base):
     author: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime]
     body: Mapped[dict[str, Any]]
+
+
+# --- rollups: the metrics' weekly parts and samples (metrics/parts.py), kept after each sync ---
+
+
+class RollupAllocation(Base):
+    """Person-days of a (team, person, week, category, planned?, support?) group."""
+
+    __tablename__ = "rollup_allocation"
+    __table_args__ = (Index("ix_rollup_allocation_week", "week"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    team: Mapped[str] = mapped_column(String(200))
+    person: Mapped[str] = mapped_column(String(200))
+    week: Mapped[dt.date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(200))
+    unplanned: Mapped[bool]
+    support: Mapped[bool]
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class RollupTeamLoad(Base):
+    """A team's (or the org's, team "(all)") load inputs and load in one week."""
+
+    __tablename__ = "rollup_team_load"
+    __table_args__ = (UniqueConstraint("team", "week"), Index("ix_rollup_team_load_week", "week"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team: Mapped[str] = mapped_column(String(200))
+    week: Mapped[dt.date] = mapped_column(Date)
+    active_item_hours: Mapped[float] = mapped_column(Float)
+    member_hours: Mapped[float] = mapped_column(Float)
+    members: Mapped[float] = mapped_column(Float)
+    load: Mapped[float | None] = mapped_column(Float)
+
+
+class RollupPersonLoad(Base):
+    """A person's load inputs and load in one week."""
+
+    __tablename__ = "rollup_person_load"
+    __table_args__ = (
+        UniqueConstraint("person", "week"),
+        Index("ix_rollup_person_load_week", "week"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    person: Mapped[str] = mapped_column(String(200))
+    week: Mapped[dt.date] = mapped_column(Date)
+    active_item_hours: Mapped[float] = mapped_column(Float)
+    member_hours: Mapped[float] = mapped_column(Float)
+    members: Mapped[float] = mapped_column(Float)
+    load: Mapped[float | None] = mapped_column(Float)
+
+
+class RollupItemSample(Base):
+    """A done item's turnaround, for each team of its assignee when done (team null: none)."""
+
+    __tablename__ = "rollup_item_samples"
+    __table_args__ = (Index("ix_rollup_item_samples_item", "item_id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer)
+    team: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[dt.datetime]
+    cycle_hours: Mapped[float | None] = mapped_column(Float)
+    lead_hours: Mapped[float | None] = mapped_column(Float)
+    active_hours: Mapped[float | None] = mapped_column(Float)
+    flow_efficiency: Mapped[float | None] = mapped_column(Float)
+    skipped_start: Mapped[bool]
+
+
+class RollupPullSample(Base):
+    """A pull request's times, for each team of its author at creation (team null: none)."""
+
+    __tablename__ = "rollup_pull_samples"
+    __table_args__ = (Index("ix_rollup_pull_samples_pr", "pr_id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    pr_id: Mapped[int] = mapped_column(Integer)
+    team: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[dt.datetime]
+    first_review_hours: Mapped[float | None] = mapped_column(Float)
+    merge_hours: Mapped[float | None] = mapped_column(Float)
+    draft_hours: Mapped[float | None] = mapped_column(Float)
+    pickup_hours: Mapped[float | None] = mapped_column(Float)
+    review_hours: Mapped[float | None] = mapped_column(Float)
+
+
+class RollupRequest(Base):
+    """A support request with its requesting and serving teams and its times."""
+
+    __tablename__ = "rollup_requests"
+    __table_args__ = (Index("ix_rollup_requests_item", "item_id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str | None] = mapped_column(String(200))
+    priority: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime]
+    done_at: Mapped[dt.datetime | None]
+    reporter: Mapped[str | None] = mapped_column(String(200))
+    requesting_team: Mapped[str | None] = mapped_column(String(200))
+    serving_person: Mapped[str | None] = mapped_column(String(200))
+    serving_team: Mapped[str | None] = mapped_column(String(200))
+    first_response_at: Mapped[dt.datetime | None]
+    first_response_hours: Mapped[float | None] = mapped_column(Float)
+    resolution_hours: Mapped[float | None] = mapped_column(Float)
+    first_response_target_hours: Mapped[float | None] = mapped_column(Float)
+    resolution_target_hours: Mapped[float | None] = mapped_column(Float)
+
+
+class RollupState(Base):
+    """The one row that says what the rollups describe: refreshed in the same transaction
+    as the rows, so a reader sees a whole refresh or none of it."""
+
+    __tablename__ = "rollup_state"
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    version: Mapped[int] = mapped_column(Integer)  # bumped by every refresh that changed data
+    as_of: Mapped[dt.datetime]  # the `now` the rollups were computed at
+    watermark: Mapped[dt.datetime | None]  # when the refresh began: rows stored since are new
+    config_digest: Mapped[str] = mapped_column(String(64))  # the org file's rules, not people
+    memberships: Mapped[list[str]]  # "person|team|from|to" the rollups were computed with
+    first_week: Mapped[dt.date | None] = mapped_column(Date)  # the earliest week kept
+    refreshed_at: Mapped[dt.datetime]
+    detail: Mapped[str | None] = mapped_column(Text)  # what the last refresh did, in one line

@@ -150,12 +150,14 @@ def _frame(
     )
     parse_dates = {c: _TS for c in timestamps}
     booleans = [col.key for col in stmt.selected_columns if isinstance(col.type, Boolean)]
-    processed = any(
+    on_sqlite = isinstance(conn.connection.dbapi_connection, sqlite3.Connection)
+    # (asked of SQLite's types only: psycopg's Float processor needs the column's type code)
+    processed = on_sqlite and any(
         col.type.dialect_impl(dialect).result_processor(dialect, None)
         for col in stmt.selected_columns
         if col.key not in booleans
     )
-    if not processed and isinstance(conn.connection.dbapi_connection, sqlite3.Connection):
+    if on_sqlite and not processed:
         frame = _read_sqlite(conn, stmt, parse_dates)
         for column in booleans:  # SQLite stores 0 and 1
             frame[column] = _booleans(frame[column])

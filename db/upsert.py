@@ -3,6 +3,7 @@ apart (`dialect_insert`), and bulk upserts of thousands of rows per statement (`
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 # Rows per INSERT statement (`insertmanyvalues_page_size` of the engine); SQLAlchemy
 # lowers it by itself where SQLite's or PostgreSQL's bound-parameter limit needs it.
 ROWS_PER_STATEMENT = 2000
+STORED_AT = "stored_at"  # set on every insert and update of a table that has it
 
 
 def dialect_insert(bind: Engine | Connection | Session, table: Table | Any) -> Any:
@@ -52,6 +54,11 @@ def upsert(
             f"upsert into {table.name}: every row must have the same columns as the first ({columns})"
         )
     update = [c for c in columns if c not in key] if update is None else list(update)
+    if STORED_AT in table.c and STORED_AT not in columns:
+        # When a source's row was last written here: what the rollups refresh from.
+        stored = dt.datetime.now(dt.UTC)
+        rows = [{**row, STORED_AT: stored} for row in rows]
+        update = [*update, STORED_AT] if update else update
     stmt = dialect_insert(conn, table)
     if update:
         stmt = stmt.on_conflict_do_update(

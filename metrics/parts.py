@@ -61,7 +61,27 @@ class Samples:
 
     @classmethod
     def of(cls, facts: Facts) -> Samples:
-        return cls(item_samples(facts), pr_samples(facts), support_requests(facts))
+        return cls(item_samples(facts), pr_samples(facts), support_requests(facts)).canonical()
+
+    def canonical(self) -> Samples:
+        """Rows in one order (by id, then team) whatever they were read from: the reorg
+        comparisons' bootstrap draws rows by position."""
+        return Samples(
+            _ordered(self.items, ["item_id", "team"]),
+            _ordered(self.pulls, ["pr_id", "team"]),
+            _ordered(self.requests, ["item_id", "requesting_team", "serving_team"]),
+        )
+
+
+def _ordered(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`frame` sorted by `keys` (teams as text, None first), team columns as objects."""
+    frame = frame.reset_index(drop=True).astype({k: object for k in keys if k.endswith("team")})
+    if "skipped_start" in frame:
+        frame = frame.astype({"skipped_start": bool})
+    order = pd.DataFrame(
+        {k: frame[k].fillna("").astype(str) if k.endswith("team") else frame[k] for k in keys}
+    )
+    return frame.iloc[order.sort_values(keys, kind="stable").index].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -120,25 +140,32 @@ def week_parts(facts: Facts, window: Window) -> WeekParts:
     )
 
 
-def for_window(parts: WeekParts, window: Window) -> WeekParts:
-    """The rows of `window`'s weeks, every team x week and person x week present (a week
-    without rows is a week without members), weeks as the window's week index for the
+def for_window(parts: WeekParts, window: Window, teams: list[str]) -> WeekParts:
+    """The rows of `window`'s weeks, every team (of `teams` and the org) x week and person
+    x week present (a week without rows is a week without members), weeks as the window's week index for the
     allocation and Monday dates for the loads, as the metric functions take them."""
     index = {week: i for i, week in enumerate(window.weeks)}
     allocation = parts.allocation[parts.allocation["week"].isin(index)]
     allocation = allocation.assign(week=allocation["week"].map(index).astype("int64"))
+    allocation = allocation.sort_values(list(ALLOCATION_KEYS), kind="stable").astype(
+        {"team": object, "person": object, "category": object, "unplanned": bool, "support": bool}
+        | {"weight": "float64"}
+    )
     return WeekParts(
         allocation=allocation.reset_index(drop=True),
-        loads=_complete(parts.loads, "team", window),
+        loads=_complete(parts.loads, "team", window, [*teams, ALL_TEAMS]),
         people=_complete(parts.people, "person", window),
     )
 
 
-def _complete(rows: pd.DataFrame, key: str, window: Window) -> pd.DataFrame:
+def _complete(
+    rows: pd.DataFrame, key: str, window: Window, names: list[str] | None = None
+) -> pd.DataFrame:
     rows = rows[rows["week"].isin(set(window.weeks))]
-    names = list(dict.fromkeys(rows[key]))
+    names = list(dict.fromkeys([*(names or []), *rows[key]]))
     full = pd.MultiIndex.from_product([names, window.weeks], names=[key, "week"])
     out = rows.set_index([key, "week"]).reindex(full).reset_index()
     for column in ("active_item_hours", "member_hours", "members"):
-        out[column] = out[column].fillna(0.0)
+        out[column] = out[column].astype("float64").fillna(0.0)
+    out["load"] = out["load"].astype("float64")
     return out[[key, *LOAD_COLUMNS]]

@@ -147,7 +147,7 @@ def summary_from_parts(
     as_of = pd.Timestamp(min(hi, basis.now_ns), tz="UTC")
     config = basis.config
 
-    mine = for_window(parts, window)
+    mine = for_window(parts, window, basis.every_team())
     days = mine.allocation
     team_rows = days[days["team"] != ALL_TEAMS]
     categories = category_names(config)
@@ -234,9 +234,22 @@ def reorg_comparisons(
     come from the facts and `now` only, so `facts` need only cover those periods
     (`metrics.reading.reorg_span`).
     """
-    return plain(
-        _reorgs(Basis.of(facts), Samples.of(facts), facts.teams(teams), reorg_days, resamples, seed)
+    return reorgs_from_parts(
+        Basis.of(facts), Samples.of(facts), teams, reorg_days, resamples=resamples, seed=seed
     )
+
+
+def reorgs_from_parts(
+    basis: Basis,
+    samples: Samples,
+    teams: list[str] | None,
+    reorg_days: int = compare.DEFAULT_DAYS,
+    *,
+    resamples: int = compare.RESAMPLES,
+    seed: int = compare.SEED,
+) -> list[dict[str, Any]]:
+    """`reorg_comparisons` from samples that cover the reorgs' periods."""
+    return plain(_reorgs(basis, samples, basis.teams(teams), reorg_days, resamples, seed))
 
 
 def _between(instants: pd.Series, lo: int, hi: int) -> np.ndarray:

@@ -267,6 +267,10 @@ def sync_and_summarise(
         outcomes = sync_leased(
             engine, cfg, only=only, full=full, progress=progress, now=now, wait=wait
         )
+    from collectors.sync import configured_sources
+
+    if set(only or configured_sources(cfg)) - {"cluster"}:
+        refresh_rollups(engine, cfg, (now or (lambda: dt.datetime.now(dt.UTC)))())
     table = output.Rows(
         "sync",
         ("source", "stream", "partition", "rows", "rejects", "pages", "requests", "outcome"),
@@ -291,6 +295,23 @@ def sync_and_summarise(
     else:
         output.show(console, table)
     return outcomes
+
+
+def refresh_rollups(engine: Engine, cfg: Config, now: dt.datetime) -> None:
+    """Bring the metrics' weekly rollups up to date after a sync, saying what it did on
+    stderr; a failure is one line there (the metrics then compute from the facts)."""
+    from metrics import rollup
+
+    try:
+        with err.status("Refreshing the weekly rollups…"):
+            done = rollup.refresh_leased(engine, cfg, now)
+    except Exception as exc:  # the synced data is stored; readers fall back to the facts
+        err.print(f"rollups not refreshed: {type(exc).__name__}: {exc}", highlight=False)
+        return
+    if done is None:
+        err.print("rollups not refreshed: another teamtide held the rollups lease", highlight=False)
+    else:
+        err.print(done.line(), highlight=False)
 
 
 def sync_leased(
@@ -406,7 +427,7 @@ def metrics(
     import json
 
     from db.session import make_engine
-    from metrics import reading
+    from metrics import reading, rollup
 
     if fmt not in ("json", "csv", "table"):
         fail(f"--format {fmt!r}: choose json, csv or table", EXIT_CONFIG)
@@ -426,8 +447,14 @@ def metrics(
     failures.using(cfg.database.read_url, key, state.config_path)
     engine = make_engine(cfg.database.read_url, readonly=True)
     with err.status("Computing metrics…"), engine.connect() as conn:
-        moment = dt.datetime.now(dt.UTC)
-        result = reading.summary(conn, cfg, first, last, team or None, moment)
+        # From the weekly rollups, as of their last refresh, when they describe this org
+        # file; from the facts, as of now, when they do not (yet).
+        result = rollup.summary(conn, cfg, first, last, team or None)
+        if result is None:
+            moment = dt.datetime.now(dt.UTC)
+            result = reading.summary(conn, cfg, first, last, team or None, moment)
+        else:
+            moment = dt.datetime.fromisoformat(result["now"])
         if forecast_weeks:
             result["forecast"] = reading.forecast(conn, cfg, team or None, moment, forecast_weeks)
     if fmt == "json":

@@ -97,10 +97,24 @@ def _run_sync(
     if errors:
         return "failed", "; ".join(e for e in errors if e)  # redacted and cut by db.jobruns
     rows = sum(r.rows for o in outcomes for r in o.results)
+    if name != "cluster" and not should_stop():
+        return "ok", f"{rows} rows; {_refresh_rollups(config, engine)}"
     if should_stop():
         # every page stored so far is committed with its cursor: the next run resumes there
         return "stopped", f"stopped on request after {rows} rows; the next run resumes"
     return "ok", f"{rows} rows"
+
+
+def _refresh_rollups(config: Config, engine: Engine) -> str:
+    """Right after a sync, within its lease, so the pages see the new data at once."""
+    from metrics.rollup import refresh_leased
+
+    try:
+        done = refresh_leased(engine, config, _now())
+    except Exception as exc:  # the sync is stored; readers fall back to the facts
+        log.exception("rollups not refreshed")
+        return f"rollups not refreshed: {type(exc).__name__}: {exc}"
+    return done.line() if done else "rollups not refreshed: their lease stayed taken"
 
 
 def _run_report(config: Config, engine: Engine, name: str) -> tuple[str, str | None]:

@@ -31,14 +31,17 @@ class SyncedWorld:
     db_url: str
 
 
-def synced_world(directory: Path, scale: str = "tiny", seed: int = 1) -> SyncedWorld:
-    """Start the stack (caller stops it), write its org file, sync every source into SQLite."""
+def synced_world(
+    directory: Path, scale: str = "tiny", seed: int = 1, db_url: str | None = None
+) -> SyncedWorld:
+    """Start the stack (caller stops it), write its org file, sync every source into
+    `db_url` (default: SQLite in `directory`)."""
     world = generate(seed, scale, end=END)
     # A first sync of `small` needs more than GitHub's 5,000 requests an hour; the
     # collectors' rate-limit waits are tested on their own, not here.
     stack = SandboxStack(world, github_rate_limit=1_000_000).start()
     try:
-        db_url = f"sqlite:///{directory / 'teamtide.db'}"
+        db_url = db_url or f"sqlite:///{directory / 'teamtide.db'}"
         path = stack.write_config(directory / "teamtide.yaml", db_url)
         config = load_config(path)
         engine, _ = prepare_database(config)

@@ -1,0 +1,261 @@
+"""The weekly rollups give the report the full computation gives, on SQLite and PostgreSQL.
+
+A sandbox world is synced through the real collectors, its rollups refreshed, and then,
+for many random windows and team selections, `rollup.summary` must equal
+`reading.summary` (computed from the facts as of the same moment) as JSON, to 12
+significant digits (a week computed by a refresh that began on another week may differ
+in the last bit of a float). The same after a sync changes items, after an org-file edit moves a person or
+changes a rule, and after a refresh that crashed halfway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pg
+import pytest
+import synced
+from conftest import _pg_engines
+from sqlalchemy import Engine, select, update
+
+from collectors.org import prepare_database
+from config.schema import Config, Membership
+from db import models, queries, rollups
+from db.session import make_engine
+from db.upsert import upsert
+from metrics import reading, rollup
+
+WINDOWS = 12  # random windows per check
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[synced.SyncedWorld]:
+    directory = tmp_path_factory.mktemp(f"rollup-{request.param}")
+    url = None
+    if request.param == "postgresql":
+        url = pg.fresh_schema_url(request.getfixturevalue("pg_database"), _pg_engines)
+    found = synced.synced_world(directory, db_url=url)
+    found.stack.stop()
+    yield found
+
+
+@pytest.fixture
+def engine(world: synced.SyncedWorld) -> Iterator[Engine]:
+    eng = make_engine(world.db_url)
+    yield eng
+    eng.dispose()
+
+
+def refresh(engine: Engine, config: Config, now: dt.datetime) -> rollup.Refresh:
+    with engine.begin() as conn:
+        return rollup.refresh(conn, config, now)
+
+
+def assert_same_reports(engine: Engine, config: Config, seed: int) -> int:
+    """Compare the two paths over random windows and teams; returns how many compared."""
+    rng = random.Random(seed)
+    teams = config.team_names()
+    with engine.connect() as conn:
+        state = rollup.current(conn, config)
+        assert state is not None, "the rollups do not describe this org file"
+        now = rollup.as_of(state)
+        first, last = queries.data_span(conn)
+        for _ in range(WINDOWS):
+            # from a little before the data to a little after it
+            span_days = (last.date() - first.date()).days + 60
+            start = first.date() - dt.timedelta(days=30 - rng.randrange(span_days))
+            end = start + dt.timedelta(days=rng.randrange(1, 120))
+            chosen = rng.choice([None, rng.sample(teams, rng.randrange(1, len(teams) + 1))])
+            kept = rollup.summary(conn, config, start, end, chosen)
+            fresh = reading.summary(conn, config, start, end, chosen, now)
+            assert json.dumps(rounded(kept), sort_keys=True) == json.dumps(
+                rounded(fresh), sort_keys=True
+            ), f"window {start}..{end}, teams {chosen}: {first_difference(kept, fresh)}"
+    return WINDOWS
+
+
+def rounded(value: object) -> object:
+    """Floats to 12 significant digits: a week's sum can differ in its last bit when the
+    refresh that computed it started on another week (the order of the additions)."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    return value
+
+
+def first_difference(a: object, b: object, path: str = "") -> str | None:
+    """Where two JSON values first differ, for the failure message."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            found = first_difference(a.get(key), b.get(key), f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{path}: rollups {a!r:.200}, facts {b!r:.200}"
+
+
+@pytest.mark.slow
+def test_a_full_refresh_gives_the_full_computation_for_random_windows(
+    world: synced.SyncedWorld, engine: Engine
+) -> None:
+    done = refresh(engine, world.config, world.world.clock)
+    assert done.rows > 0 and done.weeks > 10
+    assert assert_same_reports(engine, world.config, seed=1) == WINDOWS
+
+
+@pytest.mark.slow
+def test_nothing_changed_refreshes_nothing(world: synced.SyncedWorld, engine: Engine) -> None:
+    with engine.begin() as conn:  # the sync was a day ago, not a minute
+        a_day_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        for model in (models.WorkItem, models.PullRequest):
+            conn.execute(update(model).values(stored_at=a_day_ago))
+    refresh(engine, world.config, world.world.clock)
+    again = refresh(engine, world.config, world.world.clock)
+    assert again.from_week is None and again.reason == "no change"
+
+
+@pytest.mark.slow
+def test_an_incremental_refresh_after_changed_items_recomputes_only_their_weeks(
+    world: synced.SyncedWorld, engine: Engine
+) -> None:
+    config, clock = world.config, world.world.clock
+    refresh(engine, config, clock)
+    later = clock + dt.timedelta(days=3)
+    with engine.begin() as conn:
+        # The newest open item: a sync reads its move to done, as the collectors store it.
+        w = models.WorkItem
+        item = conn.execute(
+            select(w.id, w.source, w.key, w.created_at, w.status)
+            .where(w.done_at.is_(None))
+            .order_by(w.created_at.desc())
+            .limit(1)
+        ).one()
+        done_status = conn.execute(
+            select(models.Status.name).where(models.Status.category == "done").limit(1)
+        ).scalar_one()
+        moved = clock + dt.timedelta(days=1)
+        upsert(
+            conn,
+            models.ItemTransition,
+            [
+                {
+                    "item_id": item.id,
+                    "change_id": "rollup-test",
+                    "at": moved,
+                    "author_account": None,
+                    "from_status": item.status,
+                    "to_status": done_status,
+                    "from_stage": None,
+                    "to_stage": None,
+                }
+            ],
+            key=["item_id", "change_id", "to_status"],
+        )
+        upsert(
+            conn,
+            models.WorkItem,
+            [
+                {
+                    "source": item.source,
+                    "key": item.key,
+                    "created_at": item.created_at,
+                    "status": done_status,
+                    "done_at": moved,
+                    "updated_at": moved,
+                }
+            ],
+            key=["source", "key"],
+        )
+    done = refresh(engine, config, later)
+    assert not done.full
+    created_week = item.created_at.date() - dt.timedelta(days=item.created_at.weekday())
+    assert done.from_week is not None and done.from_week <= created_week
+    assert done.weeks < 20, done.line()  # not the whole history
+    assert_same_reports(engine, config, seed=2)
+
+
+@pytest.mark.slow
+def test_an_org_file_edit_refreshes_from_the_first_day_it_changes(
+    world: synced.SyncedWorld, engine: Engine, tmp_path: Path
+) -> None:
+    config, clock = world.config, world.world.clock
+    refresh(engine, config, clock)
+    # Move the first person with one open membership to another team, six weeks ago.
+    teams = config.team_names()
+    day = (clock - dt.timedelta(weeks=6)).date()
+    people = []
+    moved_one = False
+    for person in config.org.people:
+        open_rows = [m for m in person.memberships if m.to is None]
+        if not moved_one and len(person.memberships) == 1 and open_rows:
+            current = open_rows[0]
+            other = next(t for t in teams if t != current.team)
+            person = person.model_copy(
+                update={
+                    "memberships": [
+                        current.model_copy(update={"to": day - dt.timedelta(days=1)}),
+                        Membership.model_validate({"team": other, "from": day}),
+                    ]
+                }
+            )
+            moved_one = True
+        people.append(person)
+    assert moved_one
+    edited = config.model_copy(update={"org": config.org.model_copy(update={"people": people})})
+    prepare_database(edited)
+    with engine.connect() as conn:
+        assert rollup.current(conn, edited) is None  # stale until refreshed
+    done = refresh(engine, edited, clock)
+    assert not done.full and done.from_week is not None
+    assert done.from_week <= day and (day - done.from_week).days < 7
+    assert_same_reports(engine, edited, seed=3)
+
+    # A rule (not people) changes every figure: a full refresh.
+    ruled = edited.model_copy(update={"load": edited.load.model_copy(update={"flood_factor": 1.7})})
+    assert refresh(engine, ruled, clock).full
+    assert_same_reports(engine, ruled, seed=4)
+    prepare_database(config)  # as the other tests found it
+    refresh(engine, config, clock)
+
+
+@pytest.mark.slow
+def test_a_refresh_that_crashes_halfway_leaves_the_previous_one_whole(
+    world: synced.SyncedWorld, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, clock = world.config, world.world.clock
+    refresh(engine, config, clock)
+    with engine.connect() as conn:
+        before = rollups.state(conn)
+        weeks_before = len(rollups.read_weeks(conn, dt.date(2000, 1, 3), clock.date())["loads"])
+
+    def crash(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("the machine went away mid-refresh")
+
+    monkeypatch.setattr(rollups, "replace_samples", crash)
+    with pytest.raises(RuntimeError):
+        refresh(engine, config, clock + dt.timedelta(days=2))
+    monkeypatch.undo()
+    with engine.connect() as conn:
+        assert rollups.state(conn) == before
+        after = rollups.read_weeks(conn, dt.date(2000, 1, 3), clock.date())["loads"]
+        assert len(after) == weeks_before
+    done = refresh(engine, config, clock + dt.timedelta(days=2))
+    assert done.version == before.version + 1
+    assert_same_reports(engine, config, seed=5)
