@@ -71,6 +71,13 @@ BENCHES: dict[str, Bench] = {
         ("--scales", "small", "--runs", "1"),
         "teamtide metrics from SQLite vs the raw reads (issue 6)",
     ),
+    "rollup": Bench(
+        "bench_rollup",
+        ("--scales", "medium", "large"),
+        ("--scales", "small", "--dbs", "sqlite"),
+        "weekly rollups: full and incremental refresh, teamtide metrics from them, SQLite and "
+        "PostgreSQL (issue 20: refresh < 10 s, metrics < 5 s and 1 GB on large)",
+    ),
     "forecast": Bench(
         "bench_forecast",
         ("--scales", "medium", "large"),

@@ -32,6 +32,7 @@ PAGES = (
     "turnaround",
     "support",
     "flood",
+    "planning",
     "cluster",
     "reorg",
     "health",

@@ -5,6 +5,12 @@ cached as resources for a few minutes: they are large and read-only, so copying 
 per rerun (as `st.cache_data` would) would cost more than the metrics; pages must not
 mutate what they get. Pages never compute a metric.
 
+When the database's weekly rollups describe the org file (`metrics.rollup.current`),
+the figures are as of their refresh and read from them: summaries, the allocation
+behind them, turnaround and support samples; only work in progress (open items) and the
+forecast read the facts. Otherwise everything is computed from the facts, as of the last
+sync. Either way `as_of` is in every cache key, and each refresh moves it.
+
 Person-level data (names, per-person figures, item lists naming people) comes only
 from the `people_*` loaders, which take the viewer's `people_teams` (part of the cache
 key) and return rows of those teams alone, membership judged at the moment in
@@ -28,15 +34,18 @@ from sqlalchemy import Engine
 from config.load import load_config
 from config.schema import Config
 from db import cluster_queries, queries
+from db import rollups as rollup_store
 from db.session import make_engine, session_scope
 from metrics import drilldown, reading
 from metrics.allocation import team_days as _team_days
 from metrics.cluster import cluster_weekly
 from metrics.facts import Facts
 from metrics.frames import UTC_NS
-from metrics.samples import item_samples, long_samples, pr_samples
+from metrics.parts import Samples, WeekParts, for_window
+from metrics.rules import item_rules
+from metrics.samples import ALL_TEAMS, long_samples
 from metrics.summary import reorg_comparisons, summary_from_facts
-from metrics.support import breaches, support_requests
+from metrics.support import breaches
 from metrics.tables import summary_tables
 from metrics.weeks import Window, widen
 
@@ -164,6 +173,22 @@ def _last_sync(url: str) -> dt.datetime:
     return now.replace(second=0, microsecond=0)
 
 
+def warm_default_view() -> None:
+    """Compute what the landing page (Overview) and Planning show by default, as a new
+    server process starts (`teamtide/dashboard_server.py`): the same calls with the same
+    arguments as the pages make, so their first visitor finds the figures cached."""
+    from dashboard import filters
+
+    ctx = context()
+    chosen = filters.from_query({}, ctx.teams, ctx.today, span(ctx.url))
+    now = as_of(ctx.url, ctx.config_file)
+    window = (ctx.url, ctx.config_file, chosen.start, chosen.end, now)
+    summary(*window, with_reorgs=False)
+    previous_summary(*window, with_reorgs=False)
+    tables(*window, with_reorgs=False)
+    forecast(ctx.url, ctx.config_file, now)
+
+
 def previous(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     """The period of the same length just before `start`..`end`."""
     days = (end - start).days + 1
@@ -203,6 +228,61 @@ def _from_rollups(url: str, config_file: str, now: dt.datetime) -> bool:
     """Whether the figures as of `now` are those the rollups keep."""
     found = rollups(url, config_file)
     return found is not None and found[1] == now
+
+
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
+def _kept_weeks(
+    url: str,
+    config_file: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    things_of: str | None = None,
+) -> WeekParts | None:
+    """The window's weekly rollups (`metrics.parts.for_window`: weeks as indexes), with the
+    things of the team `things_of`; None when the figures as of `now` are not kept."""
+    if not _from_rollups(url, config_file, now):
+        return None
+    cfg = settings(config_file)
+    window = widen(start, end, cfg.org.timezone)
+    with engine(url).connect() as conn:
+        kept = rollup_store.read_weeks(conn, window.weeks[0], window.weeks[-1], things_of=things_of)
+    return for_window(WeekParts(**kept), window, cfg.team_names())
+
+
+def _member_days(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> pd.DataFrame:
+    """Each team's member-days by category (team, person, week index, category, weight):
+    their weekly sums from the rollups, else `team_days` from the facts."""
+    kept = _kept_weeks(url, config_file, start, end, now)
+    if kept is None:
+        return team_days(url, config_file, start, end, now)
+    return kept.allocation[kept.allocation["team"] != ALL_TEAMS]
+
+
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
+def _samples(url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime) -> Samples:
+    """The turnaround and support samples of the window (and, from the facts, the period
+    before it): from the rollups when they are kept as of `now`."""
+    if not _from_rollups(url, config_file, now):
+        return Samples.of(facts(url, config_file, start, end, now))
+    span = reading.window_span(settings(config_file), start, end, now)
+    with engine(url).connect() as conn:
+        return Samples(**rollup_store.read_samples(conn, [span])).canonical()
+
+
+def _texts(url: str, item_ids: pd.Series, pr_ids: pd.Series) -> dict[str, pd.DataFrame]:
+    """Item key, title, status, link by item_id and PR label and link by pr_id, read for
+    these ids only."""
+    wanted_items = sorted({int(i) for i in item_ids.dropna()})
+    wanted_pulls = sorted({int(i) for i in pr_ids.dropna()})
+    with engine(url).connect() as conn:
+        found = queries.texts(conn, wanted_items, wanted_pulls)
+    return {
+        "items": found["items"].set_index("item_id"),
+        "pulls": found["pulls"].set_index("pr_id"),
+    }
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner="Comparing before and after…")
@@ -329,17 +409,13 @@ def turnaround_samples(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
 ) -> dict[str, pd.DataFrame]:
     """Done items (team at done, cycle and lead hours, key) and PRs of the window, by team."""
-    found = facts(url, config_file, start, end, now)
-    window = widen(start, end, found.timezone)
-    items = item_samples(found)
-    items = items[_inside(items["at"], window)]
-    keys = found.items.set_index("item_id")["key"]
-    items = items.assign(key=items["item_id"].map(keys).astype(object))
-    pulls = pr_samples(found)
-    pulls = pulls[_inside(pulls["at"], window)]
-    names = found.frames.pulls.set_index("pr_id")
-    label = names["repo"].astype(str) + "#" + names["number"].astype(str)
-    pulls = pulls.assign(key=pulls["pr_id"].map(label).astype(object))
+    samples = _samples(url, config_file, start, end, now)
+    window = widen(start, end, settings(config_file).org.timezone)
+    items = samples.items[_inside(samples.items["at"], window)]
+    pulls = samples.pulls[_inside(samples.pulls["at"], window)]
+    texts = _texts(url, items["item_id"], pulls["pr_id"])
+    items = items.assign(key=items["item_id"].map(texts["items"]["key"]).astype(object))
+    pulls = pulls.assign(key=pulls["pr_id"].map(texts["pulls"]["label"]).astype(object))
     return {"items": items.reset_index(drop=True), "pulls": pulls.reset_index(drop=True)}
 
 
@@ -386,13 +462,19 @@ def turnaround_lines(
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner=False)
 def _long_samples(url: str, config_file: str, now: dt.datetime) -> pd.DataFrame:
-    """Every turnaround sample of the facts the reorg comparisons read (`reorg_facts`)."""
-    found = reorg_facts(url, config_file, now)
-    if found is None:
+    """Every turnaround sample of the reorgs' periods (`reading.reorg_span`): from the
+    rollups when they are kept as of `now`, else from the facts (`reorg_facts`)."""
+    cfg = settings(config_file)
+    span = reading.reorg_span(cfg, now)
+    if span is None:
         columns = {"team": object, "metric": object, "id": object, "at": UTC_NS, "value": float}
         return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
-    requests = support_requests(found)
-    samples = long_samples(item_samples(found), pr_samples(found), requests)
+    if _from_rollups(url, config_file, now):
+        with engine(url).connect() as conn:
+            kept = Samples(**rollup_store.read_samples(conn, [span])).canonical()
+    else:
+        kept = Samples.of(reorg_facts(url, config_file, now))
+    samples = long_samples(kept.items, kept.pulls, kept.requests)
     return samples.assign(at=pd.to_datetime(samples["at"], utc=True))
 
 
@@ -433,14 +515,14 @@ def support(
     serving_team, first response / resolution hours, targets, ratios and breach flags
     (judged at the window's end, or now if earlier, as the report does).
     """
-    found = facts(url, config_file, start, end, now)
-    window = widen(start, end, found.timezone)
-    as_of_ = pd.Timestamp(min(window.end_ns, found.now_ns), tz="UTC")
-    requests = breaches(support_requests(found), as_of_)
+    samples = _samples(url, config_file, start, end, now)
+    window = widen(start, end, settings(config_file).org.timezone)
+    as_of_ = pd.Timestamp(min(window.end_ns, pd.Timestamp(now).value), tz="UTC")
+    requests = breaches(samples.requests, as_of_)
     requests = requests[_inside(requests["created_at"], window)]
     requests = drilldown.against_target(requests)
-    text = found.frames.items.set_index("item_id")[["summary", "url"]]
-    requests = requests.join(text, on="item_id")
+    text = _texts(url, requests["item_id"], pd.Series([], dtype=object))["items"]
+    requests = requests.join(text[["summary", "url"]], on="item_id")
     flows = drilldown.support_flows(requests)
     requests = requests.drop(columns=["reporter", "serving_person"])
     return {"requests": requests.reset_index(drop=True), "flows": flows}
@@ -489,7 +571,7 @@ def people_allocation(
 ) -> pd.DataFrame:
     """FTE per team, person, week and category (`drilldown.person_weekly_fte`) for
     `people_teams` only; a person counts in a team on the days they were its member."""
-    days = team_days(url, config_file, start, end, now)
+    days = _member_days(url, config_file, start, end, now)
     days = days[days["team"].isin(people_teams)]
     window = widen(start, end, settings(config_file).org.timezone)
     return drilldown.person_weekly_fte(days, window.weeks)
@@ -513,18 +595,18 @@ def people_items(
     columns = ["category", "key", "title", "person", "fte", "link", "kind"]
     if team not in people_teams:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    days = team_days(url, config_file, start, end, now)
+    kept = _kept_weeks(url, config_file, start, end, now, things_of=team)
+    days = kept.things if kept is not None else team_days(url, config_file, start, end, now)
     days = days[days["team"] == team]
     if category is not None:
         days = days[days["category"] == category]
-    found = facts(url, config_file, start, end, now)
-    window = widen(start, end, found.timezone)
+    window = widen(start, end, settings(config_file).org.timezone)
     things = drilldown.thing_fte(days, window.weeks, list(weeks) if weeks else None)
-    items = found.frames.items.set_index("item_id")
-    pulls = found.frames.pulls.set_index("pr_id")
     is_pr = things["thing"] == "pr"
     ids = things["thing_id"]
-    key = ids.where(is_pr).map(pulls["repo"].astype(str) + "#" + pulls["number"].astype(str))
+    texts = _texts(url, ids[~is_pr], ids[is_pr])
+    items, pulls = texts["items"], texts["pulls"]
+    key = ids.where(is_pr).map(pulls["label"])
     key = key.where(is_pr, ids.map(items["key"]))
     title = ids.map(items["summary"]).where(~is_pr, "")
     link = ids.where(is_pr).map(pulls["url"]).where(is_pr, ids.map(items["url"]))
@@ -557,7 +639,7 @@ def people_load(
     rows = full[full["person"].notna() & full["team"].isin(people_teams)]
     if rows.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    days = team_days(url, config_file, start, end, now)
+    days = _member_days(url, config_file, start, end, now)
     window = widen(start, end, settings(config_file).org.timezone)
     member_weeks = days[["team", "person", "week"]].drop_duplicates()
     member_weeks = member_weeks.assign(week=[window.weeks[w] for w in member_weeks["week"]])
@@ -595,10 +677,18 @@ def people_ageing(
 ) -> pd.DataFrame:
     """Work in progress oldest first (`drilldown.ageing_wip`) with title, status and link,
     for items whose current assignee is now in one of `people_teams`."""
-    found = facts(url, config_file, start, end, now)
+    found = open_facts(url, config_file, now)
     wip = _visible(drilldown.ageing_wip(found), people_teams)
     text = found.frames.items.set_index("item_id")[["summary", "status", "url"]]
     return wip.join(text, on="item_id")
+
+
+@st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner=False)
+def open_facts(url: str, config_file: str, now: dt.datetime) -> Facts:
+    """The facts of the items and pull requests open at `now`: all that work in progress
+    reads, a small part of a window's."""
+    with engine(url).connect() as conn:
+        return reading.facts_between(conn, settings(config_file), (now, now), now)
 
 
 # --- data health ---------------------------------------------------------------------------
@@ -655,19 +745,13 @@ def uncategorized(
     Alive as `queries.metric_frames` reads them: created by the window's end and not
     done before its start (the facts also hold the period before the window).
     """
-    found = facts(url, config_file, start, end, now)
-    lo, hi = reading.window_span(settings(config_file), start, end, now)
-    raw = found.frames.items
-    alive = raw["item_id"][
-        (raw["created_at"] <= pd.Timestamp(hi))
-        & (raw["done_at"].isna() | (raw["done_at"] >= pd.Timestamp(lo)))
-    ]
-    items = found.items[
-        (found.items["category"] == "uncategorized") & found.items["item_id"].isin(alive)
-    ]
-    text = found.frames.items.set_index("item_id")[["summary", "url", "labels", "components"]]
-    items = items[["item_id", "key", "project", "issue_type"]].join(text, on="item_id")
-    return items.drop(columns="item_id").reset_index(drop=True)
+    cfg = settings(config_file)
+    with engine(url).connect() as conn:
+        raw = queries.items_alive(conn, *reading.window_span(cfg, start, end, now))
+    rules = item_rules(raw, cfg)
+    loose = raw[(rules["category"] == "uncategorized").to_numpy()]
+    columns = ["key", "project", "issue_type", "summary", "url", "labels", "components"]
+    return loose[columns].reset_index(drop=True)
 
 
 def freshness(url: str) -> dict[str, dt.datetime | None]:

@@ -130,6 +130,7 @@ class WorkItem(Base):
         Index("ix_work_items_done_at", "done_at"),
         Index("ix_work_items_created_at", "created_at"),
         Index("ix_work_items_updated_at", "updated_at"),
+        Index("ix_work_items_key", "key"),  # pull requests name keys, not sources
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(20))  # jira | github
@@ -444,6 +445,22 @@ class RollupAllocation(Base):
     category: Mapped[str] = mapped_column(String(200))
     unplanned: Mapped[bool]
     support: Mapped[bool]
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class RollupThing(Base):
+    """Person-days a team member gave one item or pull request in a week: what the
+    Allocation page lists behind a category's FTE."""
+
+    __tablename__ = "rollup_things"
+    __table_args__ = (Index("ix_rollup_things_team_week", "team", "week"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    team: Mapped[str] = mapped_column(String(200))
+    person: Mapped[str] = mapped_column(String(200))
+    week: Mapped[dt.date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(200))
+    thing: Mapped[str] = mapped_column(String(10))  # item | pr
+    thing_id: Mapped[int] = mapped_column(Integer)
     weight: Mapped[float] = mapped_column(Float)
 
 

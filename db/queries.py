@@ -301,6 +301,44 @@ def _item_columns() -> list[Any]:
     ]
 
 
+def items_alive(conn: Connection, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """The work items `metric_frames` reads for [start, end] (created by `end`, not done
+    before `start`), their own columns only: what the category rules read."""
+    w = models.WorkItem
+    alive = (w.created_at <= end) & ((w.done_at.is_(None)) | (w.done_at >= start))
+    return _frame(
+        conn,
+        select(*_item_columns()).where(alive),
+        ("created_at", "done_at"),
+        ("labels", "components"),
+    )
+
+
+def texts(conn: Connection, item_ids: list[int], pr_ids: list[int]) -> dict[str, pd.DataFrame]:
+    """What the pages print beside figures: item key, title, status and link by item_id;
+    pull request label (`repo#number`) and link by pr_id."""
+    w, pr = models.WorkItem, models.PullRequest
+    items, pulls = [], []
+    for start in range(0, len(item_ids), LINKED_KEYS_PER_QUERY):
+        chunk = item_ids[start : start + LINKED_KEYS_PER_QUERY]
+        query = select(w.id.label("item_id"), w.key, w.summary, w.status, w.url)
+        items.append(_frame(conn, query.where(w.id.in_(chunk))))
+    for start in range(0, len(pr_ids), LINKED_KEYS_PER_QUERY):
+        chunk = pr_ids[start : start + LINKED_KEYS_PER_QUERY]
+        query = select(pr.id.label("pr_id"), pr.repo, pr.number, pr.url)
+        pulls.append(_frame(conn, query.where(pr.id.in_(chunk))))
+    empty_items = pd.DataFrame(columns=["item_id", "key", "summary", "status", "url"])
+    empty_pulls = pd.DataFrame(columns=["pr_id", "repo", "number", "url"])
+    found = {
+        "items": pd.concat(items, ignore_index=True) if items else empty_items,
+        "pulls": pd.concat(pulls, ignore_index=True) if pulls else empty_pulls,
+    }
+    found["pulls"]["label"] = (
+        found["pulls"]["repo"].astype(str) + "#" + found["pulls"]["number"].astype(str)
+    )
+    return found
+
+
 def _linked_items(conn: Connection, keys: set[str]) -> pd.DataFrame:
     """The items named by `keys` (linked from the window's PRs, outside the span read), in
     the shape of the items read: their rules give a PR its category whatever the span."""

@@ -16,16 +16,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, func, insert, or_, select
+from sqlalchemy import Connection, delete, false, func, insert, inspect, or_, select
 
 from db import models
-from db.queries import _aware, _frame
+from db.queries import _aware, _frame, _Unindexed
 from db.upsert import ROWS_PER_STATEMENT
 
 WEEKLY = {
     "allocation": models.RollupAllocation,
     "loads": models.RollupTeamLoad,
     "people": models.RollupPersonLoad,
+    "things": models.RollupThing,
 }
 SAMPLES = {
     "items": (models.RollupItemSample, "item_id", "at"),
@@ -48,8 +49,11 @@ class State:
 
 
 def state(conn: Connection) -> State | None:
-    """The rollups' state row, or None before the first refresh."""
+    """The rollups' state row, or None before the first refresh (or before the database
+    was upgraded to hold rollups: a reader then computes from the facts)."""
     s = models.RollupState
+    if not inspect(conn).has_table(s.__tablename__):
+        return None
     row = conn.execute(
         select(
             s.version,
@@ -109,18 +113,55 @@ def clear(conn: Connection) -> None:
         conn.execute(delete(model))
 
 
-def read_weeks(conn: Connection, first: dt.date, last: dt.date) -> dict[str, pd.DataFrame]:
-    """The weekly rows of the Mondays `first`..`last`, as `WEEKLY` frames (weeks as dates)."""
+def read_weeks(
+    conn: Connection,
+    first: dt.date,
+    last: dt.date,
+    *,
+    things_of: str | None = None,
+    allocation: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """The weekly rows of the Mondays `first`..`last`, as `WEEKLY` frames (weeks as dates);
+    `things` only of the team `things_of` (None: none, the summary does not read them);
+    without `allocation`, no allocation rows (`read_allocation_sums` has their sums)."""
     out = {}
     for name, model in WEEKLY.items():
         columns = [c for c in model.__table__.columns if c.key != "id"]
-        frame = _frame(
-            conn,
-            select(*columns).where(model.week.between(first, last)).order_by(model.id),
-        )
+        wanted = model.week.between(first, last)
+        if name == "things":
+            wanted = wanted & (model.team == things_of)
+        if name == "allocation" and not allocation:
+            wanted = wanted & false()
+        frame = _frame(conn, select(*columns).where(wanted).order_by(model.id))
         frame["week"] = pd.to_datetime(frame["week"]).dt.date if len(frame) else frame["week"]
         out[name] = frame
     return out
+
+
+def read_allocation_sums(
+    conn: Connection, first: dt.date, last: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The person-days of the Mondays `first`..`last` summed by (team, week, category,
+    unplanned, support) and by (team, person, category, unplanned, support), in that order
+    of their keys (weeks as dates)."""
+    a = models.RollupAllocation
+    inside = a.week.between(first, last)
+    out = []
+    for keys in (
+        (a.team, a.week, a.category, a.unplanned, a.support),
+        (a.team, a.person, a.category, a.unplanned, a.support),
+    ):
+        query = (
+            select(*keys, func.sum(a.weight).label("weight"))
+            .where(inside)
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        frame = _frame(conn, query)
+        if "week" in frame:
+            frame["week"] = pd.to_datetime(frame["week"]).dt.date if len(frame) else frame["week"]
+        out.append(frame)
+    return out[0], out[1]
 
 
 def read_samples(
@@ -136,6 +177,14 @@ def read_samples(
         stamps = tuple(c.key for c in columns if c.key in _TIMESTAMPS)
         out[name] = _frame(conn, select(*columns).where(inside), stamps)
     return out
+
+
+def stored_after(conn: Connection, moment: dt.datetime) -> bool:
+    """Whether a sync stored any item or pull request after `moment`."""
+    return any(
+        conn.execute(select(m.id).where(m.stored_at > moment).limit(1)).first() is not None
+        for m in (models.WorkItem, models.PullRequest)
+    )
 
 
 def first_created(conn: Connection, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
@@ -156,8 +205,11 @@ def first_created(conn: Connection, start: dt.datetime, end: dt.datetime) -> dt.
 def changed_since(conn: Connection, moment: dt.datetime) -> dt.datetime | None:
     """The earliest creation among the items and pull requests stored (inserted or updated
     by a sync) at or after `moment`; None when none was."""
+    # (`_Unindexed`: through the stored_at index, not a walk of created_at's)
     found = [
-        conn.execute(select(func.min(m.created_at)).where(m.stored_at >= moment)).scalar()
+        conn.execute(
+            select(func.min(_Unindexed(m.created_at))).where(m.stored_at >= moment)
+        ).scalar()
         for m in (models.WorkItem, models.PullRequest)
     ]
     known = [_aware(f) for f in found if f is not None]

@@ -54,11 +54,13 @@ def upsert(
             f"upsert into {table.name}: every row must have the same columns as the first ({columns})"
         )
     update = [c for c in columns if c not in key] if update is None else list(update)
-    if STORED_AT in table.c and STORED_AT not in columns:
-        # When a source's row was last written here: what the rollups refresh from.
+    if STORED_AT in table.c:
+        # When a source's row was last written here (whatever the row says): what the
+        # rollups refresh from, and how a reader knows they are behind.
         stored = dt.datetime.now(dt.UTC)
         rows = [{**row, STORED_AT: stored} for row in rows]
-        update = [*update, STORED_AT] if update else update
+        if STORED_AT not in columns:
+            update = [*update, STORED_AT] if update else update
     stmt = dialect_insert(conn, table)
     if update:
         stmt = stmt.on_conflict_do_update(

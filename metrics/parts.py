@@ -14,6 +14,8 @@ again.
   (team `ALL_TEAMS`) count a person's day once however many teams they were in.
 - `WeekParts.loads`: `load.team_load` rows of every team, and the org's (`ALL_TEAMS`).
 - `WeekParts.people`: `load.person_load` rows of every person with a membership.
+- `WeekParts.things`: the person-days behind the allocation, by item or pull request
+  (what the Allocation page lists); not part of the summary.
 - `Samples`: `samples.item_samples`, `samples.pr_samples`, `support.support_requests`.
 Weeks are Mondays (dates, org timezone).
 """
@@ -35,6 +37,7 @@ from metrics.weeks import Window
 
 ALLOCATION_KEYS: tuple[str, ...] = ("team", "person", "week", "category", "unplanned", "support")
 ALLOCATION_COLUMNS: tuple[str, ...] = (*ALLOCATION_KEYS, "weight")
+THING_KEYS: tuple[str, ...] = ("team", "person", "week", "category", "thing", "thing_id")
 TEAM_LOAD_COLUMNS: tuple[str, ...] = ("team", *LOAD_COLUMNS)
 PERSON_LOAD_COLUMNS: tuple[str, ...] = ("person", *LOAD_COLUMNS)
 
@@ -46,9 +49,45 @@ class WeekParts:
     allocation: pd.DataFrame
     loads: pd.DataFrame
     people: pd.DataFrame
+    things: pd.DataFrame
 
     def weeks(self) -> set[dt.date]:
         return set(self.loads["week"]) | set(self.allocation["week"])
+
+
+BY_WEEK: tuple[str, ...] = ("team", "week", "category", "unplanned", "support")
+BY_PERSON: tuple[str, ...] = ("team", "person", "category", "unplanned", "support")
+
+
+@dataclass(frozen=True)
+class AllocationSums:
+    """A window's person-days summed by (team, week index, category, flags) and by (team,
+    person, category, flags): all the summary reads of the allocation. The database sums
+    its rollups so (`db.rollups.read_allocation_sums`), reading a few thousand rows where
+    the person-weeks are hundreds of thousands."""
+
+    by_week: pd.DataFrame
+    by_person: pd.DataFrame
+
+    @classmethod
+    def of(cls, allocation: pd.DataFrame) -> AllocationSums:
+        """From `WeekParts.allocation` rows (weeks as indexes, `for_window`)."""
+        return cls(_summed(allocation, BY_WEEK), _summed(allocation, BY_PERSON))
+
+    def typed(self) -> AllocationSums:
+        """The same sums with the metric functions' dtypes (also when empty)."""
+        return AllocationSums(_typed(self.by_week), _typed(self.by_person))
+
+
+def _summed(rows: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    return _typed(rows.groupby(list(keys), sort=True)["weight"].sum().reset_index())
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    types: dict[str, object] = {"team": object, "category": object, "weight": "float64"}
+    types |= {"unplanned": bool, "support": bool}
+    types |= {"week": "int64"} if "week" in frame else {"person": object}
+    return frame.astype(types)
 
 
 @dataclass(frozen=True)
@@ -133,29 +172,48 @@ def week_parts(facts: Facts, window: Window) -> WeekParts:
         ],
         ignore_index=True,
     )
+    worked = days[days["thing"].notna()]
+    things = worked.groupby(list(THING_KEYS), sort=True)["weight"].sum().reset_index()
+    things["week"] = [window.weeks[w] for w in things["week"]]
     return WeekParts(
         allocation=sums[list(ALLOCATION_COLUMNS)],
         loads=loads[list(TEAM_LOAD_COLUMNS)],
         people=person_load(facts, window)[list(PERSON_LOAD_COLUMNS)],
+        things=things.astype({"thing_id": "int64"})[[*THING_KEYS, "weight"]],
     )
 
 
 def for_window(parts: WeekParts, window: Window, teams: list[str]) -> WeekParts:
     """The rows of `window`'s weeks, every team (of `teams` and the org) x week and person
-    x week present (a week without rows is a week without members), weeks as the window's week index for the
-    allocation and Monday dates for the loads, as the metric functions take them."""
+    x week present (a week without rows is a week without members), weeks as the window's
+    week index for the allocation and things and Monday dates for the loads, as the
+    metric functions take them."""
     index = {week: i for i, week in enumerate(window.weeks)}
-    allocation = parts.allocation[parts.allocation["week"].isin(index)]
-    allocation = allocation.assign(week=allocation["week"].map(index).astype("int64"))
-    allocation = allocation.sort_values(list(ALLOCATION_KEYS), kind="stable").astype(
-        {"team": object, "person": object, "category": object, "unplanned": bool, "support": bool}
-        | {"weight": "float64"}
+    allocation = (
+        _indexed(parts.allocation, index)
+        .sort_values(list(ALLOCATION_KEYS), kind="stable")
+        .astype(
+            {
+                "team": object,
+                "person": object,
+                "category": object,
+                "unplanned": bool,
+                "support": bool,
+            }
+            | {"weight": "float64"}
+        )
     )
     return WeekParts(
         allocation=allocation.reset_index(drop=True),
         loads=_complete(parts.loads, "team", window, [*teams, ALL_TEAMS]),
         people=_complete(parts.people, "person", window),
+        things=_indexed(parts.things, index),
     )
+
+
+def _indexed(rows: pd.DataFrame, index: dict[dt.date, int]) -> pd.DataFrame:
+    rows = rows[rows["week"].isin(index)]
+    return rows.assign(week=rows["week"].map(index).astype("int64")).reset_index(drop=True)
 
 
 def _complete(

@@ -35,7 +35,7 @@ from sqlalchemy import Connection, Engine
 from config.schema import Config
 from db import locks, rollups
 from metrics import compare, reading
-from metrics.parts import Basis, Samples, WeekParts, week_parts
+from metrics.parts import AllocationSums, Basis, Samples, WeekParts, week_parts
 from metrics.summary import reorgs_from_parts, summary_from_parts
 from metrics.weeks import monday, widen
 
@@ -160,12 +160,16 @@ def refresh_leased(
 
 
 def current(conn: Connection, config: Config) -> rollups.State | None:
-    """The rollups' state when they describe this org file and these memberships, else None."""
+    """The rollups' state when they describe this org file, these memberships and every
+    row stored before their refresh ended; else None (a sync or an edit since: the
+    figures are then computed from the facts until the next refresh)."""
     found = rollups.state(conn)
     if found is None:
         return None
     memberships, vocabulary = rollups.org_inputs(conn)
     if found.config_digest != digest(config, vocabulary) or found.memberships != memberships:
+        return None
+    if rollups.stored_after(conn, _aware(found.refreshed_at)):
         return None
     return found
 
@@ -194,8 +198,13 @@ def summary(
     if reorgs:
         spans += [span for span in [reading.reorg_span(config, now)] if span is not None]
     basis = _basis(conn, config, found, reading.read_span(config, start, end, now))
-    parts = WeekParts(**rollups.read_weeks(conn, window.weeks[0], window.weeks[-1]))
-    return summary_from_parts(basis, parts, _samples(conn, spans), window, teams, reorgs=reorgs)
+    first, last = window.weeks[0], window.weeks[-1]
+    parts = WeekParts(**rollups.read_weeks(conn, first, last, allocation=False))
+    by_week, by_person = rollups.read_allocation_sums(conn, first, last)
+    index = {week: i for i, week in enumerate(window.weeks)}
+    sums = AllocationSums(by_week.assign(week=by_week["week"].map(index)), by_person).typed()
+    samples = _samples(conn, spans)
+    return summary_from_parts(basis, parts, samples, window, teams, reorgs=reorgs, sums=sums)
 
 
 def reorg_comparisons(

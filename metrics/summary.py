@@ -62,7 +62,7 @@ from metrics.facts import Facts
 from metrics.frames import Frames
 from metrics.intervals import ns
 from metrics.load import variability
-from metrics.parts import Basis, Samples, WeekParts, for_window, week_parts
+from metrics.parts import AllocationSums, Basis, Samples, WeekParts, for_window, week_parts
 from metrics.rules import category_names
 from metrics.samples import ALL_TEAMS, TURNAROUND_METRICS, long_samples
 from metrics.stats import describe, plain
@@ -138,9 +138,11 @@ def summary_from_parts(
     reorg_days: int = compare.DEFAULT_DAYS,
     resamples: int = compare.RESAMPLES,
     seed: int = compare.SEED,
+    sums: AllocationSums | None = None,
 ) -> dict[str, Any]:
     """The summary of `window` from its parts (`metrics.parts`): freshly computed or read
-    from the database's rollups, the same figures."""
+    from the database's rollups, the same figures. `sums`: the allocation already summed
+    (then `parts.allocation` is not read)."""
     selected = basis.teams(teams)
     org_teams = basis.teams(None)
     lo, hi = window.start_ns, window.end_ns
@@ -148,18 +150,19 @@ def summary_from_parts(
     config = basis.config
 
     mine = for_window(parts, window, basis.every_team())
-    days = mine.allocation
-    team_rows = days[days["team"] != ALL_TEAMS]
+    sums = sums or AllocationSums.of(mine.allocation)
+    by_week = sums.by_week[sums.by_week["team"] != ALL_TEAMS]
+    by_person = sums.by_person[sums.by_person["team"] != ALL_TEAMS]
     categories = category_names(config)
-    weekly = fte_by_week(team_rows, window, selected, categories)
-    planned = planned_by_week(team_rows, window, selected)
+    weekly = fte_by_week(by_week, window, selected, categories)
+    planned = planned_by_week(by_week, window, selected)
     share = shares(weekly)
     items, pulls = samples.items, samples.pulls
     requests = breaches(samples.requests, as_of)
     loads = mine.loads[mine.loads["team"] != ALL_TEAMS]
     people_loads = dict(tuple(mine.people.groupby("person", sort=False)))
-    members = {t: sorted(g.unique()) for t, g in team_rows.groupby("team")["person"]}
-    concentrated = concentration_of(team_rows, selected)
+    members = {t: sorted(g.unique()) for t, g in by_person.groupby("team")["person"]}
+    concentrated = concentration_of(by_person, selected)
 
     items_in = items[_between(items["at"], lo, hi)]
     pulls_in = pulls[_between(pulls["at"], lo, hi)]
@@ -182,7 +185,7 @@ def summary_from_parts(
             }
         )
 
-    org_days = days[days["team"] == ALL_TEAMS]
+    org_days = sums.by_week[sums.by_week["team"] == ALL_TEAMS]
     org = {
         "team": ALL_TEAMS,
         "teams": org_teams,

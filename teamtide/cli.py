@@ -702,7 +702,8 @@ def start_dashboard(config_path: Path, host: str, port: int) -> subprocess.Popen
     """Streamlit as our child, saying where it serves; `children.wait` waits for it."""
     env = dict(os.environ, TEAMTIDE_CONFIG=str(config_path.resolve()))
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app_file()),
+        # Streamlit's `run`, with a thread that warms the default view as it starts
+        sys.executable, "-m", "teamtide.dashboard_server", "run", str(app_file()),
         "--server.address", host, "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         # A wall screen in a planning meeting has no use for Streamlit's Deploy button.

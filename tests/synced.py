@@ -15,6 +15,7 @@ from collectors.org import prepare_database
 from collectors.sync import sync
 from config.load import load_config
 from config.schema import Config
+from metrics import rollup
 from sandbox.stack import SandboxStack
 from sandbox.world.generate import generate
 from sandbox.world.model import World
@@ -46,6 +47,8 @@ def synced_world(
         config = load_config(path)
         engine, _ = prepare_database(config)
         outcomes = sync(engine, config, now=lambda: world.clock)
+        with engine.begin() as conn:  # as `teamtide sync` does after syncing
+            rollup.refresh(conn, config, world.clock)
         engine.dispose()
         failed = [o for o in outcomes if o.failed]
         assert not failed, f"the sandbox sync failed: {failed}"

@@ -25,7 +25,7 @@ from sandbox.server import Sandbox
 from sandbox.world.generate import generate
 
 # When a row was written, not what it says: differs between any two runs.
-WRITTEN = {"id", "first_seen", "last_started", "last_success", "at"}
+WRITTEN = {"id", "first_seen", "last_started", "last_success", "at", "stored_at"}
 
 
 def tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

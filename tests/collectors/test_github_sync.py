@@ -156,7 +156,8 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         ).all()
     return {
         "pulls": {
-            (r["repo"], r["number"]): {k: v for k, v in r.items() if k != "id"} for r in rows
+            (r["repo"], r["number"]): {k: v for k, v in r.items() if k not in ("id", "stored_at")}
+            for r in rows
         },
         "reviews": {k: v["reviews"] for k, v in stored_pulls(engine).items()},
         "identities": sorted(identities),

@@ -80,6 +80,9 @@ def reference(stack: SandboxStack, tmp_path_factory: pytest.TempPathFactory) -> 
         engine.dispose()
 
 
+UNCOMPARED = ("id", "stored_at")  # surrogate ids; when a sync wrote the row
+
+
 def snapshot(engine: Engine) -> dict[str, Any]:
     """Every collected table by natural keys, without surrogate ids or wall-clock stamps.
 
@@ -91,7 +94,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with engine.connect() as conn:
         out["work_items"] = {
-            (r["source"], r["key"]): {k: v for k, v in r.items() if k != "id"}
+            (r["source"], r["key"]): {k: v for k, v in r.items() if k not in UNCOMPARED}
             for r in conn.execute(select(wi)).mappings()
         }
         for child in (
@@ -104,7 +107,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
             rows = conn.execute(select(wi.key, *cols).join(wi, wi.id == child.item_id))
             out[child.__tablename__] = sorted(tuple(r) for r in rows)
         out["pull_requests"] = {
-            (r["repo"], r["number"]): {k: v for k, v in r.items() if k != "id"}
+            (r["repo"], r["number"]): {k: v for k, v in r.items() if k not in UNCOMPARED}
             for r in conn.execute(select(pr)).mappings()
         }
         rv = models.Review

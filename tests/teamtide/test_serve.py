@@ -8,9 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -344,3 +346,44 @@ def test_serve_answers_http_on_loopback_only_and_stops_on_sigterm(tmp_path: Path
     # Streamlit stopped with teamtide: nothing listens on the port any more
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
+
+
+@pytest.mark.slow
+def test_a_new_server_warms_the_default_view_before_anyone_visits(
+    synced_world: Any, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = dict(os.environ, HOME=str(tmp_path))
+    command = [sys.executable, "-m", "teamtide.cli", "--config", str(synced_world.config_path)]
+    process = subprocess.Popen(
+        [*command, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    warmed = threading.Event()
+
+    def read() -> None:
+        for line in process.stdout or []:
+            lines.append(line)
+            if "warmed the default view in" in line:
+                warmed.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        # nobody opens a page: the server computes the landing page's figures by itself
+        assert warmed.wait(timeout=120), "".join(lines)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        reader.join(timeout=5)
+    output = "".join(lines)
+    assert "not warmed" not in output and "Traceback" not in output, output
+    assert "missing ScriptRunContext" not in output

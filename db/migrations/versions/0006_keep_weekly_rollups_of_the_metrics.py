@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A pull request's linked keys are looked up without their source (the unique index
+    # leads with it): one index on the key alone.
+    op.create_index("ix_work_items_key", "work_items", ["key"], unique=False)
     for table in ("work_items", "pull_requests"):
         op.add_column(table, sa.Column("stored_at", sa.DateTime(timezone=True), nullable=True))
         op.create_index(op.f(f"ix_{table}_stored_at"), table, ["stored_at"], unique=False)
@@ -119,6 +122,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rollup_state")),
     )
     op.create_table(
+        "rollup_things",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("team", sa.String(length=200), nullable=False),
+        sa.Column("person", sa.String(length=200), nullable=False),
+        sa.Column("week", sa.Date(), nullable=False),
+        sa.Column("category", sa.String(length=200), nullable=False),
+        sa.Column("thing", sa.String(length=10), nullable=False),
+        sa.Column("thing_id", sa.Integer(), nullable=False),
+        sa.Column("weight", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rollup_things")),
+    )
+    with op.batch_alter_table("rollup_things", schema=None) as batch_op:
+        batch_op.create_index("ix_rollup_things_team_week", ["team", "week"], unique=False)
+
+    op.create_table(
         "rollup_team_load",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("team", sa.String(length=200), nullable=False),
@@ -135,6 +153,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_work_items_key", table_name="work_items")
     for table in ("work_items", "pull_requests"):
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{table}_stored_at"))
@@ -143,6 +162,10 @@ def downgrade() -> None:
     with op.batch_alter_table("rollup_team_load", schema=None) as batch_op:
         batch_op.drop_index("ix_rollup_team_load_week")
 
+    with op.batch_alter_table("rollup_things", schema=None) as batch_op:
+        batch_op.drop_index("ix_rollup_things_team_week")
+
+    op.drop_table("rollup_things")
     op.drop_table("rollup_team_load")
     op.drop_table("rollup_state")
     with op.batch_alter_table("rollup_requests", schema=None) as batch_op:
