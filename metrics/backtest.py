@@ -3,8 +3,8 @@
 From each of the last `origins` weeks (origin o: weeks 0..o-1 are known) the model and
 seasonal naive forecast 1..H weeks ahead, and each forecast is compared with what
 happened. The period and the demand's lead (found by the caller), the number of harmonics
-(`forecast.fit_harmonics`) and the model's parameters are chosen once, on the weeks before
-the first origin (nothing after it leaks in); from each origin the model is re-run over
+and whether the demand is kept (`forecast.fit_harmonics`), and the model's parameters are
+chosen once, on the weeks before the first origin (nothing after it leaks in); from each origin the model is re-run over
 the weeks known then with those parameters (a Kalman filter pass, not a new fit), so
 the demand regressor and the level use only what was known at the origin.
 
@@ -94,6 +94,7 @@ def backtest(
         return empty(horizons)
     fitted = fc.fit_harmonics(y[:first], period, None if demand is None else demand[:first], lag)
     model, harmonics = fitted.result, fitted.harmonics
+    demand = demand if fitted.demand else None
     errors = np.full((2, n - first, horizons), np.nan)
     inside = np.full((2, n - first, horizons), np.nan)
     for i, origin in enumerate(range(first, n)):

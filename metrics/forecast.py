@@ -158,24 +158,28 @@ def fit(y: np.ndarray, exog: np.ndarray | None, start: np.ndarray | None = None)
 
 @dataclass(frozen=True)
 class Fitted:
-    """A fitted model (statsmodels results) and the harmonics of the period it uses."""
+    """A fitted model (statsmodels results), the harmonics of the period it uses and
+    whether the demand regressor is in it."""
 
     result: Any
     harmonics: int
+    demand: bool = False
 
 
 def fit_harmonics(
     y: np.ndarray, period: int | None, demand: np.ndarray | None = None, lag: int = 0
 ) -> Fitted:
-    """The fit of `y` on 1, 2, ... harmonics of `period` (and the demand regressor, if
-    any) with the lowest AICc: a harmonic is added while the AICc falls and the fit keeps
-    `WEEKS_PER_PARAMETER` known weeks per parameter (the level's and the noise's variances
-    and one per regressor column). Without a period, no harmonics."""
+    """The fit of `y` on 1, 2, ... harmonics of `period` with the lowest AICc: a harmonic
+    is added while the AICc falls and the fit keeps `WEEKS_PER_PARAMETER` known weeks per
+    parameter (the level's and the noise's variances and one per regressor column);
+    without a period, no harmonics. Then the demand regressor, if any, is kept only if it
+    lowers the AICc further: demand shares the load's cycle, so its correlation with the
+    load says little about what it adds to the harmonics."""
     known = int(np.sum(~np.isnan(y)))
     top = period // 2 if period else 0
     best: Fitted | None = None
     for harmonics in range(1 if top else 0, top + 1):
-        exog = design(len(y), period, harmonics, demand, lag, len(y))
+        exog = design(len(y), period, harmonics, None, lag, len(y))
         parameters = 2 + (0 if exog is None else exog.shape[1])
         if best is not None and parameters * WEEKS_PER_PARAMETER > known:
             break
@@ -184,6 +188,13 @@ def fit_harmonics(
             break
         best = Fitted(result, harmonics)
     assert best is not None  # the loop runs at least once
+    if demand is not None:
+        exog = design(len(y), period, best.harmonics, demand, lag, len(y))
+        assert exog is not None
+        if (2 + exog.shape[1]) * WEEKS_PER_PARAMETER <= known:
+            result = fit(y, exog)
+            if result.aicc < best.result.aicc:
+                best = Fitted(result, best.harmonics, demand=True)
     return best
 
 

@@ -7,10 +7,11 @@ with members. Week 1 of the forecast is the week `now` falls in.
 - Period: found (`forecast.find_period`) on the team's own load when it has at least a
   year of it, else on the org's load (a team born in a reorg inherits its people's cycle).
 - Serving relationship: of the teams whose support requests this team serves, the one
-  whose demand best leads its load (`metrics.coupling`: best lag and r); used as a
+  whose demand best leads its load (`metrics.coupling`: best lag and r); a candidate
   regressor when r >= `MIN_R` and the lag is at least `forecast.MIN_LAG` (demand in the
-  same week is not known ahead). The backtest chooses the lag on the weeks before its
-  first origin, like the period.
+  same week is not known ahead), kept when it lowers the AICc (`forecast.fit_harmonics`);
+  `used` says whether the model shown has it. The backtest chooses the lag on the weeks
+  before its first origin, like the period.
 - Model or naive: the model is shown when its backtest beats seasonal naive
   (`backtest.Backtest.beats_naive`), otherwise the seasonal-naive forecast, and the block
   says which (`model`).
@@ -216,6 +217,7 @@ def _team(
         test = bt.empty(steps)
         period = period_upto(len(y))
         chosen, model = fc.seasonal_naive(y, steps, period), fc.NAIVE
+        series = None
     else:
         period = period_upto(len(y))
         test = bt.backtest(
@@ -225,6 +227,7 @@ def _team(
         if test.beats_naive:
             fitted = fc.fit_harmonics(y, period, series, lag)
             harmonics = fitted.harmonics
+            series = series if fitted.demand else None
             exog = fc.design(len(y) + steps, period, harmonics, series, lag, len(y))
             chosen = fc.predict(fitted.result, steps, None if exog is None else exog[len(y) :])
             model = fc.model_name(
@@ -235,6 +238,10 @@ def _team(
             )
         else:
             chosen, model = naive, fc.NAIVE
+            series = None
+    if serving:
+        # `used`: the demand is a regressor of the model shown
+        serving["used"] = series is not None
 
     now_members = _last(members_all)
     with np.errstate(divide="ignore", invalid="ignore"):
