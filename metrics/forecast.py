@@ -4,9 +4,9 @@ The model is statsmodels' `UnobservedComponents`: a local level (the team's load
 after a reorg or a hiring wave; a random-walk level follows it) plus regressors: the
 harmonics of the period found in the data (`find_period`), sine/cosine pairs at 1, 2, ...
 cycles per period, as many as the corrected Akaike criterion (AICc) asks for (a load
-cycle need not be a sine); and, when the team serves another team's support requests
-and that demand leads its load by at least `MIN_LAG` weeks, the demand `lag` weeks
-earlier. Future values of a regressor: the harmonics are known; demand not yet observed
+cycle need not be a sine); and, when the team serves another team's support requests,
+that demand leads its load by at least `MIN_LAG` weeks and it lowers the AICc further,
+the demand `lag` weeks earlier. Future values of a regressor: the harmonics are known; demand not yet observed
 (beyond the lag) is the demand's own cycle (its mean and first harmonic fitted on the
 weeks seen), not one noisy week of it. Intervals are the model's Gaussian prediction
 intervals. `seasonal_naive` is the benchmark the backtest (`metrics.backtest`) measures
