@@ -52,8 +52,9 @@ DEFINITIONS: dict[str, str] = {
     "forecast": (
         "**Load forecast**: each team's expected weekly load (work in progress per person) for the "
         "next 12 weeks, from a small state-space model of its own history (a slowly moving level, "
-        "its demand cycle, whose period is found in the data, and the support demand of the team it "
-        "serves, at the lag that best leads its load), scaled for members joining or leaving and "
+        "its demand cycle, whose period and shape are found in the data, and the support demand of "
+        "the team it serves when that demand leads its load by a week or more and improves the "
+        "fit), scaled for members joining or leaving and "
         "raised where work already committed to a sprint needs more. The bands hold the load with "
         "80% and 95% probability. **p(flood)** is the chance the week's load reaches the team's "
         "flood threshold. **Accuracy** comes from a backtest: forecasts made from each of the last "

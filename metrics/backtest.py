@@ -2,8 +2,9 @@
 
 From each of the last `origins` weeks (origin o: weeks 0..o-1 are known) the model and
 seasonal naive forecast 1..H weeks ahead, and each forecast is compared with what
-happened. The period (found by the caller) and the model's parameters are estimated once, on
-the weeks before the first origin (nothing after it leaks in); from each origin the model is re-run over
+happened. The period and the demand's lead (found by the caller), the number of harmonics
+and whether the demand is kept (`forecast.fit_harmonics`), and the model's parameters are
+chosen once, on the weeks before the first origin (nothing after it leaks in); from each origin the model is re-run over
 the weeks known then with those parameters (a Kalman filter pass, not a new fit), so
 the demand regressor and the level use only what was known at the origin.
 
@@ -34,6 +35,7 @@ class Backtest:
     coverage_80: np.ndarray
     naive_coverage_80: np.ndarray
     n: np.ndarray
+    harmonics: int = 0  # of the period, chosen on the weeks before the first origin
 
     @property
     def mase_mean(self) -> float | None:
@@ -83,19 +85,22 @@ def backtest(
     horizons: int = HORIZONS,
 ) -> Backtest:
     """The backtest of one series (NaN = no load that week) with its demand regressor;
-    `period` must be found on the weeks before `first_origin` only."""
+    `period`, and `lag` when there is a demand regressor, must be found on the weeks
+    before `first_origin` only."""
     y = np.asarray(y, np.float64)
     n = len(y)
     first = first_origin(n, origins)
     if first >= n or np.sum(~np.isnan(y[:first])) < fc.MIN_WEEKS:
         return empty(horizons)
-    model = fc.fit(y[:first], fc.design(first, period, demand, lag, first))
+    fitted = fc.fit_harmonics(y[:first], period, None if demand is None else demand[:first], lag)
+    model, harmonics = fitted.result, fitted.harmonics
+    demand = demand if fitted.demand else None
     errors = np.full((2, n - first, horizons), np.nan)
     inside = np.full((2, n - first, horizons), np.nan)
     for i, origin in enumerate(range(first, n)):
         steps = min(horizons, n - origin)
         actual = y[origin : origin + steps]
-        exog = fc.design(origin + steps, period, demand, lag, origin)
+        exog = fc.design(origin + steps, period, harmonics, demand, lag, origin)
         run = fc.refilter(model, y[:origin], None if exog is None else exog[:origin])
         ahead = fc.predict(run, steps, None if exog is None else exog[origin:])
         naive = fc.seasonal_naive(y[:origin], steps, period)
@@ -113,4 +118,4 @@ def backtest(
         mase = np.where(naive_mae > 0, model_mae / naive_mae, np.nan)
         cover = np.where(both, inside[0], 0).sum(axis=0) / count
         naive_cover = np.where(both, inside[1], 0).sum(axis=0) / count
-    return Backtest(n - first, mase, cover, naive_cover, count)
+    return Backtest(n - first, mase, cover, naive_cover, count, harmonics)

@@ -1,13 +1,16 @@
 """One weekly series' forecast: a small statsmodels state-space model, its period found in the data.
 
 The model is statsmodels' `UnobservedComponents`: a local level (the team's load drifts
-after a reorg or a hiring wave; a random-walk level follows it) plus regressors: one
-sine/cosine pair at the period found in the data (`find_period`) and, when the team
-serves another team's support requests, that demand `lag` weeks earlier. Future values
-of a regressor come from the series itself: the sine/cosine are known, and demand not
-yet observed (beyond the lag) repeats its value one period earlier (seasonal naive).
-Intervals are the model's Gaussian prediction intervals. `seasonal_naive` is the
-benchmark the backtest (`metrics.backtest`) measures it against, and the fallback.
+after a reorg or a hiring wave; a random-walk level follows it) plus regressors: the
+harmonics of the period found in the data (`find_period`), sine/cosine pairs at 1, 2, ...
+cycles per period, as many as the corrected Akaike criterion (AICc) asks for (a load
+cycle need not be a sine); and, when the team serves another team's support requests,
+that demand leads its load by at least `MIN_LAG` weeks and it lowers the AICc further,
+the demand `lag` weeks earlier. Future values of a regressor: the harmonics are known; demand not yet observed
+(beyond the lag) is the demand's own cycle (its mean and first harmonic fitted on the
+weeks seen), not one noisy week of it. Intervals are the model's Gaussian prediction
+intervals. `seasonal_naive` is the benchmark the backtest (`metrics.backtest`) measures
+it against, and the fallback.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ from statsmodels.tsa.tsatools import detrend
 MAX_PERIOD = 26  # half a year: longer cycles need more history than teams keep
 MIN_ACF = 0.2  # below this, a peak is noise: no seasonality
 MIN_WEEKS = 8  # fewer known weeks: no model, seasonal naive (or last value) only
+# Demand in the same week as the load tells nothing about a week not yet begun: every
+# future value would be a guess (the backtest showed one noisy week as a guess made the
+# forecast worse), so the demand enters the model only when it leads by a week or more.
+MIN_LAG = 1
+WEEKS_PER_PARAMETER = 3  # a harmonic is added only while the fit keeps 3 weeks per parameter
 Z80 = float(norm.ppf(0.9))
 Z95 = float(norm.ppf(0.975))
 NAIVE = "seasonal naive"
@@ -62,39 +70,72 @@ def find_period(values: np.ndarray, max_period: int = MAX_PERIOD) -> int | None:
     return max(peaks, key=lambda k: r[k]) if peaks else None
 
 
-def lagged_demand(demand: np.ndarray, lag: int, known: int, total: int, period: int | None):
-    """The demand regressor for steps 0..total-1: demand[t - lag], where demand is observed
-    for t - lag < known; later steps repeat the value one period (or, without a period,
-    one step) earlier; steps before the first observation take the observed mean."""
+def harmonic_columns(total: int, period: int, harmonics: int) -> list[np.ndarray]:
+    """sin and cos of 2 pi k t / period for k = 1..harmonics, t = 0..total-1 (the sine
+    at k = period / 2 is zero at whole weeks and is left out)."""
+    t = np.arange(total)
+    columns = []
+    for k in range(1, harmonics + 1):
+        angle = 2 * np.pi * k * t / period
+        if 2 * k != period:
+            columns.append(np.sin(angle))
+        columns.append(np.cos(angle))
+    return columns
+
+
+def demand_cycle(seen: np.ndarray, weeks: np.ndarray, period: int | None) -> np.ndarray:
+    """The demand's own cycle at week indices `weeks`: its mean and first harmonic at
+    `period`, fitted (least squares) on the `seen` weeks 0..len(seen)-1; without a
+    period, or with fewer weeks seen than a period, its mean."""
+    weeks = np.asarray(weeks, np.float64)
+    if not len(seen):
+        return np.zeros(len(weeks))
+    if not period or len(seen) < period:
+        return np.full(len(weeks), float(np.mean(seen)))
+
+    def basis(t: np.ndarray) -> np.ndarray:
+        angle = 2 * np.pi * t / period
+        return np.column_stack([np.ones(len(t)), np.sin(angle), np.cos(angle)])
+
+    beta = np.linalg.lstsq(basis(np.arange(len(seen), dtype=np.float64)), seen, rcond=None)[0]
+    return basis(weeks) @ beta
+
+
+def lagged_demand(
+    demand: np.ndarray, lag: int, known: int, total: int, period: int | None
+) -> np.ndarray:
+    """The demand regressor for steps 0..total-1: demand[t - lag] where it is observed
+    (0 <= t - lag < known); the other steps take the demand's own cycle
+    (`demand_cycle`, fitted on the weeks observed)."""
     seen = np.asarray(demand[:known], np.float64)
-    step = period or 1
-    out = np.empty(total)
-    for t in range(total):
-        k = t - lag
-        while k >= known:
-            k -= step
-        out[t] = seen[k] if 0 <= k < known else (seen.mean() if known else 0.0)
+    source = np.arange(total) - lag
+    out = demand_cycle(seen, source, period)
+    observed = (source >= 0) & (source < known)
+    out[observed] = seen[source[observed]]
     return out
 
 
 def design(
-    total: int, period: int | None, demand: np.ndarray | None, lag: int, known: int
+    total: int,
+    period: int | None,
+    harmonics: int,
+    demand: np.ndarray | None,
+    lag: int,
+    known: int,
 ) -> np.ndarray | None:
     """Regressor columns for steps 0..total-1 (None: no regressor)."""
-    t = np.arange(total)
-    columns = []
-    if period:
-        columns += [np.sin(2 * np.pi * t / period), np.cos(2 * np.pi * t / period)]
+    columns = harmonic_columns(total, period, harmonics) if period else []
     if demand is not None:
         columns.append(lagged_demand(demand, lag, known, total, period))
     return np.column_stack(columns) if columns else None
 
 
-def model_name(period: int | None, demand_of: str | None, lag: int) -> str:
+def model_name(period: int | None, harmonics: int, demand_of: str | None, lag: int) -> str:
     """What the model is made of, for readers: its level and the regressors it uses."""
     parts = ["local level"]
-    if period:
-        parts.append(f"{period}-week cycle")
+    if period and harmonics:
+        shape = f" ({harmonics} harmonics)" if harmonics > 1 else ""
+        parts.append(f"{period}-week cycle{shape}")
     if demand_of:
         parts.append(f"{demand_of} demand at lag {lag}")
     return "state-space (" + " + ".join(parts) + ")"
@@ -113,6 +154,48 @@ def fit(y: np.ndarray, exog: np.ndarray | None, start: np.ndarray | None = None)
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
         return _model(y, exog).fit(disp=False, maxiter=60, start_params=start)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted model (statsmodels results), the harmonics of the period it uses and
+    whether the demand regressor is in it."""
+
+    result: Any
+    harmonics: int
+    demand: bool = False
+
+
+def fit_harmonics(
+    y: np.ndarray, period: int | None, demand: np.ndarray | None = None, lag: int = 0
+) -> Fitted:
+    """The fit of `y` on 1, 2, ... harmonics of `period` with the lowest AICc: a harmonic
+    is added while the AICc falls and the fit keeps `WEEKS_PER_PARAMETER` known weeks per
+    parameter (the level's and the noise's variances and one per regressor column);
+    without a period, no harmonics. Then the demand regressor, if any, is kept only if it
+    lowers the AICc further: demand shares the load's cycle, so its correlation with the
+    load says little about what it adds to the harmonics."""
+    known = int(np.sum(~np.isnan(y)))
+    top = period // 2 if period else 0
+    best: Fitted | None = None
+    for harmonics in range(1 if top else 0, top + 1):
+        exog = design(len(y), period, harmonics, None, lag, len(y))
+        parameters = 2 + (0 if exog is None else exog.shape[1])
+        if best is not None and parameters * WEEKS_PER_PARAMETER > known:
+            break
+        result = fit(y, exog)
+        if best is not None and not result.aicc < best.result.aicc:
+            break
+        best = Fitted(result, harmonics)
+    assert best is not None  # the loop runs at least once
+    if demand is not None:
+        exog = design(len(y), period, best.harmonics, demand, lag, len(y))
+        assert exog is not None
+        if (2 + exog.shape[1]) * WEEKS_PER_PARAMETER <= known:
+            result = fit(y, exog)
+            if result.aicc < best.result.aicc:
+                best = Fitted(result, best.harmonics, demand=True)
+    return best
 
 
 def refilter(result: Any, y: np.ndarray, exog: np.ndarray | None) -> Any:

@@ -7,8 +7,11 @@ with members. Week 1 of the forecast is the week `now` falls in.
 - Period: found (`forecast.find_period`) on the team's own load when it has at least a
   year of it, else on the org's load (a team born in a reorg inherits its people's cycle).
 - Serving relationship: of the teams whose support requests this team serves, the one
-  whose demand best leads its load (`metrics.coupling`: best lag and r); used as a
-  regressor when r >= `MIN_R`.
+  whose demand best leads its load (`metrics.coupling`: best lag and r); a candidate
+  regressor when r >= `MIN_R` and the lag is at least `forecast.MIN_LAG` (demand in the
+  same week is not known ahead), kept when it lowers the AICc (`forecast.fit_harmonics`);
+  `used` says whether the model shown has it. The backtest chooses the lag on the weeks
+  before its first origin, like the period.
 - Model or naive: the model is shown when its backtest beats seasonal naive
   (`backtest.Backtest.beats_naive`), otherwise the seasonal-naive forecast, and the block
   says which (`model`).
@@ -35,7 +38,7 @@ import pandas as pd
 
 from metrics import backtest as bt
 from metrics import forecast as fc
-from metrics.coupling import coupling, weekly_demand
+from metrics.coupling import coupling, lagged_r, weekly_demand
 from metrics.facts import Facts
 from metrics.load import org_load, states, team_load
 from metrics.samples import ALL_TEAMS, item_samples
@@ -110,8 +113,18 @@ def _serving(pairs: pd.DataFrame, team: str) -> dict[str, Any] | None:
         "requesting_team": best["requesting_team"],
         "lag_weeks": int(best["best_lag_weeks"]),
         "r": float(best["r"]),
-        "used": bool(best["r"] >= MIN_R),
+        "used": bool(best["r"] >= MIN_R and best["best_lag_weeks"] >= fc.MIN_LAG),
     }
+
+
+def _lead(demand: np.ndarray, load: np.ndarray) -> int | None:
+    """The lag (weeks) at which `demand` best leads `load` (`coupling.lagged_r`; ties: the
+    shortest), when it is a regressor: r >= `MIN_R` and lag >= `forecast.MIN_LAG`."""
+    known = [(r, k) for k, r in enumerate(lagged_r(demand, load)) if r is not None]
+    if not known:
+        return None
+    r, lag = max(known, key=lambda rk: (rk[0], -rk[1]))
+    return lag if r >= MIN_R and lag >= fc.MIN_LAG else None
 
 
 def _series(frame: pd.DataFrame, window: Window, key: str, value: str) -> np.ndarray:
@@ -169,19 +182,22 @@ def _team(
     start = int(known[0]) if len(known) else window.n_weeks
     y = y_all[start:]
     serving = _serving(pairs, team)
-    series = None
-    lag = 0
-    if serving and serving["used"]:
-        lag = serving["lag_weeks"]
+    requests = None
+    if serving:
         rows = demand[
             (demand["serving_team"] == team)
             & (demand["requesting_team"] == serving["requesting_team"])
         ]
-        series = np.zeros(window.n_weeks)
-        series[rows["week"].to_numpy()] = rows["requests"].to_numpy()
-        series = series[start:]
+        requests = np.zeros(window.n_weeks)
+        requests[rows["week"].to_numpy()] = rows["requests"].to_numpy()
+        requests = requests[start:]
+    series = requests if serving and serving["used"] else None
+    lag = serving["lag_weeks"] if series is not None and serving else 0
     steps = len(ahead)
     first = bt.first_origin(len(y), origins)
+    # The backtest's regressor: the lead as the weeks before its first origin show it.
+    test_lag = None if requests is None else _lead(requests[:first], y[:first])
+    test_series = None if test_lag is None else requests
     own = np.sum(~np.isnan(y)) >= OWN_PERIOD_WEEKS
     source = "team" if own else "org"
 
@@ -195,24 +211,37 @@ def _team(
     )
     drought_at = None if not baseline else settings.drought_factor * baseline
     future = future_members(facts.frames.memberships, team, ahead)
+    harmonics = 0  # of the period, in the model shown (none when naive is shown)
     if np.sum(~np.isnan(y)) < fc.MIN_WEEKS or not future.any():
         # too little history to fit, or nobody to forecast for (a dissolved team)
         test = bt.empty(steps)
         period = period_upto(len(y))
         chosen, model = fc.seasonal_naive(y, steps, period), fc.NAIVE
+        series = None
     else:
         period = period_upto(len(y))
-        test = bt.backtest(y, series, lag, period_upto(first), origins=origins, horizons=steps)
+        test = bt.backtest(
+            y, test_series, test_lag or 0, period_upto(first), origins=origins, horizons=steps
+        )
         naive = fc.seasonal_naive(y, steps, period)
         if test.beats_naive:
-            exog = fc.design(len(y) + steps, period, series, lag, len(y))
-            result = fc.fit(y, None if exog is None else exog[: len(y)])
-            chosen = fc.predict(result, steps, None if exog is None else exog[len(y) :])
+            fitted = fc.fit_harmonics(y, period, series, lag)
+            harmonics = fitted.harmonics
+            series = series if fitted.demand else None
+            exog = fc.design(len(y) + steps, period, harmonics, series, lag, len(y))
+            chosen = fc.predict(fitted.result, steps, None if exog is None else exog[len(y) :])
             model = fc.model_name(
-                period, serving["requesting_team"] if series is not None and serving else None, lag
+                period,
+                harmonics,
+                serving["requesting_team"] if series is not None and serving else None,
+                lag,
             )
         else:
             chosen, model = naive, fc.NAIVE
+            series = None
+    if serving:
+        # `used`: the demand is a regressor of the model shown
+        serving["used"] = series is not None
 
     now_members = _last(members_all)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -265,6 +294,7 @@ def _team(
         "history": history,
         "drivers": {
             "period_weeks": period,
+            "harmonics": harmonics,
             "period_found_in": source,
             "serving": serving,
             "members_now": now_members,
