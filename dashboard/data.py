@@ -173,10 +173,11 @@ def _last_sync(url: str) -> dt.datetime:
     return now.replace(second=0, microsecond=0)
 
 
-def warm_default_view() -> None:
+def warm_default_view() -> dt.datetime:
     """Compute what the landing page (Overview) and Planning show by default, as a new
-    server process starts (`teamtide/dashboard_server.py`): the same calls with the same
-    arguments as the pages make, so their first visitor finds the figures cached."""
+    server process starts and after each refresh of the rollups
+    (`teamtide/dashboard_server.py`): the same calls with the same arguments as the pages
+    make, so their next visitor finds the figures cached. Returns the `as_of` warmed."""
     from dashboard import filters
 
     ctx = context()
@@ -187,6 +188,15 @@ def warm_default_view() -> None:
     previous_summary(*window, with_reorgs=False)
     tables(*window, with_reorgs=False)
     forecast(ctx.url, ctx.config_file, now)
+    return now
+
+
+def newest_as_of() -> dt.datetime:
+    """`as_of` read now, past every cache: how the warm-up thread sees a new refresh."""
+    ctx = context()
+    rollups.clear()
+    _last_sync.clear()
+    return as_of(ctx.url, ctx.config_file)
 
 
 def previous(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
@@ -772,4 +782,10 @@ def forecast(url: str, config_file: str, now: dt.datetime) -> dict[str, Any]:
     every window and team filter, so computed once per `now`)."""
     cfg = settings(config_file)
     with engine(url).connect() as conn:
+        if _from_rollups(url, config_file, now):
+            from metrics import rollup
+
+            kept = rollup.forecast(conn, cfg, None)
+            if kept is not None:
+                return kept
         return reading.forecast(conn, cfg, None, now)

@@ -31,6 +31,7 @@ with members. Week 1 of the forecast is the week `now` falls in.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ from metrics import forecast as fc
 from metrics.coupling import coupling, lagged_r, weekly_demand
 from metrics.facts import Facts
 from metrics.load import org_load, states, team_load
+from metrics.parts import Basis
 from metrics.samples import ALL_TEAMS, item_samples
 from metrics.stats import plain
 from metrics.support import support_requests
@@ -55,7 +57,7 @@ DEFAULT_ACTIVE_HOURS = 24.0  # a committed item's active time when the team has 
 WEEK_HOURS = 168.0
 
 
-def history_window(facts: Facts, history_weeks: int = HISTORY_WEEKS) -> Window:
+def history_window(facts: Facts | Basis, history_weeks: int = HISTORY_WEEKS) -> Window:
     """The complete weeks before the week `now` falls in (org timezone)."""
     today = facts.now.tz_convert(facts.timezone).date()
     this_monday = monday(today)
@@ -66,7 +68,7 @@ def history_window(facts: Facts, history_weeks: int = HISTORY_WEEKS) -> Window:
     )
 
 
-def future_weeks(facts: Facts, weeks: int) -> list[dt.date]:
+def future_weeks(facts: Facts | Basis, weeks: int) -> list[dt.date]:
     today = facts.now.tz_convert(facts.timezone).date()
     return [monday(today) + dt.timedelta(weeks=k) for k in range(weeks)]
 
@@ -96,8 +98,7 @@ def committed_items(facts: Facts, members: list[str]) -> int:
     return int(items.loc[todo, "item_id"].isin(in_sprint).sum())
 
 
-def _median_active_hours(facts: Facts, team: str) -> float:
-    samples = item_samples(facts)
+def _median_active_hours(samples: pd.DataFrame, team: str) -> float:
     hours = samples.loc[samples["team"] == team, "active_hours"].dropna()
     return float(hours.median()) if len(hours) else DEFAULT_ACTIVE_HOURS
 
@@ -135,6 +136,38 @@ def _series(frame: pd.DataFrame, window: Window, key: str, value: str) -> np.nda
     return out
 
 
+@dataclass(frozen=True)
+class ForecastInputs:
+    """What the forecast reads: from the facts of the history (`of`), or from the weekly
+    rollups and the open items (`metrics.rollup.forecast`), the same figures.
+
+    `loads`: `load.team_load` rows of every team and the org's (`ALL_TEAMS`) over the
+    history window; `requests`: `support.support_requests` rows; `items`:
+    `samples.item_samples` rows (the team's active time per item); `open`: facts holding
+    at least every item open at `now` (work committed in sprints)."""
+
+    basis: Basis
+    loads: pd.DataFrame
+    requests: pd.DataFrame
+    items: pd.DataFrame
+    memberships: pd.DataFrame
+    open: Facts
+
+    @classmethod
+    def of(cls, facts: Facts, history_weeks: int = HISTORY_WEEKS) -> ForecastInputs:
+        window = history_window(facts, history_weeks)
+        basis = Basis.of(facts)
+        loads = pd.concat(
+            [
+                team_load(facts, window, basis.every_team()),
+                org_load(facts, window, facts.teams(None), ALL_TEAMS),
+            ],
+            ignore_index=True,
+        )
+        requests, items = support_requests(facts), item_samples(facts)
+        return cls(basis, loads, requests, items, facts.frames.memberships, facts)
+
+
 def forecast_block(
     facts: Facts,
     teams: list[str] | None,
@@ -144,16 +177,28 @@ def forecast_block(
     origins: int = bt.ORIGINS,
 ) -> dict[str, Any]:
     """The `forecast` block: per team, `weeks` weeks ahead (see the module docstring)."""
-    window = history_window(facts, history_weeks)
-    selected = facts.teams(teams)
-    loads = team_load(facts, window, selected)
-    org = _series(org_load(facts, window, facts.teams(None), ALL_TEAMS), window, ALL_TEAMS, "load")
-    requests = support_requests(facts)
-    pairs = coupling(requests, loads, window)
-    demand = weekly_demand(requests, window)
-    ahead = future_weeks(facts, weeks)
+    inputs = ForecastInputs.of(facts, history_weeks)
+    return forecast_from(inputs, teams, weeks, history_weeks=history_weeks, origins=origins)
+
+
+def forecast_from(
+    inputs: ForecastInputs,
+    teams: list[str] | None,
+    weeks: int = DEFAULT_WEEKS,
+    *,
+    history_weeks: int = HISTORY_WEEKS,
+    origins: int = bt.ORIGINS,
+) -> dict[str, Any]:
+    """`forecast_block` of given inputs."""
+    window = history_window(inputs.basis, history_weeks)
+    selected = inputs.basis.teams(teams)
+    loads = inputs.loads[inputs.loads["team"].isin(selected)]
+    org = _series(inputs.loads, window, ALL_TEAMS, "load")
+    pairs = coupling(inputs.requests, loads, window)
+    demand = weekly_demand(inputs.requests, window)
+    ahead = future_weeks(inputs.basis, weeks)
     out = [
-        _team(facts, team, window, loads, org, pairs, demand, ahead, origins) for team in selected
+        _team(inputs, team, window, loads, org, pairs, demand, ahead, origins) for team in selected
     ]
     return plain(
         {
@@ -166,7 +211,7 @@ def forecast_block(
 
 
 def _team(
-    facts: Facts,
+    inputs: ForecastInputs,
     team: str,
     window: Window,
     loads: pd.DataFrame,
@@ -204,13 +249,13 @@ def _team(
     def period_upto(end: int) -> int | None:
         return fc.find_period(y[:end] if own else org[: start + end])
 
-    baseline, _ = states(y, facts.config.load)
-    settings = facts.config.load
+    baseline, _ = states(y, inputs.basis.config.load)
+    settings = inputs.basis.config.load
     flood_at = (
         None if baseline is None else (settings.flood_factor * baseline if baseline > 0 else 1e-9)
     )
     drought_at = None if not baseline else settings.drought_factor * baseline
-    future = future_members(facts.frames.memberships, team, ahead)
+    future = future_members(inputs.memberships, team, ahead)
     harmonics = 0  # of the period, in the model shown (none when naive is shown)
     if np.sum(~np.isnan(y)) < fc.MIN_WEEKS or not future.any():
         # too little history to fit, or nobody to forecast for (a dissolved team)
@@ -250,10 +295,10 @@ def _team(
         )
     mean = chosen.mean * scale
     sd = chosen.sd * scale
-    committed = committed_items(facts, _members_now(facts, team))
+    committed = committed_items(inputs.open, _members_now(inputs, team))
     floor = np.zeros(steps)
     if committed and now_members:
-        hours = committed * _median_active_hours(facts, team)
+        hours = committed * _median_active_hours(inputs.items, team)
         per_week = hours / SPRINT_WEEKS
         with np.errstate(divide="ignore", invalid="ignore"):
             floor[:SPRINT_WEEKS] = per_week / (future[:SPRINT_WEEKS] * WEEK_HOURS)
@@ -319,9 +364,9 @@ def _last(values: np.ndarray) -> float | None:
     return float(known[-1]) if len(known) else None
 
 
-def _members_now(facts: Facts, team: str) -> list[str]:
-    today = facts.now.tz_convert(facts.timezone).date()
-    rows = facts.frames.memberships
+def _members_now(inputs: ForecastInputs, team: str) -> list[str]:
+    today = inputs.basis.now.tz_convert(inputs.basis.timezone).date()
+    rows = inputs.memberships
     rows = rows[rows["team"] == team]
     current = [
         person

@@ -35,7 +35,14 @@ from sqlalchemy import Connection, Engine
 from config.schema import Config
 from db import locks, rollups
 from metrics import compare, reading
-from metrics.parts import AllocationSums, Basis, Samples, WeekParts, week_parts
+from metrics.forecast_teams import (
+    DEFAULT_WEEKS,
+    HISTORY_WEEKS,
+    ForecastInputs,
+    forecast_from,
+    history_window,
+)
+from metrics.parts import AllocationSums, Basis, Samples, WeekParts, for_window, week_parts
 from metrics.summary import reorgs_from_parts, summary_from_parts
 from metrics.weeks import monday, widen
 
@@ -219,6 +226,37 @@ def reorg_comparisons(
         return []
     basis = _basis(conn, config, found, span)
     return reorgs_from_parts(basis, _samples(conn, [span]), teams, compare.DEFAULT_DAYS)
+
+
+def forecast(
+    conn: Connection,
+    config: Config,
+    teams: list[str] | None,
+    weeks: int = DEFAULT_WEEKS,
+) -> dict[str, Any] | None:
+    """`reading.forecast` from the rollups (loads, requests, items over the history) and
+    the items open now (committed work), as of the rollups' `as_of`; None: not usable."""
+    found = current(conn, config)
+    if found is None:
+        return None
+    now = as_of(found)
+    open_now = reading.facts_between(conn, config, (now, now), now)
+    basis = Basis(
+        config,
+        open_now.now,
+        tuple(sorted({line.split("|")[1] for line in found.memberships})),
+        None,
+    )
+    window = history_window(basis, HISTORY_WEEKS)
+    kept = WeekParts(
+        **rollups.read_weeks(conn, window.weeks[0], window.weeks[-1], allocation=False)
+    )
+    loads = for_window(kept, window, basis.every_team()).loads
+    samples = _samples(conn, [reading.forecast_span(config, now)])
+    inputs = ForecastInputs(
+        basis, loads, samples.requests, samples.items, open_now.frames.memberships, open_now
+    )
+    return forecast_from(inputs, teams, weeks)
 
 
 def _basis(

@@ -450,13 +450,15 @@ def metrics(
         # From the weekly rollups, as of their last refresh, when they describe this org
         # file; from the facts, as of now, when they do not (yet).
         result = rollup.summary(conn, cfg, first, last, team or None)
+        kept = result is not None
         if result is None:
             moment = dt.datetime.now(dt.UTC)
             result = reading.summary(conn, cfg, first, last, team or None, moment)
-        else:
-            moment = dt.datetime.fromisoformat(result["now"])
         if forecast_weeks:
-            result["forecast"] = reading.forecast(conn, cfg, team or None, moment, forecast_weeks)
+            found = rollup.forecast(conn, cfg, team or None, forecast_weeks) if kept else None
+            result["forecast"] = found or reading.forecast(
+                conn, cfg, team or None, dt.datetime.fromisoformat(result["now"]), forecast_weeks
+            )
     if fmt == "json":
         sys.stdout.write(json.dumps(result, indent=2, allow_nan=False) + "\n")
         return

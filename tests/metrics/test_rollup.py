@@ -11,6 +11,7 @@ edit moves a person or changes a rule, and after a refresh that crashed halfway.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pg
 import pytest
 import synced
 from conftest import _pg_engines
-from rollup_check import WINDOWS, assert_same_reports
+from rollup_check import WINDOWS, assert_same_reports, rounded
 from sqlalchemy import Engine, select, update
 
 from collectors.org import prepare_database
@@ -26,7 +27,7 @@ from config.schema import Config, Membership
 from db import models, rollups
 from db.session import make_engine
 from db.upsert import upsert
-from metrics import rollup
+from metrics import reading, rollup
 
 
 @pytest.fixture(
@@ -63,6 +64,18 @@ def test_a_full_refresh_gives_the_full_computation_for_random_windows(
     done = refresh(engine, world.config, world.world.clock)
     assert done.rows > 0 and done.weeks > 10
     assert assert_same_reports(engine, world.config, seed=1) == WINDOWS
+
+
+@pytest.mark.slow
+def test_the_forecast_from_the_rollups_is_the_forecast_from_the_facts(
+    world: synced.SyncedWorld, engine: Engine
+) -> None:
+    refresh(engine, world.config, world.world.clock)
+    with engine.connect() as conn:
+        kept = rollup.forecast(conn, world.config, None, 6)
+        fresh = reading.forecast(conn, world.config, None, world.world.clock, 6)
+    assert kept is not None and kept["teams"]
+    assert json.dumps(rounded(kept), sort_keys=True) == json.dumps(rounded(fresh), sort_keys=True)
 
 
 @pytest.mark.slow
