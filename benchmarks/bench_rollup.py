@@ -88,13 +88,16 @@ def databases(scale: str, wanted: list[str], work: Path) -> dict[str, tuple[str,
     loaded = loader.cached(scale, 2, END)
     out = {}
     doc = yaml.safe_load(Path(loaded.config_path).read_text())
+    # An upgraded copy (a cached database may predate the rollups): the SQLite figures'
+    # database, and what PostgreSQL is filled from.
+    path = work / f"{scale}.db"
+    shutil.copy(Path(loaded.db_url.removeprefix("sqlite:///")), path)
+    sqlite_url = f"sqlite:///{path}"
+    upgrade(create_engine(sqlite_url))
     for kind in wanted:
         if kind == "sqlite":
-            path = work / f"{scale}.db"
-            shutil.copy(Path(loaded.db_url.removeprefix("sqlite:///")), path)
-            url = f"sqlite:///{path}"
+            url = sqlite_url
             engine = create_engine(url)
-            upgrade(engine)
         else:
             schema = f"bench_{scale}_{uuid.uuid4().hex[:6]}"
             admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -105,7 +108,7 @@ def databases(scale: str, wanted: list[str], work: Path) -> dict[str, tuple[str,
             url = url.render_as_string(hide_password=False)
             engine = create_engine(url)
             began = time.perf_counter()
-            rows = copy_database(create_engine(loaded.db_url), engine)
+            rows = copy_database(create_engine(sqlite_url), engine)
             print(
                 f"  {scale}: {rows:,} rows copied into PostgreSQL in {time.perf_counter() - began:.0f} s"
             )
