@@ -78,11 +78,6 @@ def build(scale: str, seed: int, rebuild: bool) -> Path:
     return config
 
 
-def page_script(page: str) -> str:
-    """A script that renders one page the way the app does (filters first, then the page)."""
-    return f"from dashboard import app_shell\napp_shell.standalone({page!r})\n"
-
-
 def director_config(config: Path) -> Path:
     """The same org file with person-level views on: the heaviest pages, for a director."""
     import yaml
@@ -97,7 +92,7 @@ def director_config(config: Path) -> Path:
 def import_modules() -> float:
     """Seconds to import what the pages use: paid once per server process, by its first visitor."""
     started = time.perf_counter()
-    for module in ("dashboard.data", "dashboard.widgets", "dashboard.charts", "metrics.summary"):
+    for module in ("dashboard.data", "dashboard.widgets", "report.charts", "metrics.summary"):
         importlib.import_module(module)
     return time.perf_counter() - started
 
@@ -143,7 +138,8 @@ def main() -> None:
         f"\nload average {load_average()}; importing the dashboard's modules: {import_modules():.2f} s"
     )
     print(
-        f"{args.scale} world (seed {args.seed}), default window (26 weeks); cold = first render "
+        f"{args.config or f'{args.scale} world (seed {args.seed})'}, default window (26 weeks); "
+        "cold = first render "
         f"with every cache empty, warm = median of {args.runs} reruns after it; "
         f"target < {TARGET_SECONDS:.0f} s warm\n"
     )

@@ -68,6 +68,7 @@ def copy_database(source: Engine, target: Engine) -> int:
                 copied += len(page)
     with target.begin() as conn:  # ids were copied: the sequences must follow them
         if target.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE"))  # the planner's statistics, as a live database has
             for table in models.Base.metadata.sorted_tables:
                 if "id" in table.c and table.c.id.autoincrement:
                     conn.execute(
