@@ -153,7 +153,10 @@ class Stream(abc.ABC):
 
         Returns the rows stored, or with `returning`, those columns of each row stored.
         """
-        unique = list({tuple(row[k] for k in self.primary_key): row for row in rows}.values())
+        by_key = {tuple(row[k] for k in self.primary_key): row for row in rows}
+        # In key order: two syncs writing the same rows lock them in one order (PostgreSQL
+        # would otherwise find a deadlock and fail one of them).
+        unique = [by_key[key] for key in sorted(by_key, key=lambda k: tuple(map(str, k)))]
         returned = upsert(session, self.table, unique, self.primary_key, returning=returning)
         return returned if returning else unique
 

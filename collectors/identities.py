@@ -42,8 +42,8 @@ def record_accounts(session: Session, accounts: Iterable[Account], seen_at: dt.d
             "email": a.email.lower() if a.email else None,
             "first_seen": seen_at,
         }
-        for (s, v), a in unique.items()
-    ]
+        for (s, v), a in sorted(unique.items(), key=lambda kv: kv[0])
+    ]  # in key order: two syncs upserting the same accounts lock them in one order
     if rows:
         upsert(
             session, models.Identity, rows, ["source", "value"], update=["display_name", "email"]
