@@ -475,11 +475,14 @@ def simulate(
         codes = np.repeat(team_code[picks], counts)
         for w in range(window.n_weeks):
             loads[r, :, w] = np.bincount(codes, weights=hours[:, w], minlength=len(teams))
-        # Support: the run's support jobs plus the requests nobody worked on (as they were).
+        # Support: the run's support jobs, each as many times as it was drawn, plus the
+        # requests nobody worked on (as they were, once each: a job is drawn once on
+        # average, so neither kind outweighs the other).
         times = np.bincount(picks, minlength=len(jobs))
         waited = np.bincount(picks, weights=wait, minlength=len(jobs))
         chosen_job = np.maximum(sup_job, 0)
-        in_run = (sup_job < 0) | (times[chosen_job] > 0)
+        copies = np.where(sup_job >= 0, times[chosen_job], 1)
+        in_run = copies > 0
         with np.errstate(divide="ignore", invalid="ignore"):
             mean_wait = np.where(times > 0, waited / times, 0.0)
         extra = np.where(sup_job >= 0, mean_wait[chosen_job], 0.0)
@@ -490,7 +493,8 @@ def simulate(
                 values = sup[metric].to_numpy() + (ratio - 1.0) * pickup + extra
             for team in (ALL, *sorted({str(t) for t in sup_team[in_run] if t})):
                 chosen = in_run & (sup_team == team) if team != ALL else in_run
-                known = values[chosen & ~np.isnan(values)]
+                keep = chosen & ~np.isnan(values)
+                known = np.repeat(values[keep], copies[keep])
                 if len(known):
                     support_rows.append((r, team, metric, float(np.median(known))))
     with np.errstate(divide="ignore", invalid="ignore"):
