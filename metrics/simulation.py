@@ -266,28 +266,44 @@ def _capacity(demand: Demand, memberships: pd.DataFrame, teams: list[str]) -> np
     return np.stack([cap, members])
 
 
-def _first_overflow(
-    arrive: np.ndarray, effort: np.ndarray, cap: np.ndarray, day_hours: np.ndarray
+_CHUNK = 256  # items scanned at a time for the next overflow
+
+
+def _next_overflow(
+    t0: float,
+    arrive: np.ndarray,
+    end: np.ndarray,
+    held_end: np.ndarray,
+    cap: np.ndarray,
+    day_hours: np.ndarray,
+    horizon: float,
 ) -> float | None:
-    """The first moment serving every job at once would need more lanes than the team has
-    that day (None: never). Until then nobody waits, queue or not."""
-    if len(arrive) == 0:
-        return None
-    times = np.r_[arrive, arrive + effort]
-    steps = np.r_[np.ones(len(arrive)), -np.ones(len(arrive))]
+    """The first moment in [t0, horizon) at which serving every item at once would need
+    more lanes than the team has that day (None: none), with `held_end` the ends of the
+    items already holding a lane at t0 and `arrive`/`end` those of the items arriving from
+    t0 on if none of them waited (all items arriving before `horizon`)."""
+    times = np.r_[held_end, arrive, end]
+    steps = np.r_[-np.ones(len(held_end)), np.ones(len(arrive)), -np.ones(len(end))]
     order = np.lexsort((steps, times))  # a release before an arrival at the same instant
-    busy = np.cumsum(steps[order])
     at = times[order]
+    busy = len(held_end) + np.cumsum(steps[order])
     day = np.clip(np.searchsorted(day_hours, at, side="right") - 1, 0, len(cap) - 1)
-    over = busy > cap[day] + 1e-9
-    # A day whose lanes drop below the work already in hand overflows at its start.
-    starts = day_hours[: len(cap)]
-    held = np.searchsorted(np.sort(arrive), starts, side="right") - np.searchsorted(
-        np.sort(arrive + effort), starts, side="right"
-    )
-    cut = held > cap + 1e-9
+    over = (busy > cap[day] + 1e-9) & (at < horizon)
     first = [float(at[np.argmax(over)])] if over.any() else []
-    first += [float(starts[np.argmax(cut)])] if cut.any() else []
+    # A day whose lanes drop below the work already in hand overflows at its start.
+    lo = np.searchsorted(day_hours[: len(cap)], t0, side="left")
+    hi = np.searchsorted(day_hours[: len(cap)], horizon, side="left")
+    if hi > lo:
+        starts = day_hours[lo:hi]
+        held = (
+            len(held_end)
+            - np.searchsorted(np.sort(held_end), starts, side="right")
+            + np.searchsorted(arrive, starts, side="right")
+            - np.searchsorted(np.sort(end), starts, side="right")
+        )
+        cut = held > cap[lo:hi] + 1e-9
+        if cut.any():
+            first.append(float(starts[np.argmax(cut)]))
     return min(first) if first else None
 
 
@@ -296,30 +312,80 @@ def _queue(
 ) -> np.ndarray:
     """Wait of each job for a lane of one team whose lanes follow `cap` day by day (simpy).
 
-    Jobs that arrive before the first overflow never wait; simpy runs from that moment,
-    with the lanes the earlier jobs still hold released as they finish. Events carry
-    callbacks rather than processes: the same first-come-first-served Container, at a
-    fraction of the cost per item.
+    Nobody waits while the work in hand fits the lanes, so simpy runs only through the
+    busy periods: from the first moment demand meets the limit (a sweep over the items
+    finds it) until the queue has emptied again (an arrival finds a free lane and nobody
+    waiting), with the lanes the earlier items still hold released as they finish; then
+    the sweep looks for the next one. First come, first served throughout. Events carry
+    callbacks rather than processes: the same Container, at a fraction of the cost.
     """
-    wait = np.zeros(len(arrive))
-    start = _first_overflow(arrive, effort, cap, day_hours)
-    if start is None:
-        return wait
+    n = len(arrive)
+    wait = np.zeros(n)
+    order = np.argsort(arrive, kind="stable")
+    sorted_arrive = arrive[order]
+    finish = arrive + effort  # actual ends, once waits are known
+    held_end = np.zeros(0)
+    pos = 0
+    while pos < n:
+        t0 = float(sorted_arrive[pos])
+        held_end = held_end[held_end > t0]
+        stop = min(pos + _CHUNK, n)
+        horizon = float(sorted_arrive[stop]) if stop < n else np.inf
+        chunk = order[pos:stop]
+        start = _next_overflow(
+            t0,
+            sorted_arrive[pos:stop],
+            finish[chunk],
+            held_end,
+            cap,
+            day_hours,
+            horizon,
+        )
+        if start is None:
+            held_end = np.r_[held_end, finish[chunk]]
+            pos = stop
+            continue
+        k = max(pos, int(np.searchsorted(sorted_arrive, start, side="left")))
+        held_end = np.r_[held_end, finish[order[pos:k]]]
+        held_end = held_end[held_end > start]
+        pos = _busy_period(
+            arrive, effort, order, k, start, held_end, cap, day_hours, until, wait, finish
+        )
+        decided = order[:pos]
+        held_end = finish[decided][finish[decided] > (sorted_arrive[pos] if pos < n else until)]
+    return wait
+
+
+def _busy_period(
+    arrive: np.ndarray,
+    effort: np.ndarray,
+    order: np.ndarray,
+    k: int,
+    start: float,
+    held_end: np.ndarray,
+    cap: np.ndarray,
+    day_hours: np.ndarray,
+    until: float,
+    wait: np.ndarray,
+    finish: np.ndarray,
+) -> int:
+    """Run simpy from `start` (items order[k:] arrive from then on, `held_end` hold lanes)
+    until the queue has emptied; fill in `wait` and `finish` of the items it served and
+    return the position (in `order`) of the first item it left to the sweep."""
     env = simpy.Environment(initial_time=start)
     first_day = int(np.clip(np.searchsorted(day_hours, start, side="right") - 1, 0, len(cap) - 1))
-    holding = (arrive < start) & (arrive + effort > start)
-    lanes = float(cap[first_day]) - int(holding.sum())
+    lanes = float(cap[first_day]) - len(held_end)
     pool = simpy.Container(env, init=max(lanes, 0.0))
     if lanes < 0:
         pool.get(-lanes)  # a cut waits for lanes to free up
-    served = np.zeros(len(arrive), bool)
-    served[arrive < start] = True
 
     def release(_event: object) -> None:
         pool.put(1)
 
-    for end in (arrive + effort)[holding]:
-        env.timeout(end - start).callbacks.append(release)
+    def releases():  # the held lanes come back in order; only those the period reaches cost an event
+        for end in np.sort(held_end):
+            yield env.timeout(end - env.now)
+            pool.put(1)
 
     def staffing():  # the team's lanes follow its members day by day
         current = float(cap[first_day])
@@ -334,25 +400,40 @@ def _queue(
     def on_lane(j: int):
         def started(_event: object) -> None:
             wait[j] = env.now - arrive[j]
-            served[j] = True
+            finish[j] = env.now + effort[j]
             env.timeout(effort[j]).callbacks.append(release)
 
         return started
 
-    def on_arrival(j: int):
-        def arrived(_event: object) -> None:
-            pool.get(1).callbacks.append(on_lane(j))
+    asked: list[tuple[int, simpy.events.Event]] = []
+    drained = env.event()
+    drained.callbacks.append(simpy.core.StopSimulation.callback)
 
-        return arrived
+    def dispatcher():
+        for idx in range(k, len(order)):
+            j = int(order[idx])
+            if arrive[j] > env.now:
+                yield env.timeout(arrive[j] - env.now)
+            if idx > k and not pool.get_queue and pool.level >= 1:
+                drained.succeed(idx)  # the queue has emptied: the sweep takes over
+                return
+            request = pool.get(1)
+            request.callbacks.append(on_lane(j))
+            asked.append((j, request))
 
-    later = np.flatnonzero(arrive >= start)
-    for j in later[np.argsort(arrive[later], kind="stable")]:
-        env.timeout(arrive[j] - start).callbacks.append(on_arrival(int(j)))
+    env.process(releases())
     env.process(staffing())
+    env.process(dispatcher())
     env.run(until=until)
-    unserved = ~served
-    wait[unserved] = until - arrive[unserved]  # still waiting at the end: censored there
-    return wait
+    for j, request in asked:
+        if request.callbacks is not None and request.triggered:
+            # granted at this very instant, its callback not yet run
+            wait[j] = env.now - arrive[j]
+            finish[j] = env.now + effort[j]
+        elif not request.triggered:
+            wait[j] = until - arrive[j]  # still waiting at the end: censored there
+            finish[j] = np.inf
+    return int(drained.value) if drained.triggered else len(order)
 
 
 def _attention_ratio(demand: Demand, job_team: np.ndarray) -> np.ndarray:
