@@ -12,6 +12,7 @@ typed by hand in the org file).
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -38,11 +39,11 @@ def _folded(values: pd.Series) -> np.ndarray:
 
 
 def _exploded(lists: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(row, casefolded value) pairs of a list column."""
-    lengths = np.fromiter((len(v) for v in lists), dtype=np.int64, count=len(lists))
+    """(row, casefolded value) pairs of a list column, folding each distinct value once."""
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     rows = np.repeat(np.arange(len(lists)), lengths)
-    values = [x.casefold() if isinstance(x, str) else None for v in lists for x in v]
-    return rows, np.array(values, dtype=object)
+    flat = np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
+    return rows, _folded(pd.Series(flat, dtype=object))
 
 
 def _any_in(n: int, pairs: tuple[np.ndarray, np.ndarray], wanted: list[str]) -> np.ndarray:
