@@ -221,8 +221,11 @@ def forecast(
     if len(items) == 0:
         raise ValueError("the scope holds no items created by the forecast date")
     if history is None:
+        # Only the lookback is read: the weeks after `as_of` would cost FTE history for nothing.
         history = delivery_history(
-            facts, (as_of - pd.Timedelta(weeks=lookback_weeks + 1)).date(), facts.now.date()
+            facts,
+            (as_of - pd.Timedelta(weeks=lookback_weeks + 1)).date(),
+            (as_of + pd.Timedelta(days=1)).date(),
         )
     team = team or _team_of(history, items, as_of_ns, categories, lookback_weeks)
     week = _week_of(history, as_of_ns)

@@ -397,25 +397,31 @@ def _busy_period(
             elif delta < 0:
                 pool.get(-delta)
 
+    asked: list[tuple[int, simpy.events.Event]] = []
+    drained = env.event()
+    drained.callbacks.append(simpy.core.StopSimulation.callback)
+
     def on_lane(j: int):
         def started(_event: object) -> None:
             wait[j] = env.now - arrive[j]
             finish[j] = env.now + effort[j]
             env.timeout(effort[j]).callbacks.append(release)
+            if not pool.get_queue and not drained.triggered:
+                # nobody waits any more: the sweep takes over from the next arrival
+                drained.succeed(k + len(asked))
 
         return started
-
-    asked: list[tuple[int, simpy.events.Event]] = []
-    drained = env.event()
-    drained.callbacks.append(simpy.core.StopSimulation.callback)
 
     def dispatcher():
         for idx in range(k, len(order)):
             j = int(order[idx])
             if arrive[j] > env.now:
                 yield env.timeout(arrive[j] - env.now)
+            if drained.triggered:  # stopped at this instant: item idx is the sweep's
+                return
             if idx > k and not pool.get_queue and pool.level >= 1:
-                drained.succeed(idx)  # the queue has emptied: the sweep takes over
+                if not drained.triggered:
+                    drained.succeed(idx)  # the queue has emptied: the sweep takes over
                 return
             request = pool.get(1)
             request.callbacks.append(on_lane(j))
