@@ -314,8 +314,9 @@ def _queue(
 
     Nobody waits while the work in hand fits the lanes, so simpy runs only through the
     busy periods: from the first moment demand meets the limit (a sweep over the items
-    finds it) until the queue has emptied again (an arrival finds a free lane and nobody
-    waiting), with the lanes the earlier items still hold released as they finish; then
+    finds it) until the queue has emptied again (the last item waiting gets a lane, or an
+    arrival finds a free lane and nobody waiting), with the lanes the earlier items still
+    hold released as they finish; then
     the sweep looks for the next one. First come, first served throughout. Events carry
     callbacks rather than processes: the same Container, at a fraction of the cost.
     """
@@ -325,6 +326,7 @@ def _queue(
     sorted_arrive = arrive[order]
     finish = arrive + effort  # actual ends, once waits are known
     held_end = np.zeros(0)
+    as_lists = (arrive.tolist(), effort.tolist(), order.tolist())  # simpy's callbacks read them
     pos = 0
     while pos < n:
         t0 = float(sorted_arrive[pos])
@@ -348,18 +350,16 @@ def _queue(
         k = max(pos, int(np.searchsorted(sorted_arrive, start, side="left")))
         held_end = np.r_[held_end, finish[order[pos:k]]]
         held_end = held_end[held_end > start]
-        pos = _busy_period(
-            arrive, effort, order, k, start, held_end, cap, day_hours, until, wait, finish
-        )
+        pos = _busy_period(*as_lists, k, start, held_end, cap, day_hours, until, wait, finish)
         decided = order[:pos]
         held_end = finish[decided][finish[decided] > (sorted_arrive[pos] if pos < n else until)]
     return wait
 
 
 def _busy_period(
-    arrive: np.ndarray,
-    effort: np.ndarray,
-    order: np.ndarray,
+    arrive: list[float],
+    effort: list[float],
+    order: list[int],
     k: int,
     start: float,
     held_end: np.ndarray,
@@ -383,7 +383,7 @@ def _busy_period(
         pool.put(1)
 
     def releases():  # the held lanes come back in order; only those the period reaches cost an event
-        for end in np.sort(held_end):
+        for end in np.sort(held_end).tolist():
             yield env.timeout(end - env.now)
             pool.put(1)
 
@@ -414,14 +414,13 @@ def _busy_period(
 
     def dispatcher():
         for idx in range(k, len(order)):
-            j = int(order[idx])
+            j = order[idx]
             if arrive[j] > env.now:
                 yield env.timeout(arrive[j] - env.now)
             if drained.triggered:  # stopped at this instant: item idx is the sweep's
                 return
             if idx > k and not pool.get_queue and pool.level >= 1:
-                if not drained.triggered:
-                    drained.succeed(idx)  # the queue has emptied: the sweep takes over
+                drained.succeed(idx)  # the queue has emptied: the sweep takes over
                 return
             request = pool.get(1)
             request.callbacks.append(on_lane(j))
@@ -515,6 +514,10 @@ def simulate(
     seg_start, seg_end = demand.segments["start"].to_numpy(), demand.segments["end"].to_numpy()
     seg_order = np.argsort(seg_job, kind="stable")
     seg_bounds = np.searchsorted(seg_job[seg_order], np.arange(len(jobs) + 1))
+    # Each job's active hours per week as history had them: shared by every run, in
+    # which only the jobs that waited need their hours worked out again.
+    job_hours = np.zeros((len(jobs), window.n_weeks))
+    np.add.at(job_hours, seg_job, _week_overlap(seg_start, seg_end, week_hours))
     until = day_hours[-1] + DRAIN_WEEKS * 7 * 24
     loads = np.zeros((runs, len(teams), window.n_weeks))
     support_rows: list[tuple[int, str, str, float]] = []
@@ -554,14 +557,21 @@ def simulate(
                     float(np.mean(wait[mine] >= until - a - 1e-9)),
                 )
             )
-        counts = seg_bounds[picks + 1] - seg_bounds[picks]
-        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        rows = seg_order[np.repeat(seg_bounds[picks], counts) + offsets]
-        shift = np.repeat(wait, counts)
-        hours = _week_overlap(seg_start[rows] + shift, seg_end[rows] + shift, week_hours)
-        codes = np.repeat(team_code[picks], counts)
-        for w in range(window.n_weeks):
-            loads[r, :, w] = np.bincount(codes, weights=hours[:, w], minlength=len(teams))
+        moved = wait > 0
+        still = picks[~moved]
+        by_team = np.zeros((len(teams), len(still)))
+        by_team[team_code[still], np.arange(len(still))] = 1.0
+        loads[r] = by_team @ job_hours[still]
+        late = picks[moved]
+        if len(late):
+            counts = seg_bounds[late + 1] - seg_bounds[late]
+            offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+            rows = seg_order[np.repeat(seg_bounds[late], counts) + offsets]
+            shift = np.repeat(wait[moved], counts)
+            hours = _week_overlap(seg_start[rows] + shift, seg_end[rows] + shift, week_hours)
+            codes = np.repeat(team_code[late], counts)
+            for w in range(window.n_weeks):
+                loads[r, :, w] += np.bincount(codes, weights=hours[:, w], minlength=len(teams))
         # Support: the run's support jobs, each as many times as it was drawn, plus the
         # requests nobody worked on (as they were, once each: a job is drawn once on
         # average, so neither kind outweighs the other).
