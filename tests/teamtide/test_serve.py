@@ -305,19 +305,24 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-@pytest.mark.slow
-def test_serve_answers_http_on_loopback_only_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
-    env = dict(os.environ, HOME=str(tmp_path))  # no stray ~/.streamlit of the machine
-    command = [sys.executable, "-m", "teamtide.cli", "--config", str(write_org(tmp_path))]
-    process = subprocess.Popen(
+def start_serve(config: Path, port: int, home: Path) -> subprocess.Popen[str]:
+    """`teamtide serve` on `port` as a user starts it, its output on one pipe."""
+    env = dict(os.environ, HOME=str(home))  # no stray ~/.streamlit of the machine
+    command = [sys.executable, "-m", "teamtide.cli", "--config", str(config)]
+    return subprocess.Popen(
         [*command, "serve", "--port", str(port)],
-        cwd=tmp_path,
+        cwd=home,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+@pytest.mark.slow
+def test_serve_answers_http_on_loopback_only_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    process = start_serve(write_org(tmp_path), port, tmp_path)
     try:
         deadline, health = time.monotonic() + 60, None
         while time.monotonic() < deadline and process.poll() is None:
@@ -352,17 +357,7 @@ def test_serve_answers_http_on_loopback_only_and_stops_on_sigterm(tmp_path: Path
 def test_a_new_server_warms_the_default_view_before_anyone_visits(
     synced_world: Any, tmp_path: Path
 ) -> None:
-    port = free_port()
-    env = dict(os.environ, HOME=str(tmp_path))
-    command = [sys.executable, "-m", "teamtide.cli", "--config", str(synced_world.config_path)]
-    process = subprocess.Popen(
-        [*command, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_serve(synced_world.config_path, free_port(), tmp_path)
     lines: list[str] = []
     warmed = threading.Event()
 
