@@ -1,8 +1,8 @@
 """Rollups: the metrics' weekly parts and samples (`metrics.parts`) kept in the database.
 
-`refresh` runs after each sync (the scheduler's sync jobs, `teamtide sync`, `teamtide
-rollup`). It recomputes only what can have changed since the last refresh, from the
-earliest of:
+`refresh` runs after each sync of Jira or GitHub (the scheduler's sync jobs and
+`teamtide sync`, through `refresh_leased`). It recomputes only what can have changed
+since the last refresh, from the earliest of:
 - the last refresh's `as_of` (open work and the current week run on with time);
 - the creation of any item or pull request a sync stored since then (`stored_at`; its
   whole life is recomputed: a new label can recategorise every day it was worked on);
@@ -56,7 +56,7 @@ LEASE_WAIT = 600.0  # seconds: another source's refresh takes far less
 
 @dataclass(frozen=True)
 class Refresh:
-    """What one refresh did: for the scheduler's log and `teamtide rollup`."""
+    """What one refresh did: for the scheduler's job log and `teamtide sync`'s stderr."""
 
     version: int
     full: bool
