@@ -113,12 +113,24 @@ def databases(scale: str, wanted: list[str], work: Path) -> dict[str, tuple[str,
             print(
                 f"  {scale}: {rows:,} rows copied into PostgreSQL in {time.perf_counter() - began:.0f} s"
             )
+        age_stored_rows(engine)
         engine.dispose()
         doc["database"] = {"url": url}
         config_path = work / f"{scale}-{kind}.yaml"
         config_path.write_text(yaml.safe_dump(doc, sort_keys=False))
         out[kind] = (url, load_config(config_path), config_path, loaded.clock)
     return out
+
+
+def age_stored_rows(engine: Engine) -> None:
+    """Every row as stored an hour ago (the copy stamped none, or the time it was loaded):
+    the sync the first refresh follows was over before it, as when a first sync ends."""
+    from db import models
+
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    with engine.begin() as conn:
+        for model in (models.WorkItem, models.PullRequest):
+            conn.execute(model.__table__.update().values(stored_at=an_hour_ago))
 
 
 def touch_recent_items(engine: Engine, share: float) -> int:

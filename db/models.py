@@ -453,7 +453,10 @@ class RollupThing(Base):
     Allocation page lists behind a category's FTE."""
 
     __tablename__ = "rollup_things"
-    __table_args__ = (Index("ix_rollup_things_team_week", "team", "week"),)
+    __table_args__ = (
+        Index("ix_rollup_things_team_week", "team", "week"),
+        Index("ix_rollup_things_thing", "thing", "thing_id"),  # the weeks a change touches
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     team: Mapped[str] = mapped_column(String(200))
     person: Mapped[str] = mapped_column(String(200))

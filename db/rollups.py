@@ -16,7 +16,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, false, func, insert, inspect, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    any_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql
 
 from db import models
 from db.queries import _aware, _frame, _Unindexed
@@ -78,12 +91,16 @@ def save_state(conn: Connection, new: State) -> None:
         conn.execute(insert(s).values(id=1, **values))
 
 
-def replace_weeks(conn: Connection, from_week: dt.date, parts: dict[str, pd.DataFrame]) -> int:
-    """Delete every weekly row from `from_week` on and insert `parts` (frames named as
-    `WEEKLY`, weeks as dates); returns the rows written."""
+def replace_weeks(
+    conn: Connection, first: dt.date, last: dt.date | None, parts: dict[str, pd.DataFrame]
+) -> int:
+    """Delete every weekly row of the Mondays `first`..`last` (None: every later one) and
+    insert `parts` (frames named as `WEEKLY`, weeks as dates, all among them); returns the
+    rows written."""
     written = 0
     for name, model in WEEKLY.items():
-        conn.execute(delete(model).where(model.week >= from_week))
+        weeks = model.week >= first if last is None else model.week.between(first, last)
+        conn.execute(delete(model).where(weeks))
         written += _insert(conn, model, parts[name])
     return written
 
@@ -101,8 +118,12 @@ def replace_samples(
     written = 0
     for name, (model, key, _) in SAMPLES.items():
         column = getattr(model, key)
-        for chunk in _chunks(ids[name]):
-            conn.execute(delete(model).where(column.in_(chunk)))
+        if conn.dialect.name == "postgresql":  # one statement, one array parameter
+            wanted = bindparam("ids", ids[name], type_=postgresql.ARRAY(BigInteger))
+            conn.execute(delete(model).where(column == any_(wanted)))
+        else:
+            for chunk in _chunks(ids[name]):
+                conn.execute(delete(model).where(column.in_(chunk)))
         written += _insert(conn, model, samples[name])
     return written
 
@@ -216,14 +237,110 @@ def changed_since(conn: Connection, moment: dt.datetime) -> dt.datetime | None:
     return min(known) if known else None
 
 
+def changed_things(conn: Connection, moment: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The items (item_id, key, source, status, created_at, done_at) and the pull requests
+    (pr_id, created_at, closed_at) a sync stored (inserted or updated) at or after `moment`."""
+    w, pr = models.WorkItem, models.PullRequest
+    items = _frame(
+        conn,
+        select(w.id.label("item_id"), w.key, w.source, w.status, w.created_at, w.done_at).where(
+            w.stored_at >= moment
+        ),
+        ("created_at", "done_at"),
+    )
+    pulls = _frame(
+        conn,
+        select(pr.id.label("pr_id"), pr.created_at, pr.closed_at).where(pr.stored_at >= moment),
+        ("created_at", "closed_at"),
+    )
+    return items, pulls
+
+
+def first_and_last_transitions(conn: Connection, item_ids: Iterable[int]) -> pd.DataFrame:
+    """Per item of `item_ids` that changed status: when it first did (first_at) and from which
+    status (from_status, the one it was created in), and its last change (last_at)."""
+    t = models.ItemTransition
+    frames = []
+    for chunk in _chunks(sorted(set(item_ids))):
+        bounds = (
+            select(t.item_id, func.min(t.at).label("first_at"), func.max(t.at).label("last_at"))
+            .where(t.item_id.in_(chunk))
+            .group_by(t.item_id)
+            .subquery()
+        )
+        query = (
+            select(bounds.c.item_id, bounds.c.first_at, bounds.c.last_at, t.from_status)
+            .join(t, (t.item_id == bounds.c.item_id) & (t.at == bounds.c.first_at))
+            .order_by(bounds.c.item_id, t.id)
+        )
+        frames.append(_frame(conn, query, ("first_at", "last_at")))
+    if not frames:
+        columns = {"item_id": "int64", "first_at": "datetime64[ns, UTC]"}
+        columns |= {"last_at": "datetime64[ns, UTC]", "from_status": object}
+        return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in columns.items()})
+    return pd.concat(frames).drop_duplicates("item_id").reset_index(drop=True)
+
+
+def statuses(conn: Connection) -> pd.DataFrame:
+    """The sources' statuses (source, name, category): which stage each status is."""
+    s = models.Status
+    return _frame(conn, select(s.source, s.name, s.category))
+
+
+def pulls_linking(conn: Connection, keys: Iterable[str]) -> pd.DataFrame:
+    """The pull requests (pr_id, created_at, closed_at) that name any of `keys` as linked
+    items. The keys are a JSON list per row, so this reads that column of every pull
+    request (no history: a second on `large`)."""
+    wanted = set(keys)
+    pr = models.PullRequest
+    query = select(pr.id.label("pr_id"), pr.created_at, pr.closed_at, pr.linked_keys)
+    if not wanted:
+        query = query.where(false())
+    frame = _frame(conn, query, ("created_at", "closed_at"), ("linked_keys",))
+    links = frame["linked_keys"].map(lambda named: bool(named) and not wanted.isdisjoint(named))
+    return frame[links.astype(bool)].drop(columns="linked_keys").reset_index(drop=True)
+
+
+def counted_weeks(conn: Connection, item_ids: Sequence[int], pr_ids: Sequence[int]) -> set[dt.date]:
+    """The Mondays of the weeks in which any of these items or pull requests was counted
+    (some member gave it person-days), as the rollups hold them now."""
+    t = models.RollupThing
+    weeks: set[dt.date] = set()
+    for kind, ids in (("item", sorted(set(item_ids))), ("pr", sorted(set(pr_ids)))):
+        for chunk in _chunks(ids):
+            query = select(t.week).where((t.thing == kind) & t.thing_id.in_(chunk)).distinct()
+            weeks |= {_date(week) for week in conn.execute(query).scalars()}
+    return weeks
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 def _insert(conn: Connection, model: Any, frame: pd.DataFrame) -> int:
     if frame.empty:
         return 0
     columns = [c.key for c in model.__table__.columns if c.key != "id"]
+    if conn.dialect.name == "postgresql":
+        return _copy(conn, model.__tablename__, columns, _records(frame[columns]))
     rows = [dict(zip(columns, values, strict=True)) for values in _records(frame[columns])]
     for start in range(0, len(rows), ROWS_PER_STATEMENT * 10):
         conn.execute(insert(model), rows[start : start + ROWS_PER_STATEMENT * 10])
     return len(rows)
+
+
+def _copy(conn: Connection, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
+    """PostgreSQL's COPY, in the connection's transaction: a full refresh writes millions of
+    rows, which bound INSERTs send five times slower."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    written = 0
+    names = ", ".join(f'"{c}"' for c in columns)
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
+            written += 1
+    return written
 
 
 def _records(frame: pd.DataFrame) -> Iterable[tuple[Any, ...]]:

@@ -43,15 +43,20 @@ from metrics.forecast_teams import (
     history_window,
 )
 from metrics.parts import AllocationSums, Basis, Samples, WeekParts, for_window, week_parts
+from metrics.stages import stage_of
 from metrics.summary import reorgs_from_parts, summary_from_parts
 from metrics.weeks import monday, widen
 
 # A sync's page committed just after a refresh began may carry a `stored_at` a little
-# before it (the page's own transaction began earlier): such rows count as changed again.
-OVERLAP = dt.timedelta(minutes=10)
+# before it (stamped when its upsert ran, a moment before its commit): such rows count
+# as changed again. A page's upsert-to-commit takes well under a second; the margin is
+# kept short because every row of the sync before a refresh within it is recomputed
+# again by the next (after a first sync of every row: the whole history twice).
+OVERLAP = dt.timedelta(minutes=2)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LEASE_NAME = "rollups"
 LEASE_WAIT = 600.0  # seconds: another source's refresh takes far less
+RUN_GAP = dt.timedelta(weeks=4)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ def refresh(conn: Connection, config: Config, now: dt.datetime, *, full: bool = 
     as_of = now.astimezone(dt.UTC)
     began_at = dt.datetime.now(dt.UTC)  # rows stored from here on are the next refresh's
     tz = config.org.tz
+    earlier: set[dt.date] = set()  # weeks to recompute before the tail's
     if full or old is None or old.config_digest != current:
         reason = (
             "asked"
@@ -111,9 +117,9 @@ def refresh(conn: Connection, config: Config, now: dt.datetime, *, full: bool = 
     else:
         starts, why = [_aware(old.as_of)], ["time"]
         if old.watermark is not None:
-            changed = rollups.changed_since(conn, _aware(old.watermark) - OVERLAP)
-            if changed is not None:
-                starts.append(changed)
+            touched = _touched_weeks(conn, config, _aware(old.watermark) - OVERLAP, as_of)
+            if touched:
+                earlier = touched
                 why.append("updated items")
         moved = _membership_change(old.memberships, memberships)
         if moved is not None:
@@ -122,19 +128,15 @@ def refresh(conn: Connection, config: Config, now: dt.datetime, *, full: bool = 
         start, reason = min(starts), " + ".join(why)
         if as_of <= _aware(old.as_of) and len(why) == 1:
             return Refresh(old.version, False, None, 0, 0, time.perf_counter() - began, "no change")
-    first_week = monday(min(start, as_of).astimezone(tz).date())
-    window = widen(first_week, as_of.astimezone(tz).date(), config.org.timezone)
-    lo = dt.datetime.combine(first_week, dt.time.min, tz).astimezone(dt.UTC)
-    facts = reading.facts_between(conn, config, (lo, max(lo, as_of)), as_of)
-    parts = week_parts(facts, window)
-    samples = Samples.of(facts)
+    tail = monday(min(start, as_of).astimezone(tz).date())
     if full:
         rollups.clear(conn)
-    rows = rollups.replace_weeks(conn, first_week, vars(parts))
-    rows += rollups.replace_samples(
-        conn, facts.frames.items["item_id"], facts.frames.pulls["pr_id"], vars(samples)
-    )
+    weeks = rows = 0
+    for first, last in _runs(earlier, tail):
+        done = _replace(conn, config, as_of, first, last)
+        weeks, rows = weeks + done[0], rows + done[1]
     version = (old.version if old else 0) + 1
+    first_week = min([tail, *earlier])
     kept = first_week if full or old is None else min(old.first_week or first_week, first_week)
     rollups.save_state(
         conn,
@@ -149,9 +151,79 @@ def refresh(conn: Connection, config: Config, now: dt.datetime, *, full: bool = 
             detail=None,
         ),
     )
-    return Refresh(
-        version, full, first_week, window.n_weeks, rows, time.perf_counter() - began, reason
+    return Refresh(version, full, first_week, weeks, rows, time.perf_counter() - began, reason)
+
+
+def _replace(
+    conn: Connection, config: Config, as_of: dt.datetime, first: dt.date, last: dt.date | None
+) -> tuple[int, int]:
+    """Recompute the weeks `first`..`last` (None: up to `as_of`'s) and the samples of
+    everything alive in them; returns (weeks, rows written)."""
+    tz = config.org.tz
+    end = as_of.astimezone(tz).date() if last is None else last + dt.timedelta(days=6)
+    window = widen(first, max(first, end), config.org.timezone)
+    lo = dt.datetime.combine(first, dt.time.min, tz).astimezone(dt.UTC)
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tz).astimezone(dt.UTC)
+    facts = reading.facts_between(conn, config, (lo, max(lo, min(hi, as_of))), as_of)
+    parts = week_parts(facts, window)
+    rows = rollups.replace_weeks(conn, first, last, vars(parts))
+    rows += rollups.replace_samples(
+        conn, facts.frames.items["item_id"], facts.frames.pulls["pr_id"], vars(Samples.of(facts))
     )
+    return window.n_weeks, rows
+
+
+def _runs(weeks: set[dt.date], tail: dt.date) -> list[tuple[dt.date, dt.date | None]]:
+    """The weeks to recompute as runs of Mondays (first, last): `weeks` before `tail`, then
+    `tail` on (last None). Runs closer than `RUN_GAP` are read as one: each read of the
+    facts costs a pass over the items alive in it, more than a few weeks' parts."""
+    runs: list[tuple[dt.date, dt.date | None]] = []
+    for week in sorted(w for w in weeks if w < tail):
+        if runs and (week - runs[-1][1]) <= RUN_GAP:  # type: ignore[operator]
+            runs[-1] = (runs[-1][0], week)
+        else:
+            runs.append((week, week))
+    if runs and tail - runs[-1][1] <= RUN_GAP:  # type: ignore[operator]
+        return [*runs[:-1], (runs[-1][0], None)]
+    return [*runs, (tail, None)]
+
+
+def _touched_weeks(
+    conn: Connection, config: Config, since: dt.datetime, as_of: dt.datetime
+) -> set[dt.date]:
+    """The Mondays of every week a sync's changes since `since` can have changed: the weeks
+    the changed items and pull requests were counted in (as the rollups hold them), and
+    those their new versions can count in. An item counts only from when it first leaves
+    its first status (from its creation when that status is already work) until it is
+    done; a pull request while it is open, and its category follows its linked items', so
+    the pull requests that link a changed item are changed too."""
+    items, pulls = rollups.changed_things(conn, since)
+    if items.empty and pulls.empty:
+        return set()
+    linking = rollups.pulls_linking(conn, items["key"])
+    pulls = pd.concat([pulls, linking], ignore_index=True).drop_duplicates("pr_id")
+    weeks = rollups.counted_weeks(conn, items["item_id"], pulls["pr_id"])
+    now = pd.Timestamp(as_of)
+    moves = rollups.first_and_last_transitions(conn, items["item_id"])
+    items = items.merge(moves, on="item_id", how="left")
+    statuses = rollups.statuses(conn)
+    first_status = items["from_status"].where(items["first_at"].notna(), items["status"])
+    began = stage_of(first_status, items["source"], statuses, config) != "todo"
+    ended = stage_of(items["status"], items["source"], statuses, config) == "done"
+    starts = items["created_at"].where(began, items["first_at"])
+    ends = pd.concat([items["done_at"], items["last_at"]], axis=1).max(axis=1).where(ended, now)
+    spans = [*zip(starts, ends, strict=True)]
+    spans += [*zip(pulls["created_at"], pulls["closed_at"].fillna(now), strict=True)]
+    tz = config.org.tz
+    for lo, hi in spans:
+        if pd.isna(lo) or pd.isna(hi) or hi < lo:
+            continue
+        week = monday(lo.astimezone(tz).date())
+        last = monday(min(hi, now).astimezone(tz).date())
+        while week <= last:
+            weeks.add(week)
+            week += dt.timedelta(days=7)
+    return weeks
 
 
 def refresh_leased(

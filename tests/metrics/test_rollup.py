@@ -20,7 +20,7 @@ import pytest
 import synced
 from conftest import _pg_engines
 from rollup_check import WINDOWS, assert_same_reports, rounded
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from collectors.org import prepare_database
 from config.schema import Config, Membership
@@ -78,12 +78,17 @@ def test_the_forecast_from_the_rollups_is_the_forecast_from_the_facts(
     assert json.dumps(rounded(kept), sort_keys=True) == json.dumps(rounded(fresh), sort_keys=True)
 
 
-@pytest.mark.slow
-def test_nothing_changed_refreshes_nothing(world: synced.SyncedWorld, engine: Engine) -> None:
-    with engine.begin() as conn:  # the sync was a day ago, not a minute
+def stored_a_day_ago(engine: Engine) -> None:
+    """Every row as if the last sync had been a day ago, not a minute."""
+    with engine.begin() as conn:
         a_day_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
         for model in (models.WorkItem, models.PullRequest):
             conn.execute(update(model).values(stored_at=a_day_ago))
+
+
+@pytest.mark.slow
+def test_nothing_changed_refreshes_nothing(world: synced.SyncedWorld, engine: Engine) -> None:
+    stored_a_day_ago(engine)
     refresh(engine, world.config, world.world.clock)
     again = refresh(engine, world.config, world.world.clock)
     assert again.from_week is None and again.reason == "no change"
@@ -143,10 +148,64 @@ def test_an_incremental_refresh_after_changed_items_recomputes_only_their_weeks(
         )
     done = refresh(engine, config, later)
     assert not done.full
-    created_week = item.created_at.date() - dt.timedelta(days=item.created_at.weekday())
-    assert done.from_week is not None and done.from_week <= created_week
-    assert done.weeks < 20, done.line()  # not the whole history
+    assert done.from_week is not None and done.weeks < 20, done.line()  # not the whole history
     assert_same_reports(engine, config, seed=2)
+
+
+@pytest.mark.slow
+def test_an_old_item_relabelled_recomputes_the_weeks_it_was_worked_not_the_history(
+    world: synced.SyncedWorld, engine: Engine
+) -> None:
+    """A sync that brings a new label to an item finished long ago changes every day it was
+    worked on, and its pull requests': those weeks are recomputed, and only they (and the
+    current week) are."""
+    config, clock = world.config, world.world.clock
+    refresh(engine, config, clock)
+    t, w = models.RollupThing, models.WorkItem
+    with engine.begin() as conn:
+        # The item worked on in the most weeks among those done more than 8 weeks ago.
+        counted = (
+            select(t.thing_id, func.count(func.distinct(t.week)).label("weeks"))
+            .where(t.thing == "item")
+            .group_by(t.thing_id)
+            .subquery()
+        )
+        item = conn.execute(
+            select(w.id, w.source, w.key, w.created_at, w.labels, counted.c.weeks)
+            .join(counted, counted.c.thing_id == w.id)
+            .where(w.done_at < clock - dt.timedelta(weeks=8))
+            .order_by(counted.c.weeks.desc(), w.id)
+            .limit(1)
+        ).one()
+        worked = {
+            rollups._date(week)
+            for week in conn.execute(
+                select(t.week).where((t.thing == "item") & (t.thing_id == item.id))
+            ).scalars()
+        }
+        # The unplanned label, given or taken: every one of its days changes its flags.
+        label = (config.unplanned.match.jira_labels or ["interrupt"])[0]
+        labels = list(item.labels or [])
+        labels = [x for x in labels if x != label] if label in labels else [*labels, label]
+        upsert(
+            conn,
+            w,
+            [
+                {
+                    "source": item.source,
+                    "key": item.key,
+                    "created_at": item.created_at,
+                    "labels": labels,
+                }
+            ],
+            key=["source", "key"],
+        )
+    done = refresh(engine, config, clock + dt.timedelta(days=1))
+    assert not done.full
+    assert done.from_week is not None and done.from_week <= min(worked), done.line()
+    history = (clock.date() - item.created_at.date()).days // 7
+    assert len(worked) <= done.weeks < history, done.line()
+    assert_same_reports(engine, config, seed=3)
 
 
 @pytest.mark.slow
@@ -154,6 +213,7 @@ def test_an_org_file_edit_refreshes_from_the_first_day_it_changes(
     world: synced.SyncedWorld, engine: Engine, tmp_path: Path
 ) -> None:
     config, clock = world.config, world.world.clock
+    stored_a_day_ago(engine)  # the other tests' changes are not this one's
     refresh(engine, config, clock)
     # Move the first person with one open membership to another team, six weeks ago.
     teams = config.team_names()
