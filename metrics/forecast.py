@@ -18,14 +18,16 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import norm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.statespace.structural import UnobservedComponents
-from statsmodels.tsa.stattools import acf
-from statsmodels.tsa.tsatools import detrend
+
+if TYPE_CHECKING:
+    from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+# statsmodels and scipy.stats are imported where a model is fitted: together they take
+# 1.5 s to import, which every command and page that reads these names paid, forecast
+# or not.
 
 MAX_PERIOD = 26  # half a year: longer cycles need more history than teams keep
 MIN_ACF = 0.2  # below this, a peak is noise: no seasonality
@@ -35,8 +37,8 @@ MIN_WEEKS = 8  # fewer known weeks: no model, seasonal naive (or last value) onl
 # forecast worse), so the demand enters the model only when it leads by a week or more.
 MIN_LAG = 1
 WEEKS_PER_PARAMETER = 3  # a harmonic is added only while the fit keeps 3 weeks per parameter
-Z80 = float(norm.ppf(0.9))
-Z95 = float(norm.ppf(0.975))
+Z80 = 1.2815515655446004  # the standard normal's 90% quantile: scipy.stats.norm.ppf(0.9)
+Z95 = 1.959963984540054  # and its 97.5% quantile
 NAIVE = "seasonal naive"
 
 
@@ -62,6 +64,9 @@ def find_period(values: np.ndarray, max_period: int = MAX_PERIOD) -> int | None:
     top = min(max_period, len(y) // 3)
     if top < 3 or np.ptp(y) == 0:
         return None
+    from statsmodels.tsa.stattools import acf
+    from statsmodels.tsa.tsatools import detrend
+
     r = acf(detrend(y, order=1), nlags=top + 1, fft=True)
     floor = max(MIN_ACF, 2.5 / np.sqrt(len(y)))
     peaks = [
@@ -142,11 +147,15 @@ def model_name(period: int | None, harmonics: int, demand_of: str | None, lag: i
 
 
 def _model(y: np.ndarray, exog: np.ndarray | None) -> UnobservedComponents:
+    from statsmodels.tsa.statespace.structural import UnobservedComponents
+
     return UnobservedComponents(y, level="local level", exog=exog)
 
 
 def fit(y: np.ndarray, exog: np.ndarray | None, start: np.ndarray | None = None) -> Any:
     """The fitted model (statsmodels results) of `y` (NaN = missing week) on `exog`."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
         # Short team histories often stop the optimiser early; the fit is still usable
         # and the backtest says how good it is.
@@ -238,6 +247,8 @@ def flood_drought_odds(
 ) -> tuple[np.ndarray, np.ndarray]:
     """P(load >= flood_at) and P(load <= drought_at) per step, the error taken as Gaussian
     (a zero sd gives 0 or 1); None thresholds give NaN."""
+
+    from scipy.stats import norm
 
     def odds(threshold: float | None, upper: bool) -> np.ndarray:
         if threshold is None:
