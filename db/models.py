@@ -552,6 +552,17 @@ class RollupRequest(Base):
     resolution_target_hours: Mapped[float | None] = mapped_column(Float)
 
 
+class RollupResult(Base):
+    """A figure computed from the rollups as a whole and kept with the version it was
+    computed from (the load forecast: fitting every team's model takes seconds that a
+    page should not wait for); a reader uses it only while that version is current."""
+
+    __tablename__ = "rollup_results"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)  # JSON
+
+
 class RollupState(Base):
     """The one row that says what the rollups describe: refreshed in the same transaction
     as the rows, so a reader sees a whole refresh or none of it."""

@@ -91,6 +91,22 @@ def save_state(conn: Connection, new: State) -> None:
         conn.execute(insert(s).values(id=1, **values))
 
 
+def save_result(conn: Connection, name: str, version: int, body: str) -> None:
+    """Keep `body` (JSON) as the result `name` of the rollups' `version`."""
+    r = models.RollupResult
+    conn.execute(delete(r).where(r.name == name))
+    conn.execute(insert(r).values(name=name, version=version, body=body))
+
+
+def result(conn: Connection, name: str, version: int) -> str | None:
+    """The kept result `name` when it was computed from `version`, else None."""
+    r = models.RollupResult
+    if not inspect(conn).has_table(r.__tablename__):
+        return None
+    query = select(r.body).where((r.name == name) & (r.version == version))
+    return conn.execute(query).scalar()
+
+
 def replace_weeks(
     conn: Connection, first: dt.date, last: dt.date | None, parts: dict[str, pd.DataFrame]
 ) -> int:
@@ -287,15 +303,16 @@ def statuses(conn: Connection) -> pd.DataFrame:
     return _frame(conn, select(s.source, s.name, s.category))
 
 
-def pulls_linking(conn: Connection, keys: Iterable[str]) -> pd.DataFrame:
+def pulls_linking(conn: Connection, keys: Iterable[str], since: dt.datetime) -> pd.DataFrame:
     """The pull requests (pr_id, created_at, closed_at) that name any of `keys` as linked
-    items. The keys are a JSON list per row, so this reads that column of every pull
-    request (no history: a second on `large`)."""
+    items, among those updated since `since` (a pull request can name a key only once the
+    item exists: `since` is the earliest creation among them). The keys are a JSON list
+    per row, so this reads that column of each such pull request."""
     wanted = set(keys)
     pr = models.PullRequest
     query = select(pr.id.label("pr_id"), pr.created_at, pr.closed_at, pr.linked_keys)
-    if not wanted:
-        query = query.where(false())
+    recent = (pr.updated_at >= since) | pr.updated_at.is_(None)
+    query = query.where(recent if wanted else false())
     frame = _frame(conn, query, ("created_at", "closed_at"), ("linked_keys",))
     links = frame["linked_keys"].map(lambda named: bool(named) and not wanted.isdisjoint(named))
     return frame[links.astype(bool)].drop(columns="linked_keys").reset_index(drop=True)

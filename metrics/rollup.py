@@ -22,6 +22,7 @@ identical JSON.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -57,6 +58,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LEASE_NAME = "rollups"
 LEASE_WAIT = 600.0  # seconds: another source's refresh takes far less
 RUN_GAP = dt.timedelta(weeks=4)
+FORECAST = "forecast"  # the kept result's name
 
 
 @dataclass(frozen=True)
@@ -70,14 +72,21 @@ class Refresh:
     rows: int
     seconds: float
     reason: str
+    forecast_seconds: float | None = None  # the load forecast kept for this version
 
     def line(self) -> str:
         if self.from_week is None:
             return f"rollups up to date (version {self.version}): {self.reason}"
         kind = "full refresh" if self.full else "refresh"
+        kept = (
+            ""
+            if self.forecast_seconds is None
+            else f"; load forecast kept in {self.forecast_seconds:.1f} s"
+        )
         return (
             f"rollups version {self.version}: {kind} of {self.weeks} week(s) from "
             f"{self.from_week} ({self.reason}), {self.rows:,} rows in {self.seconds:.1f} s"
+            f"{kept}"
         )
 
 
@@ -105,6 +114,7 @@ def refresh(conn: Connection, config: Config, now: dt.datetime, *, full: bool = 
     began_at = dt.datetime.now(dt.UTC)  # rows stored from here on are the next refresh's
     tz = config.org.tz
     earlier: set[dt.date] = set()  # weeks to recompute before the tail's
+    resampled: Changed | None = None  # whose samples to replace (None: all read)
     if full or old is None or old.config_digest != current:
         reason = (
             "asked"
@@ -116,16 +126,17 @@ def refresh(conn: Connection, config: Config, now: dt.datetime, *, full: bool = 
         start, full = rollups.first_created(conn, EPOCH, as_of) or as_of, True
     else:
         starts, why = [_aware(old.as_of)], ["time"]
+        changed = Changed(as_of, frozenset(), frozenset())
         if old.watermark is not None:
-            touched = _touched_weeks(conn, config, _aware(old.watermark) - OVERLAP, as_of)
-            if touched:
-                earlier = touched
+            earlier, changed = _touched(conn, config, _aware(old.watermark) - OVERLAP, as_of)
+            if earlier:
                 why.append("updated items")
         moved = _membership_change(old.memberships, memberships)
         if moved is not None:
             starts.append(dt.datetime.combine(moved, dt.time.min, tz))
             why.append("memberships")
         start, reason = min(starts), " + ".join(why)
+        resampled = dataclasses.replace(changed, since=start)
         if as_of <= _aware(old.as_of) and len(why) == 1:
             return Refresh(old.version, False, None, 0, 0, time.perf_counter() - began, "no change")
     tail = monday(min(start, as_of).astimezone(tz).date())
@@ -133,7 +144,7 @@ def refresh(conn: Connection, config: Config, now: dt.datetime, *, full: bool = 
         rollups.clear(conn)
     weeks = rows = 0
     for first, last in _runs(earlier, tail):
-        done = _replace(conn, config, as_of, first, last)
+        done = _replace(conn, config, as_of, first, last, resampled)
         weeks, rows = weeks + done[0], rows + done[1]
     version = (old.version if old else 0) + 1
     first_week = min([tail, *earlier])
@@ -154,11 +165,38 @@ def refresh(conn: Connection, config: Config, now: dt.datetime, *, full: bool = 
     return Refresh(version, full, first_week, weeks, rows, time.perf_counter() - began, reason)
 
 
+@dataclass(frozen=True)
+class Changed:
+    """What an incremental refresh replaces the samples of: the items and pull requests a
+    sync changed (and those linking them), and whatever was still open at `since` (the
+    last refresh's moment, or the first day memberships changed): a sample is an item's
+    or a pull request's own figures, fixed once it is done unless it changes."""
+
+    since: dt.datetime
+    item_ids: frozenset[int]
+    pr_ids: frozenset[int]
+
+    def items(self, items: pd.DataFrame) -> pd.Series:
+        return items["item_id"][self._keep(items, "item_id", "done_at", self.item_ids)]
+
+    def pulls(self, pulls: pd.DataFrame) -> pd.Series:
+        return pulls["pr_id"][self._keep(pulls, "pr_id", "closed_at", self.pr_ids)]
+
+    def _keep(self, rows: pd.DataFrame, key: str, end: str, ids: frozenset[int]) -> pd.Series:
+        since = pd.Timestamp(self.since)
+        return rows[key].isin(ids) | rows[end].isna() | (rows[end] >= since)
+
+
 def _replace(
-    conn: Connection, config: Config, as_of: dt.datetime, first: dt.date, last: dt.date | None
+    conn: Connection,
+    config: Config,
+    as_of: dt.datetime,
+    first: dt.date,
+    last: dt.date | None,
+    resampled: Changed | None,
 ) -> tuple[int, int]:
-    """Recompute the weeks `first`..`last` (None: up to `as_of`'s) and the samples of
-    everything alive in them; returns (weeks, rows written)."""
+    """Recompute the weeks `first`..`last` (None: up to `as_of`'s) and the samples of the
+    things alive in them (`resampled`'s only, when given); returns (weeks, rows written)."""
     tz = config.org.tz
     end = as_of.astimezone(tz).date() if last is None else last + dt.timedelta(days=6)
     window = widen(first, max(first, end), config.org.timezone)
@@ -167,9 +205,17 @@ def _replace(
     facts = reading.facts_between(conn, config, (lo, max(lo, min(hi, as_of))), as_of)
     parts = week_parts(facts, window)
     rows = rollups.replace_weeks(conn, first, last, vars(parts))
-    rows += rollups.replace_samples(
-        conn, facts.frames.items["item_id"], facts.frames.pulls["pr_id"], vars(Samples.of(facts))
-    )
+    items, pulls = facts.frames.items, facts.frames.pulls
+    item_ids, pr_ids = items["item_id"], pulls["pr_id"]
+    if resampled is not None:
+        item_ids, pr_ids = resampled.items(items), resampled.pulls(pulls)
+    samples = Samples.of(facts)
+    kept = {
+        "items": samples.items[samples.items["item_id"].isin(item_ids)],
+        "pulls": samples.pulls[samples.pulls["pr_id"].isin(pr_ids)],
+        "requests": samples.requests[samples.requests["item_id"].isin(item_ids)],
+    }
+    rows += rollups.replace_samples(conn, item_ids, pr_ids, kept)
     return window.n_weeks, rows
 
 
@@ -188,9 +234,9 @@ def _runs(weeks: set[dt.date], tail: dt.date) -> list[tuple[dt.date, dt.date | N
     return [*runs, (tail, None)]
 
 
-def _touched_weeks(
+def _touched(
     conn: Connection, config: Config, since: dt.datetime, as_of: dt.datetime
-) -> set[dt.date]:
+) -> tuple[set[dt.date], Changed]:
     """The Mondays of every week a sync's changes since `since` can have changed: the weeks
     the changed items and pull requests were counted in (as the rollups hold them), and
     those their new versions can count in. An item counts only from when it first leaves
@@ -199,9 +245,13 @@ def _touched_weeks(
     the pull requests that link a changed item are changed too."""
     items, pulls = rollups.changed_things(conn, since)
     if items.empty and pulls.empty:
-        return set()
-    linking = rollups.pulls_linking(conn, items["key"])
+        return set(), Changed(as_of, frozenset(), frozenset())
+    first = items["created_at"].min() if len(items) else pd.Timestamp(as_of)
+    linking = rollups.pulls_linking(conn, items["key"], first.to_pydatetime())
     pulls = pd.concat([pulls, linking], ignore_index=True).drop_duplicates("pr_id")
+    changed = Changed(
+        as_of, frozenset(map(int, items["item_id"])), frozenset(map(int, pulls["pr_id"]))
+    )
     weeks = rollups.counted_weeks(conn, items["item_id"], pulls["pr_id"])
     now = pd.Timestamp(as_of)
     moves = rollups.first_and_last_transitions(conn, items["item_id"])
@@ -223,7 +273,7 @@ def _touched_weeks(
         while week <= last:
             weeks.add(week)
             week += dt.timedelta(days=7)
-    return weeks
+    return weeks, changed
 
 
 def refresh_leased(
@@ -235,7 +285,23 @@ def refresh_leased(
         if held is None:
             return None
         with engine.begin() as conn:
-            return refresh(conn, config, now)
+            done = refresh(conn, config, now)
+        with engine.begin() as conn:
+            seconds = keep_forecast(conn, config)
+        return dataclasses.replace(done, forecast_seconds=seconds)
+
+
+def keep_forecast(conn: Connection, config: Config) -> float | None:
+    """Compute every team's load forecast from the current rollups and keep it with their
+    version, for the pages to read (`forecast`); returns the seconds it took, None when
+    the kept one is already this version's or the rollups are not current."""
+    began = time.perf_counter()
+    found = current(conn, config)
+    if found is None or rollups.result(conn, FORECAST, found.version) is not None:
+        return None
+    block = _forecast(conn, config, found, None, DEFAULT_WEEKS)
+    rollups.save_result(conn, FORECAST, found.version, json.dumps(block, sort_keys=True))
+    return time.perf_counter() - began
 
 
 def current(conn: Connection, config: Config) -> rollups.State | None:
@@ -307,10 +373,25 @@ def forecast(
     weeks: int = DEFAULT_WEEKS,
 ) -> dict[str, Any] | None:
     """`reading.forecast` from the rollups (loads, requests, items over the history) and
-    the items open now (committed work), as of the rollups' `as_of`; None: not usable."""
+    the items open now (committed work), as of the rollups' `as_of`; None: not usable.
+    Every team's at the default horizon is the one kept after the refresh, when kept."""
     found = current(conn, config)
     if found is None:
         return None
+    if teams is None and weeks == DEFAULT_WEEKS:
+        kept = rollups.result(conn, FORECAST, found.version)
+        if kept is not None:
+            return json.loads(kept)
+    return _forecast(conn, config, found, teams, weeks)
+
+
+def _forecast(
+    conn: Connection,
+    config: Config,
+    found: rollups.State,
+    teams: list[str] | None,
+    weeks: int,
+) -> dict[str, Any]:
     now = as_of(found)
     open_now = reading.facts_between(conn, config, (now, now), now)
     basis = Basis(

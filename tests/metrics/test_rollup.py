@@ -87,6 +87,37 @@ def stored_a_day_ago(engine: Engine) -> None:
 
 
 @pytest.mark.slow
+def test_the_forecast_kept_after_a_refresh_is_the_forecast_and_only_for_its_version(
+    world: synced.SyncedWorld, engine: Engine
+) -> None:
+    config, clock = world.config, world.world.clock
+    done = rollup.refresh_leased(engine, config, clock + dt.timedelta(days=1))
+    assert done is not None and done.forecast_seconds is not None, done
+    assert "load forecast kept" in done.line()
+    with engine.connect() as conn:
+        kept = rollups.result(conn, rollup.FORECAST, done.version)
+        fresh = reading.forecast(conn, config, None, clock + dt.timedelta(days=1))
+        assert kept is not None
+        assert json.dumps(rounded(json.loads(kept)), sort_keys=True) == json.dumps(
+            rounded(fresh), sort_keys=True
+        )
+        assert rollup.forecast(conn, config, None) == json.loads(kept)
+    # A later refresh makes it another version's: not read until kept again.
+    later = refresh(engine, config, clock + dt.timedelta(days=2))
+    with engine.begin() as conn:
+        assert rollups.result(conn, rollup.FORECAST, later.version) is None
+        fresh = reading.forecast(conn, config, None, clock + dt.timedelta(days=2))
+        assert json.dumps(rounded(rollup.forecast(conn, config, None)), sort_keys=True) == (
+            json.dumps(rounded(fresh), sort_keys=True)
+        )
+        # What is kept for the current version is what the pages read, at its horizon only.
+        rollups.save_result(conn, rollup.FORECAST, later.version, '{"teams": []}')
+        assert rollup.forecast(conn, config, None) == {"teams": []}
+        assert rollup.forecast(conn, config, None, 6) != {"teams": []}
+        conn.rollback()
+
+
+@pytest.mark.slow
 def test_nothing_changed_refreshes_nothing(world: synced.SyncedWorld, engine: Engine) -> None:
     stored_a_day_ago(engine)
     refresh(engine, world.config, world.world.clock)
