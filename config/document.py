@@ -68,7 +68,12 @@ def _problem_order(problem: Problem) -> tuple[int, str]:
     return (problem.line or 0, problem.key)
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: a 600-person org file parses in 0.1 s
+# instead of 1.3 s, which every command and every new dashboard process paid.
+_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
     """SafeLoader that leaves an impossible date (2025-13-01) as text for the schema to report."""
 
     def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
@@ -85,6 +90,10 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 MAX_CHARS = 5_000_000
 MAX_DEPTH = 40
 MAX_VALUES = 500_000
+
+
+def _too_deep() -> Problem:
+    return Problem("", None, f"nested deeper than {MAX_DEPTH} levels")
 
 
 class Document:
@@ -115,8 +124,10 @@ class Document:
             # merged keys then keep the lines where they were written
             data = loader.construct_document(root) if root is not None else None
         except RecursionError:
-            return cls(None, None, [Problem("", None, f"nested deeper than {MAX_DEPTH} levels")])
+            return cls(None, None, [_too_deep()])
         except yaml.YAMLError as exc:
+            if "maximum nesting depth" in str(exc):  # libyaml's own limit, past ours
+                return cls(None, None, [_too_deep()])
             return cls(None, None, [_yaml_problem(exc, text)])
         finally:
             if loader is not None:

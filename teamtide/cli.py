@@ -424,7 +424,7 @@ def metrics(
     ] = 0,
 ) -> None:
     """Compute the metrics of docs/metrics.md for a window (durations in hours)."""
-    import json
+    import orjson
 
     from db.session import make_engine
     from metrics import reading, rollup
@@ -460,7 +460,9 @@ def metrics(
                 conn, cfg, team or None, dt.datetime.fromisoformat(result["now"]), forecast_weeks
             )
     if fmt == "json":
-        sys.stdout.write(json.dumps(result, indent=2, allow_nan=False) + "\n")
+        # orjson: 12 months of a 600-person org are 5 MB of JSON, 2 s through `json`
+        sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.flush()
         return
     from metrics.tables import summary_tables
 
