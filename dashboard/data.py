@@ -47,7 +47,7 @@ from metrics.samples import ALL_TEAMS, long_samples
 from metrics.summary import reorg_comparisons, summary_from_facts
 from metrics.support import breaches
 from metrics.tables import summary_tables
-from metrics.weeks import Window, widen
+from metrics.weeks import Window, previous_period, widen
 
 TTL = dt.timedelta(minutes=5)  # how soon a new sync shows: span, as_of and health re-read
 # Metric results are keyed by `as_of` (a new sync is a new key), so they can live longer;
@@ -199,12 +199,6 @@ def newest_as_of() -> dt.datetime:
     return as_of(ctx.url, ctx.config_file)
 
 
-def previous(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """The period of the same length just before `start`..`end`."""
-    days = (end - start).days + 1
-    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
-
-
 # --- metrics --------------------------------------------------------------------------------
 
 
@@ -218,7 +212,7 @@ def facts(url: str, config_file: str, start: dt.date, end: dt.date, now: dt.date
     rows are items created after it or done before it.
     """
     cfg = settings(config_file)
-    first, _ = previous(start, end)
+    first, _ = previous_period(start, end)
     with engine(url).connect() as conn:
         return reading.facts_between(conn, cfg, reading.window_span(cfg, first, end, now), now)
 
@@ -383,7 +377,7 @@ def previous_summary(
 ) -> dict[str, Any]:
     """`summary()` of the period of the same length just before `start`..`end`, computed from
     the facts read for `start`..`end` (they cover it, see `facts`)."""
-    first, last = previous(start, end)
+    first, last = previous_period(start, end)
     kept = _rollup_summary(url, config_file, first, last, now)
     if kept is None:
         found = facts(url, config_file, start, end, now)

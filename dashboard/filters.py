@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from metrics.weeks import DEFAULT_WINDOW_WEEKS, back, default_window
+
 GRAINS = ("week", "month")
-DEFAULT_WEEKS = 26
+DEFAULT_WEEKS = DEFAULT_WINDOW_WEEKS
 
 
 @dataclass(frozen=True)
@@ -22,24 +24,11 @@ class Filters:
         return [t for t in available if not self.teams or t in self.teams]
 
 
-def _back(day: dt.date, delta: dt.timedelta) -> dt.date:
-    """`day - delta`, stopping at the calendar's first day instead of overflowing."""
-    return day - delta if day - dt.date.min >= delta else dt.date.min
-
-
 def _date(value: str | None, fallback: dt.date) -> dt.date:
     try:
         return dt.date.fromisoformat(value) if value else fallback
     except ValueError:
         return fallback
-
-
-def last_complete_sunday(last: dt.date, today: dt.date) -> dt.date:
-    """The end of the last whole ISO week on or before `last`: the default view ends there,
-    so a week still in progress (a fifth of its FTE on a Monday) never looks like a drought."""
-    if last.weekday() == 6 and today > last:
-        return last
-    return _back(last, dt.timedelta(days=last.weekday() + 1))
 
 
 def from_query(
@@ -49,20 +38,14 @@ def from_query(
     span: tuple[dt.date, dt.date] | None,
 ) -> Filters:
     """Filters from query parameters; anything missing or malformed falls back to a sane default."""
-    end_of_data = min(today, span[1]) if span else today
-    last = last_complete_sunday(end_of_data, today)
-    first_default = _back(last, dt.timedelta(weeks=DEFAULT_WEEKS))
-    if span:
-        first_default = max(first_default, span[0])
-        if first_default > last:  # no whole week of data yet: the days there are, then
-            last = max(end_of_data, first_default)
+    first_default, last = default_window(today, span, DEFAULT_WEEKS)
     start = _date((params.get("from") or [None])[0], first_default)
     end = _date((params.get("to") or [None])[0], last)
     if end < start:
         start, end = end, start
     # A hand-edited link may name year 1 or 9999: nothing is there, and widening such a day
     # to its ISO week leaves the calendar. Keep to the data (or the last ten years) and today.
-    low = span[0] if span else _back(today, dt.timedelta(days=3653))
+    low = span[0] if span else back(today, dt.timedelta(days=3653))
     high = max(today, span[1]) if span else today
     start, end = max(start, low), min(end, high)
     if end < start:  # the whole range lies outside: the default view instead

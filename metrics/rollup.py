@@ -34,7 +34,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from config.schema import Config
-from db import locks, rollups
+from db import locks, queries, rollups
 from metrics import compare, reading
 from metrics.forecast_teams import (
     DEFAULT_WEEKS,
@@ -46,7 +46,7 @@ from metrics.forecast_teams import (
 from metrics.parts import AllocationSums, Basis, Samples, WeekParts, for_window, week_parts
 from metrics.stages import stage_of
 from metrics.summary import reorgs_from_parts, summary_from_parts
-from metrics.weeks import monday, widen
+from metrics.weeks import default_window, monday, previous_period, widen
 
 # A sync's page committed just after a refresh began may carry a `stored_at` a little
 # before it (stamped when its upsert ran, a moment before its commit): such rows count
@@ -58,7 +58,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LEASE_NAME = "rollups"
 LEASE_WAIT = 600.0  # seconds: another source's refresh takes far less
 RUN_GAP = dt.timedelta(weeks=4)
-FORECAST = "forecast"  # the kept result's name
+FORECAST, REORGS = "forecast", "reorgs"  # kept results' names (and `_summary_name`)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Refresh:
     rows: int
     seconds: float
     reason: str
-    forecast_seconds: float | None = None  # the load forecast kept for this version
+    kept_seconds: float | None = None  # `keep_results` after it
 
     def line(self) -> str:
         if self.from_week is None:
@@ -80,8 +80,8 @@ class Refresh:
         kind = "full refresh" if self.full else "refresh"
         kept = (
             ""
-            if self.forecast_seconds is None
-            else f"; load forecast kept in {self.forecast_seconds:.1f} s"
+            if self.kept_seconds is None
+            else f"; the default view's figures kept in {self.kept_seconds:.1f} s"
         )
         return (
             f"rollups version {self.version}: {kind} of {self.weeks} week(s) from "
@@ -287,21 +287,52 @@ def refresh_leased(
         with engine.begin() as conn:
             done = refresh(conn, config, now)
         with engine.begin() as conn:
-            seconds = keep_forecast(conn, config)
-        return dataclasses.replace(done, forecast_seconds=seconds)
+            seconds = keep_results(conn, config)
+        return dataclasses.replace(done, kept_seconds=seconds)
 
 
-def keep_forecast(conn: Connection, config: Config) -> float | None:
-    """Compute every team's load forecast from the current rollups and keep it with their
-    version, for the pages to read (`forecast`); returns the seconds it took, None when
-    the kept one is already this version's or the rollups are not current."""
+def keep_results(conn: Connection, config: Config) -> float | None:
+    """Compute what the dashboard's default view shows from the current rollups, and keep
+    it with their version for every dashboard process to read: the summaries of the
+    default window and of the period before it (every team, no reorgs), the reorg
+    comparisons, and every team's load forecast. Each takes seconds on a large org, paid
+    here once per refresh instead of by every process's first visitor. Returns the
+    seconds it took; None when the rollups are not current or all was already kept."""
     began = time.perf_counter()
     found = current(conn, config)
     if found is None or rollups.result(conn, FORECAST, found.version) is not None:
         return None
+    version = found.version
+    for start, end in _default_windows(conn, config, found):
+        body = summary(conn, config, start, end, None, reorgs=False)
+        rollups.save_result(conn, _summary_name(start, end), version, _json(body))
+    rollups.save_result(conn, REORGS, version, _json(reorg_comparisons(conn, config, None)))
     block = _forecast(conn, config, found, None, DEFAULT_WEEKS)
-    rollups.save_result(conn, FORECAST, found.version, json.dumps(block, sort_keys=True))
+    rollups.save_result(conn, FORECAST, version, _json(block))  # last: it says all is kept
     return time.perf_counter() - began
+
+
+def _default_windows(
+    conn: Connection, config: Config, found: rollups.State
+) -> list[tuple[dt.date, dt.date]]:
+    """The dashboard's default window on the rollups' day, and the period before it."""
+    span = queries.data_span(conn)
+    days = (span[0].date(), span[1].date()) if span else None
+    start, end = default_window(as_of(found).astimezone(config.org.tz).date(), days)
+    return [(start, end), previous_period(start, end)]
+
+
+def _summary_name(start: dt.date, end: dt.date) -> str:
+    return f"summary {start} {end}"
+
+
+def _json(body: Any) -> str:
+    return json.dumps(body, sort_keys=True, allow_nan=False)
+
+
+def _kept(conn: Connection, name: str, version: int) -> Any | None:
+    text = rollups.result(conn, name, version)
+    return None if text is None else json.loads(text)
 
 
 def current(conn: Connection, config: Config) -> rollups.State | None:
@@ -337,6 +368,10 @@ def summary(
     found = current(conn, config)
     if found is None:
         return None
+    if teams is None and not reorgs:
+        kept = _kept(conn, _summary_name(start, end), found.version)
+        if kept is not None:
+            return kept
     now = as_of(found)
     window = widen(start, end, config.org.timezone)
     spans = [reading.window_span(config, start, end, now)]
@@ -359,6 +394,9 @@ def reorg_comparisons(
     found = current(conn, config)
     if found is None:
         return None
+    kept = _kept(conn, REORGS, found.version) if teams is None else None
+    if kept is not None:
+        return kept
     span = reading.reorg_span(config, as_of(found))
     if span is None:
         return []
@@ -378,10 +416,11 @@ def forecast(
     found = current(conn, config)
     if found is None:
         return None
-    if teams is None and weeks == DEFAULT_WEEKS:
-        kept = rollups.result(conn, FORECAST, found.version)
-        if kept is not None:
-            return json.loads(kept)
+    kept = (
+        _kept(conn, FORECAST, found.version) if teams is None and weeks == DEFAULT_WEEKS else None
+    )
+    if kept is not None:
+        return kept
     return _forecast(conn, config, found, teams, weeks)
 
 

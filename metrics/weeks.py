@@ -110,6 +110,44 @@ class Window:
         return np.floor_divide(day_index, 7)
 
 
+def back(day: dt.date, delta: dt.timedelta) -> dt.date:
+    """`day - delta`, stopping at the calendar's first day instead of overflowing."""
+    return day - delta if day - dt.date.min >= delta else dt.date.min
+
+
+def last_complete_sunday(last: dt.date, today: dt.date) -> dt.date:
+    """The end of the last whole ISO week on or before `last`: the default view ends there,
+    so a week still in progress (a fifth of its FTE on a Monday) never looks like a drought."""
+    if last.weekday() == 6 and today > last:
+        return last
+    return back(last, dt.timedelta(days=last.weekday() + 1))
+
+
+DEFAULT_WINDOW_WEEKS = 26  # the dashboard's default view
+
+
+def default_window(
+    today: dt.date, span: tuple[dt.date, dt.date] | None, weeks: int = DEFAULT_WINDOW_WEEKS
+) -> tuple[dt.date, dt.date]:
+    """The dashboard's default window on `today` for data spanning the days `span`: the
+    last `weeks` whole weeks of the data. Here, not in the dashboard, because the rollups
+    keep the figures of this window (`metrics.rollup.keep_results`)."""
+    end_of_data = min(today, span[1]) if span else today
+    last = last_complete_sunday(end_of_data, today)
+    first = back(last, dt.timedelta(weeks=weeks))
+    if span:
+        first = max(first, span[0])
+        if first > last:  # no whole week of data yet: the days there are, then
+            last = max(end_of_data, first)
+    return first, last
+
+
+def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the same length just before `start`..`end` (what a view compares with)."""
+    days = (end - start).days + 1
+    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
 def widen(start: dt.date, end: dt.date, timezone: str = "UTC") -> Window:
     """The window of whole ISO weeks covering `start`..`end` (Monday of start's week to
     Sunday of end's week), read in the org timezone."""

@@ -8,6 +8,7 @@ import pytest
 from rollup_check import rounded
 
 from dashboard import data
+from metrics.weeks import previous_period
 from tests.dashboard.conftest import END, START
 
 
@@ -82,7 +83,7 @@ def test_the_previous_period_from_shared_facts_matches_its_own_computation(
     from db.session import make_engine
     from metrics import reading
 
-    first, last = data.previous(START, END)
+    first, last = previous_period(START, END)
     engine = make_engine(synced_world.db_url, readonly=True)
     with engine.connect() as conn:
         own = reading.summary(conn, expected.config, first, last, None, expected.now)
@@ -128,7 +129,7 @@ def test_the_dashboard_reads_the_window_and_the_period_before_it_then_the_reorgs
 
     url, config_file, start, end, now = window
     config = expected.config
-    first, _ = data.previous(start, end)
+    first, _ = previous_period(start, end)
     lo, hi = reading.window_span(config, first, end, now)
     found = data.facts(*window).frames.items
     assert (found["done_at"].dropna() >= lo).all() and (found["created_at"] <= hi).all()

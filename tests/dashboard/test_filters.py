@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from dashboard.filters import from_query, last_complete_sunday
+from dashboard.filters import from_query
+from metrics.weeks import last_complete_sunday
 
 
 @pytest.mark.parametrize(
