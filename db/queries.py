@@ -275,6 +275,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 LINKED_KEYS_PER_QUERY = 500
+# Ids per IN list where a page names thousands (a window's samples on a large org): far
+# below SQLite's 32,766 and PostgreSQL's 65,535 parameters, and 20 times fewer statements.
+IDS_PER_QUERY = 10_000
 
 
 def _item_columns() -> list[Any]:
@@ -319,12 +322,12 @@ def texts(conn: Connection, item_ids: list[int], pr_ids: list[int]) -> dict[str,
     pull request label (`repo#number`) and link by pr_id."""
     w, pr = models.WorkItem, models.PullRequest
     items, pulls = [], []
-    for start in range(0, len(item_ids), LINKED_KEYS_PER_QUERY):
-        chunk = item_ids[start : start + LINKED_KEYS_PER_QUERY]
+    for start in range(0, len(item_ids), IDS_PER_QUERY):
+        chunk = item_ids[start : start + IDS_PER_QUERY]
         query = select(w.id.label("item_id"), w.key, w.summary, w.status, w.url)
         items.append(_frame(conn, query.where(w.id.in_(chunk))))
-    for start in range(0, len(pr_ids), LINKED_KEYS_PER_QUERY):
-        chunk = pr_ids[start : start + LINKED_KEYS_PER_QUERY]
+    for start in range(0, len(pr_ids), IDS_PER_QUERY):
+        chunk = pr_ids[start : start + IDS_PER_QUERY]
         query = select(pr.id.label("pr_id"), pr.repo, pr.number, pr.url)
         pulls.append(_frame(conn, query.where(pr.id.in_(chunk))))
     empty_items = pd.DataFrame(columns=["item_id", "key", "summary", "status", "url"])

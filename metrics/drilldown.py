@@ -16,7 +16,7 @@ from metrics.facts import Facts
 from metrics.intervals import hours, ns
 from metrics.membership import teams_at
 from metrics.stats import PERCENTILES
-from metrics.weeks import local_day_numbers, monday
+from metrics.weeks import local_day_numbers
 
 PERSON_FTE: tuple[str, ...] = ("team", "person", "week", "category", "fte")
 THING_FTE: tuple[str, ...] = ("team", "category", "thing", "thing_id", "person", "fte")
@@ -87,9 +87,12 @@ def period_start(instants: pd.Series, grain: str, timezone: str) -> pd.Series:
     if grain not in GRAINS:
         raise ValueError(f"grain {grain!r}: choose week or month")
     numbers = local_day_numbers(instants, timezone)
-    days = [dt.date(1970, 1, 1) + dt.timedelta(days=int(n)) for n in numbers]
-    starts = [monday(d) if grain == "week" else d.replace(day=1) for d in days]
-    return pd.Series(starts, index=instants.index, dtype=object)
+    days = numbers.astype("datetime64[D]")
+    if grain == "week":  # day 0, 1970-01-01, was a Thursday: 3 days after a Monday
+        starts = days - ((numbers + 3) % 7).astype("timedelta64[D]")
+    else:
+        starts = days.astype("datetime64[M]").astype("datetime64[D]")
+    return pd.Series(starts.astype(object), index=instants.index, dtype=object)
 
 
 def period_percentiles(samples: pd.DataFrame, grain: str, timezone: str) -> pd.DataFrame:

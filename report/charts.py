@@ -53,6 +53,14 @@ def safe_text(values: Sequence[object] | pd.Series | None) -> list[str] | None:
     return [html.escape(str(v)) if v is not None and v == v else "" for v in values]
 
 
+def _wall_utc(instants: pd.Series) -> pd.Series:
+    """UTC instants as naive UTC: what plotly.js shows of an aware one (it drops the offset),
+    without plotly converting each aware value to text (a third of a chart of 30,000 points)."""
+    if isinstance(instants.dtype, pd.DatetimeTZDtype):
+        return instants.dt.tz_convert("UTC").dt.tz_localize(None)
+    return instants
+
+
 def _reorg_lines(fig: go.Figure, reorgs: Sequence[tuple[dt.date, str]]) -> go.Figure:
     for day, name in reorgs:
         fig.add_vline(x=pd.Timestamp(day).timestamp() * 1000, line_dash="dash", line_color="#555")
@@ -256,7 +264,7 @@ def scatter_with_percentiles(
     """
     fig = go.Figure(
         go.Scatter(
-            x=samples["at"], y=samples["hours"] / 24, mode="markers", name="items", text=safe_text(samples.get("key")),
+            x=_wall_utc(samples["at"]), y=samples["hours"] / 24, mode="markers", name="items", text=safe_text(samples.get("key")),
             # many items: lighter, smaller points, so the percentile lines stay readable
             marker={"size": 5 if len(samples) < 1500 else 3, "opacity": 0.5 if len(samples) < 1500 else 0.2, "color": "#1f77b4"},
             hovertemplate="%{text}: %{y:.1f} days, done %{x|%d %b %Y}<extra></extra>",
