@@ -523,13 +523,13 @@ def last_job_runs(session: Session) -> dict[str, models.JobRun]:
 def data_span(conn: Connection) -> tuple[dt.datetime, dt.datetime] | None:
     """First and last moment anything happened in the work items and pull requests."""
     w, pr = models.WorkItem, models.PullRequest
-    lows_highs = [
-        conn.execute(select(func.min(w.created_at), func.max(w.updated_at))).one(),
-        conn.execute(select(func.min(pr.created_at), func.max(pr.updated_at))).one(),
-    ]
-    lows = [_aware(low) for low, _ in lows_highs if low is not None]
-    highs = [_aware(high) for _, high in lows_highs if high is not None]
-    return (min(lows), max(highs)) if lows and highs else None
+    # One aggregate a statement: SQLite reads a min() or max() off its index only when it
+    # is alone (both in one statement scanned 400,000 items, 0.5 s on `large`).
+    lows = [conn.execute(select(func.min(m.created_at))).scalar() for m in (w, pr)]
+    highs = [conn.execute(select(func.max(m.updated_at))).scalar() for m in (w, pr)]
+    known_lows = [_aware(low) for low in lows if low is not None]
+    known_highs = [_aware(high) for high in highs if high is not None]
+    return (min(known_lows), max(known_highs)) if known_lows and known_highs else None
 
 
 def _aware(value: Any) -> dt.datetime:
