@@ -160,6 +160,32 @@ def main() -> None:
         else "\nevery page under target"
     )
     print(f"load average {load_average()}")
+    print(
+        f"memory with every page opened by both viewers: {every_page_memory(args.pages, viewers)}"
+    )
+
+
+def every_page_memory(pages: list[str], viewers: dict[str, Path]) -> str:
+    """This process's resident memory after every page has been opened by every viewer,
+    keeping what they cached (as one dashboard process after a morning's visitors)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    for path in viewers.values():
+        os.environ["TEAMTIDE_CONFIG"] = str(path)
+        for page in pages:
+            AppTest.from_file(
+                str(ROOT / "dashboard" / "views" / f"{page}.py"), default_timeout=900
+            ).run()
+    status = dict(
+        line.split(":", 1)
+        for line in Path("/proc/self/status").read_text().splitlines()
+        if ":" in line
+    )
+    rss, peak = (int(status[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+    return f"{rss:,.0f} MB resident, {peak:,.0f} MB peak"
 
 
 def load_average() -> str:

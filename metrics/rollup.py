@@ -384,7 +384,13 @@ def summary(
     index = {week: i for i, week in enumerate(window.weeks)}
     sums = AllocationSums(by_week.assign(week=by_week["week"].map(index)), by_person).typed()
     samples = _samples(conn, spans)
-    return summary_from_parts(basis, parts, samples, window, teams, reorgs=reorgs, sums=sums)
+    kept_reorgs = _kept(conn, REORGS, found.version) if reorgs and teams is None else None
+    out = summary_from_parts(
+        basis, parts, samples, window, teams, reorgs=reorgs and kept_reorgs is None, sums=sums
+    )
+    if kept_reorgs is not None:  # the same for every window: computed once per refresh
+        out["reorgs"] = kept_reorgs
+    return out
 
 
 def reorg_comparisons(

@@ -121,6 +121,8 @@ def test_what_the_default_view_shows_is_kept_after_a_refresh_and_only_for_its_ve
                 computed[name], sort_keys=True
             ), name
         conn.rollback()
+    # A window's report with the kept reorg comparisons is the full computation's.
+    assert_same_reports(engine, config, seed=4)
     # A later refresh makes them another version's: not read until kept again.
     later = refresh(engine, config, clock + dt.timedelta(days=2))
     with engine.begin() as conn:
