@@ -39,6 +39,9 @@ TEAM_COLOURS = [
 OTHER_TEAM_COLOURS = {"unassigned": "#b0b0b0", "(no team)": "#c8c8c8"}
 PERCENTILE_COLOURS = {"p50": "#d62728", "p85": "#ff7f0e"}
 SPECIAL_COLOURS = {"uncategorized": "#b0b0b0", "no tracked work": "#e8e8e8"}
+# Points a scatter draws at most: 65,000 finished items (half a year of a 600-person org)
+# are 3 MB of JSON per chart and a blur on screen; a sample of them shows the spread.
+MAX_POINTS = 5_000
 LAYOUT = {
     "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
     "legend": {"orientation": "h", "y": -0.15},
@@ -261,12 +264,18 @@ def scatter_with_percentiles(
 
     `percentiles` (columns period, p50, p85, in hours, e.g. `drilldown.period_percentiles`)
     draws the lines per period; without it, a 4-week rolling p50/p85 of the samples.
+    Past `MAX_POINTS` items a fixed random sample of them is drawn as points (the legend
+    says how many of how many); the lines are the percentiles of all of them.
     """
+    points, name = samples, "items"
+    if len(samples) > MAX_POINTS:
+        points = samples.sample(MAX_POINTS, random_state=0).sort_index()
+        name = f"items ({MAX_POINTS:,} of {len(samples):,} drawn)"
     fig = go.Figure(
         go.Scatter(
-            x=_wall_utc(samples["at"]), y=samples["hours"] / 24, mode="markers", name="items", text=safe_text(samples.get("key")),
+            x=_wall_utc(points["at"]), y=points["hours"] / 24, mode="markers", name=name, text=safe_text(points.get("key")),
             # many items: lighter, smaller points, so the percentile lines stay readable
-            marker={"size": 5 if len(samples) < 1500 else 3, "opacity": 0.5 if len(samples) < 1500 else 0.2, "color": "#1f77b4"},
+            marker={"size": 5 if len(points) < 1500 else 3, "opacity": 0.5 if len(points) < 1500 else 0.2, "color": "#1f77b4"},
             hovertemplate="%{text}: %{y:.1f} days, done %{x|%d %b %Y}<extra></extra>",
         )
     )  # fmt: skip

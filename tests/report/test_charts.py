@@ -96,3 +96,19 @@ def test_reorg_intervals_are_grey_when_the_interval_includes_zero():
         "#9e9e9e",
         "#d62728",
     ]
+
+
+def test_a_scatter_of_many_items_draws_a_fixed_sample_and_says_so() -> None:
+    n = charts.MAX_POINTS + 1000
+    at = pd.Series(pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC"))
+    samples = pd.DataFrame({"at": at, "hours": range(n), "key": [f"A-{i}" for i in range(n)]})
+    fig = charts.scatter_with_percentiles(samples, "t")
+    points = fig.data[0]
+    assert len(points.x) == charts.MAX_POINTS
+    assert points.name == f"items ({charts.MAX_POINTS:,} of {n:,} drawn)"
+    # a sample of the rows themselves, in time order, the same on every render
+    keys = list(points.text)
+    assert keys == sorted(keys, key=lambda k: int(k[2:]))
+    assert keys == list(charts.scatter_with_percentiles(samples, "t").data[0].text)
+    # the rolling lines (no percentiles given) come from every item, not the sample
+    assert len(fig.data[1].x) == n
