@@ -689,10 +689,10 @@ def people_ageing(
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner=False)
 def open_facts(url: str, config_file: str, now: dt.datetime) -> Facts:
-    """The facts of the items and pull requests open at `now`: all that work in progress
-    reads, a small part of a window's."""
+    """The facts of the work items open at `now` (no pull requests): all that work in
+    progress reads, a small part of a window's."""
     with engine(url).connect() as conn:
-        return reading.facts_between(conn, settings(config_file), (now, now), now)
+        return reading.facts_between(conn, settings(config_file), (now, now), now, work_only=True)
 
 
 # --- data health ---------------------------------------------------------------------------

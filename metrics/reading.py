@@ -66,9 +66,13 @@ def reorg_span(config: Config, now: dt.datetime) -> Span | None:
     return _capped(min(lo for lo, _ in bounds), max(hi for _, hi in bounds), now)
 
 
-def facts_between(conn: Connection, config: Config, span: Span, now: dt.datetime) -> Facts:
-    """The facts of everything alive between the UTC bounds `span` (see `queries.metric_frames`)."""
-    return Facts.build(Frames(**queries.metric_frames(conn, *span)), config, now)
+def facts_between(
+    conn: Connection, config: Config, span: Span, now: dt.datetime, *, work_only: bool = False
+) -> Facts:
+    """The facts of everything alive between the UTC bounds `span` (see `queries.metric_frames`;
+    `work_only`: the work items alone, without comments, pull requests or reviews)."""
+    frames = queries.metric_frames(conn, *span, work_only=work_only)
+    return Facts.build(Frames(**frames), config, now)
 
 
 def facts(
