@@ -276,13 +276,15 @@ def _samples(url: str, config_file: str, start: dt.date, end: dt.date, now: dt.d
         return Samples(**rollup_store.read_samples(conn, [span])).canonical()
 
 
-def _texts(url: str, item_ids: pd.Series, pr_ids: pd.Series) -> dict[str, pd.DataFrame]:
+def _texts(
+    url: str, item_ids: pd.Series, pr_ids: pd.Series, *, keys_only: bool = False
+) -> dict[str, pd.DataFrame]:
     """Item key, title, status, link by item_id and PR label and link by pr_id, read for
-    these ids only."""
+    these ids only (`keys_only`: the key and the label alone)."""
     wanted_items = sorted({int(i) for i in item_ids.dropna()})
     wanted_pulls = sorted({int(i) for i in pr_ids.dropna()})
     with engine(url).connect() as conn:
-        found = queries.texts(conn, wanted_items, wanted_pulls)
+        found = queries.texts(conn, wanted_items, wanted_pulls, keys_only=keys_only)
     return {
         "items": found["items"].set_index("item_id"),
         "pulls": found["pulls"].set_index("pr_id"),
@@ -417,7 +419,7 @@ def turnaround_samples(
     window = widen(start, end, settings(config_file).org.timezone)
     items = samples.items[_inside(samples.items["at"], window)]
     pulls = samples.pulls[_inside(samples.pulls["at"], window)]
-    texts = _texts(url, items["item_id"], pulls["pr_id"])
+    texts = _texts(url, items["item_id"], pulls["pr_id"], keys_only=True)
     items = items.assign(key=items["item_id"].map(texts["items"]["key"]).astype(object))
     pulls = pulls.assign(key=pulls["pr_id"].map(texts["pulls"]["label"]).astype(object))
     return {"items": items.reset_index(drop=True), "pulls": pulls.reset_index(drop=True)}

@@ -317,21 +317,26 @@ def items_alive(conn: Connection, start: dt.datetime, end: dt.datetime) -> pd.Da
     )
 
 
-def texts(conn: Connection, item_ids: list[int], pr_ids: list[int]) -> dict[str, pd.DataFrame]:
+def texts(
+    conn: Connection, item_ids: list[int], pr_ids: list[int], *, keys_only: bool = False
+) -> dict[str, pd.DataFrame]:
     """What the pages print beside figures: item key, title, status and link by item_id;
-    pull request label (`repo#number`) and link by pr_id."""
+    pull request label (`repo#number`) and link by pr_id. `keys_only`: the key and the
+    label alone (a chart's hover text over a window's every item reads no titles)."""
     w, pr = models.WorkItem, models.PullRequest
+    item_columns = [w.id.label("item_id"), w.key] + (
+        [] if keys_only else [w.summary, w.status, w.url]
+    )
+    pull_columns = [pr.id.label("pr_id"), pr.repo, pr.number] + ([] if keys_only else [pr.url])
     items, pulls = [], []
     for start in range(0, len(item_ids), IDS_PER_QUERY):
         chunk = item_ids[start : start + IDS_PER_QUERY]
-        query = select(w.id.label("item_id"), w.key, w.summary, w.status, w.url)
-        items.append(_frame(conn, query.where(w.id.in_(chunk))))
+        items.append(_frame(conn, select(*item_columns).where(w.id.in_(chunk))))
     for start in range(0, len(pr_ids), IDS_PER_QUERY):
         chunk = pr_ids[start : start + IDS_PER_QUERY]
-        query = select(pr.id.label("pr_id"), pr.repo, pr.number, pr.url)
-        pulls.append(_frame(conn, query.where(pr.id.in_(chunk))))
-    empty_items = pd.DataFrame(columns=["item_id", "key", "summary", "status", "url"])
-    empty_pulls = pd.DataFrame(columns=["pr_id", "repo", "number", "url"])
+        pulls.append(_frame(conn, select(*pull_columns).where(pr.id.in_(chunk))))
+    empty_items = pd.DataFrame(columns=[c.key for c in item_columns])
+    empty_pulls = pd.DataFrame(columns=[c.key for c in pull_columns])
     found = {
         "items": pd.concat(items, ignore_index=True) if items else empty_items,
         "pulls": pd.concat(pulls, ignore_index=True) if pulls else empty_pulls,
