@@ -274,7 +274,8 @@ def _team(
             harmonics = fitted.harmonics
             series = series if fitted.demand else None
             exog = fc.design(len(y) + steps, period, harmonics, series, lag, len(y))
-            chosen = fc.predict(fitted.result, steps, None if exog is None else exog[len(y) :])
+            raw = fc.predict(fitted.result, steps, None if exog is None else exog[len(y) :])
+            chosen = fc.Prediction(raw.mean, raw.sd * test.final_scale)  # calibrated
             model = fc.model_name(
                 period,
                 harmonics,
@@ -348,6 +349,7 @@ def _team(
         },
         "backtest": {
             "origins": test.origins,
+            "interval_scale": test.final_scale,
             "mase_mean": test.mase_mean,
             "beats_naive": test.beats_naive,
             "horizons": test.rows(),
