@@ -7,6 +7,13 @@ weeks before (support times with the 95% bootstrap interval of metrics/compare.p
 Compared for each team the split created: its load against the split team's, and its
 support first-response and resolution medians; and the same support medians over all
 requests ("(all)").
+
+Loads are compared net of the season: the weeks after carry their own demand (the
+data-science cycle moves every team's load together), which a replay of the weeks
+before cannot know, so each part's load after is set against the pooled load of all
+the split's parts after and scaled to the split team's load before. The load change
+then says whether the part carries more or less than the split team did, all else
+(the season) the same; the pooled loads are in the table.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ COLUMNS = (
     "measured_ci95",
     "direction_match",
     "inside_ci95",
+    "pooled_predicted_after",
+    "pooled_measured_after",
 )
 
 
@@ -92,14 +101,31 @@ def validate_reorg(
     split = simulate(replay, scenario, rng, runs)
     teams = facts.teams([*replay.teams, *parts])
     load_before = team_load(facts, before, teams).groupby("team")["load"].mean()
-    load_after = team_load(facts, after, teams).groupby("team")["load"].mean()
+    real_after = team_load(facts, after, teams)
+    load_after = real_after.groupby("team")["load"].mean()
     base_load = base.load.groupby("team")["load"].mean()
     split_load = split.load.groupby("team")["load"].mean()
+    # the simulation's `members` x load is its active item-hours per week-hour
+    simulated = split.load.assign(
+        active_item_hours=split.load["load"] * split.load["members"],
+        member_hours=split.load["members"],
+    )
+    pooled_predicted = _pooled(simulated, list(parts))
+    pooled_measured = _pooled(real_after, list(parts))
     rows: list[dict[str, object]] = []
     for part in parts:
-        predicted = (float(base_load[team]), float(split_load[part]))
-        measured = (float(load_before[team]), float(load_after[part]))
-        rows.append(_row(f"{team} -> {part}", "load", predicted, measured, None))
+        predicted = (
+            float(base_load[team]),
+            float(split_load[part]) * float(base_load[team]) / pooled_predicted,
+        )
+        measured = (
+            float(load_before[team]),
+            float(load_after[part]) * float(load_before[team]) / pooled_measured,
+        )
+        row = _row(f"{team} -> {part}", "load", predicted, measured, None)
+        row["pooled_predicted_after"] = pooled_predicted
+        row["pooled_measured_after"] = pooled_measured
+        rows.append(row)
     requests = support_requests(facts).drop_duplicates("item_id")
 
     def sample(window, serving: str | None, metric: str) -> np.ndarray:
@@ -139,6 +165,15 @@ def validate_reorg(
     return {"scenario": scenario.to_dict(), "table": table, "passed": passed}
 
 
+def _pooled(load: pd.DataFrame, parts: list[str]) -> float:
+    """The parts' load taken together (their active item-hours over their member-hours),
+    averaged over the weeks like a team's: what the season did to all of them."""
+    mine = load[load["team"].isin(parts)]
+    weekly = mine.groupby("week")[["active_item_hours", "member_hours"]].sum()
+    weekly = weekly[weekly["member_hours"] > 0]
+    return float((weekly["active_item_hours"] / weekly["member_hours"]).mean())
+
+
 def _row(
     subject: str,
     metric: str,
@@ -167,4 +202,6 @@ def _row(
         "inside_ci95": None
         if ci95 is None or np.isnan(p_change)
         else bool(ci95[0] <= p_change <= ci95[1]),
+        "pooled_predicted_after": np.nan,
+        "pooled_measured_after": np.nan,
     }
