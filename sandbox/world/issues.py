@@ -34,7 +34,9 @@ from sandbox.world.settings import (
 )
 from sandbox.world.workdays import HOUR, WORK_LEN
 
-MIN_ATTENTION = 0.02  # a team that never takes requests still answers the odd one, slowly
+# A team that rarely takes requests still has someone look at one within days (a rota):
+# below this attention its requests wait as long as at this one.
+MIN_ATTENTION = 0.25
 
 
 def build_issues(ctx: Context, org: Org, works: list[Work]) -> IssueLog:

@@ -25,7 +25,7 @@ RESEARCH_TEAM, SQUAD, INFRA_TEAM, ENABLEMENT = range(4)
 TARGETS: dict[int, tuple[float, ...]] = {
     RESEARCH_TEAM: (0.0, 0.0, 0.0, 0.90, 0.0, 0.10),
     SQUAD: (0.40, 0.25, 0.28, 0.0, 0.02, 0.05),
-    INFRA_TEAM: (0.80, 0.02, 0.11, 0.0, 0.02, 0.05),
+    INFRA_TEAM: (0.78, 0.05, 0.10, 0.0, 0.02, 0.05),
     ENABLEMENT: (0.15, 0.45, 0.35, 0.0, 0.0, 0.05),
 }
 LANE_MEAN = 2.5  # an engineer's parallel items in an average-demand week, in the Squad
