@@ -5,8 +5,8 @@ planner intended; the demand is only the `weeks` before the reorg. Predicted cha
 are scenario minus no-change baseline; measured changes are the weeks after minus the
 weeks before (support times with the 95% bootstrap interval of metrics/compare.py).
 Compared for each team the split created: its load against the split team's, and its
-support first-response and resolution medians; and the same support medians over all
-requests ("(all)").
+support first-response and resolution medians (when the scenario routes it requests);
+and the same support medians over all requests ("(all)").
 
 Loads are compared net of the season: the weeks after carry their own demand (the
 data-science cycle moves every team's load together), which a replay of the weeks
@@ -28,7 +28,7 @@ from metrics.facts import Facts
 from metrics.load import team_load
 from metrics.membership import teams_at
 from metrics.scenario import NO_CHANGE, Scenario, Split
-from metrics.simulation import ALL, RUNS, demand, simulate
+from metrics.simulation import ALL, RUNS, demand, simulate, teams_under
 from metrics.support import support_requests
 from metrics.weeks import widen
 
@@ -141,6 +141,10 @@ def validate_reorg(
         ]
         return float(hit["median"].iloc[0]) if len(hit) else float("nan")
 
+    # A part's support times are predicted only when the scenario routes it requests the
+    # weeks before worked on; the simulation's rows for a part may otherwise hold just the
+    # requests filed before the reorg and taken up by that team after it, as they were.
+    routed = set(teams_under(scenario, replay)[replay.jobs["support"].to_numpy(bool)].tolist())
     for metric in ("first_response", "resolution"):
         pairs = [(ALL, ALL, None, None)] + [(f"{team} -> {p}", p, team, p) for p in parts]
         for subject, sim_after, real_before, real_after in pairs:
@@ -148,7 +152,12 @@ def validate_reorg(
             measured = compare_samples(
                 sample(before, real_before, metric), sample(after, real_after, metric)
             )
-            predicted = (median(base, sim_before, metric), median(split, sim_after, metric))
+            predicted = (
+                median(base, sim_before, metric),
+                median(split, sim_after, metric)
+                if sim_after == ALL or sim_after in routed
+                else float("nan"),
+            )
             rows.append(
                 _row(
                     subject,
