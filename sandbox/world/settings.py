@@ -45,7 +45,8 @@ LENGTHS = {INFRA: (1, 1.0), SUPPORT: (1, 0.3), CORE: (1, 1.3), RESEARCH: (2, 4.0
 # by one rule before and after the reorg: the median wait from request to work starting,
 # and to an engineer's first reply, is these hours divided by the attention (the Squad,
 # about a quarter of its time on requests: about 40 h and 12.5 h; Enablement, about half:
-# about 22 h and 7 h; Infra, which rarely takes one, a week or more).
+# about 21 h and 7 h). Below a quarter the rota floor of `issues.MIN_ATTENTION` holds, so
+# Infra's few requests are taken up about as fast as the Squad's.
 SUPPORT_WAIT_HOURS = 10.4
 SUPPORT_WAIT_SIGMA = 0.45  # of the wait's lognormal: teams take requests up at a steady pace
 SUPPORT_REPLY_HOURS = 3.25
