@@ -26,8 +26,10 @@ team: the share of its lane-days on support requests), `issue_category` and
 first response and resolution hours before and after the reorg, as seen at the clock).
 
 Determinism: one `numpy.random.default_rng(seed)` feeds every draw, consumed in a
-fixed program order (people, plan, issues, pulls, cluster; see `sandbox.world.draws`);
-no global random state, no iteration over sets.
+fixed program order (people, plan, issues, pulls; see `sandbox.world.draws`); the cluster
+and the identities draw from streams of their own (seeded by the seed and their name), so
+a change to the people, items or pulls does not move them; no global random state, no
+iteration over sets.
 """
 
 from __future__ import annotations
