@@ -11,13 +11,16 @@ one pod each, deployed at the world's start or on a working day since, never end
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import heapq
 import math
+import zlib
 from collections import deque
 
 import numpy as np
 
 from sandbox.world.context import Context
+from sandbox.world.draws import Draws
 from sandbox.world.model import Cluster, ClusterEvent, NodeGroupChange, Pod
 from sandbox.world.vocabulary import MODELS, POD_ALPHABET
 from sandbox.world.workdays import DAY, HOUR, WORK_LEN, at
@@ -40,8 +43,14 @@ SERVICES: dict[str, tuple[tuple[str, float, int], ...]] = {
 KIND_SERVICES = {"ds-": ("model-serving", 2.0, 8), "infra-": ("exporter", 0.25, 1)}
 
 
+STREAM = zlib.crc32(b"cluster")
+
+
 def build_cluster(ctx: Context) -> Cluster:
-    return _ClusterBuilder(ctx).build()
+    """The cluster, drawn from its own stream: a change to how people, items or pulls are
+    drawn does not move a pod (the demand cycle it follows is the run's)."""
+    own = dataclasses.replace(ctx, d=Draws(np.random.default_rng([ctx.seed, STREAM])))
+    return _ClusterBuilder(own).build()
 
 
 class _ClusterBuilder:

@@ -2,8 +2,12 @@
 
 The generator plans first and writes records second. The plan (`plan`) decides, for
 every member (`people`) and weekday, how many parallel "lanes" of work they carry
-(driven by a data-science demand cycle of known period) and which work item runs in
-each lane on which days, drawn from each team's target allocation. Jira issues, their
+(driven by a data-science demand cycle of known period and, for engineers, the share of
+the demand their team serves) and which work item runs in each lane on which days,
+drawn from each team's target allocation. Support requests wait for work, and for a
+first reply, in inverse proportion to the serving team's attention to them (its share
+of lane-days on requests), so the reorg's support improvement comes from the split
+itself: Enablement gives requests a larger share of its time than the Squad did. Jira issues, their
 changelogs, comments and worklogs (`issues`, `epics`), and GitHub pull requests
 (`pulls`) are then written so that each item is in an `active` stage while assigned to
 its owner exactly on its planned days (status changes at working hours in the org
@@ -16,13 +20,16 @@ the figures the metrics must recover. `World.truth` holds: `plan`
 categories, people in `World.people` order), `person_week_load`, `team_week_fte`,
 `team_week_unplanned`, `team_week_load`, `team_week_state` and `team_baseline` (states
 over the weeks before the clock), `demand` (`period_weeks`, `amplitude`, `phase_weeks`,
-`weekly` factor, `lead_weeks`), `targets` (the planned shares per team), `issue_category` and
+`weekly` factor, `lead_weeks`), `targets` (the planned shares per team), `attention` (per
+team: the share of its lane-days on support requests), `issue_category` and
 `issue_unplanned` (per issue, in `World.issues` order) and `reorg` (median support
 first response and resolution hours before and after the reorg, as seen at the clock).
 
 Determinism: one `numpy.random.default_rng(seed)` feeds every draw, consumed in a
-fixed program order (people, plan, issues, pulls, cluster; see `sandbox.world.draws`);
-no global random state, no iteration over sets.
+fixed program order (people, plan, issues, pulls; see `sandbox.world.draws`); the cluster
+and the identities draw from streams of their own (seeded by the seed and their name), so
+a change to the people, items or pulls does not move them; no global random state, no
+iteration over sets.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from sandbox.world.issue_log import IssueLog, unplanned
 from sandbox.world.issues import build_issues
 from sandbox.world.model import Repo, World
 from sandbox.world.people import Org, build_people
-from sandbox.world.plan import Work, plan_work
+from sandbox.world.plan import Work, plan_work, support_attention
 from sandbox.world.pulls import build_pulls
 from sandbox.world.settings import (
     BOT_TIMEZONE,
@@ -105,6 +112,9 @@ def _generate(seed: int, scale: str, end: dt.date) -> World:
         targets={
             TEAM_NAMES[t]: dict(zip(ALL_CATEGORIES, v, strict=True)) for t, v in TARGETS.items()
         },
+        attention=dict(
+            zip(TEAM_NAMES, support_attention(org, works, ctx.cal.wd_ord).tolist(), strict=True)
+        ),
         issue_category=np.array([r[3] for r in log.records], dtype=np.int8),
         issue_unplanned=np.array([r[4] for r in log.records], dtype=bool),
         reorg=_reorg_medians(plan, reorg_s, ctx.clock_s),

@@ -15,7 +15,7 @@ from sandbox.world.epics import build_epics, link_children
 from sandbox.world.issue_log import IssueLog, Row
 from sandbox.world.model import Issue
 from sandbox.world.people import Org
-from sandbox.world.plan import Work
+from sandbox.world.plan import Work, support_attention
 from sandbox.world.settings import (
     BLOCKED,
     CORE,
@@ -29,18 +29,24 @@ from sandbox.world.settings import (
     SUPPORT,
     SUPPORT_REPLY_HOURS,
     SUPPORT_WAIT_HOURS,
+    SUPPORT_WAIT_SIGMA,
     TODO,
 )
 from sandbox.world.workdays import HOUR, WORK_LEN
+
+# A team that rarely takes requests still has someone look at one within days (a rota):
+# below this attention its requests wait as long as at this one.
+MIN_ATTENTION = 0.25
 
 
 def build_issues(ctx: Context, org: Org, works: list[Work]) -> IssueLog:
     """Every issue, numbered per project in creation order; `IssueLog.records` in that order."""
     log = IssueLog(ctx.d, org.people)
     epics = build_epics(ctx, org, log)
+    attention = support_attention(org, works, ctx.cal.wd_ord).tolist()
     for work in works:
         if not work.as_pr:
-            _lane_issue(ctx, org, log, work)
+            _lane_issue(ctx, org, log, work, attention)
     lane_items = len(log.records)
     _side_issues(ctx, org, log, lane_items)
     link_children(ctx, works, epics)
@@ -59,15 +65,17 @@ def build_issues(ctx: Context, org: Org, works: list[Work]) -> IssueLog:
     return log
 
 
-def _lane_issue(ctx: Context, org: Org, log: IssueLog, work: Work) -> None:
+def _lane_issue(ctx: Context, org: Org, log: IssueLog, work: Work, attention: list[float]) -> None:
     d, cal = ctx.d, ctx.cal
     owner, category = work.owner, work.category
     first = work.stretches[0]
     s0 = first[2]
     support = category == SUPPORT
-    after = first[0] >= ctx.reorg_day
+    # the serving team's attention to requests sets how soon they are taken up and answered
+    team = org.team_rows[owner][first[0]]
+    focus = max(attention[team], MIN_ATTENTION) if support and team >= 0 else 1.0
     if support:
-        wait = d.lognormal(SUPPORT_WAIT_HOURS[after], 0.9) * HOUR
+        wait = d.lognormal(SUPPORT_WAIT_HOURS / focus, SUPPORT_WAIT_SIGMA) * HOUR
         # filed by someone in Research on the day it was filed (joiners, leavers)
         requested = cal.day_of(max(s0 - int(wait), cal.day_start[0]))
         reporter = org.member_at(RESEARCH_TEAM, requested)
@@ -103,7 +111,7 @@ def _lane_issue(ctx: Context, org: Org, log: IssueLog, work: Work) -> None:
         else:
             rows.append((t2, owner if support else reporter, [log.assignee_item(None, owner)]))
     if support:
-        _support_talk(ctx, log, issue, work, created, s0, reporter, after)
+        _support_talk(ctx, log, issue, work, created, s0, reporter, focus)
     status = TODO
     last_t = created
     final = len(work.stretches) - 1
@@ -148,14 +156,14 @@ def _support_talk(
     created: int,
     s0: int,
     reporter: int,
-    after: bool,
+    focus: float,
 ) -> None:
     """The requester's follow-up and, when it comes before work starts, an engineer's first reply."""
     d = ctx.d
     follow_up = created + int(d.lognormal(0.5 * HOUR, 0.8))
     if d.chance(0.5) and follow_up < ctx.end_s:
         log.comment(issue, follow_up, reporter, "Adding the logs from the failed run.")
-    reply = created + int(d.lognormal(SUPPORT_REPLY_HOURS[after], 0.8) * HOUR)
+    reply = created + int(d.lognormal(SUPPORT_REPLY_HOURS / focus, 0.8) * HOUR)
     if reply < s0:
         log.comment(issue, reply, work.owner, "Looking into it.")
 

@@ -15,7 +15,7 @@ import numpy as np
 from sandbox.world.context import Context
 from sandbox.world.draws import Draws
 from sandbox.world.model import Membership, Person
-from sandbox.world.settings import ENABLEMENT, INFRA_TEAM, RESEARCH_TEAM, SQUAD
+from sandbox.world.settings import ENABLEMENT, INFRA_HEADCOUNT, INFRA_TEAM, RESEARCH_TEAM, SQUAD
 from sandbox.world.truth import TEAM_NAMES
 from sandbox.world.vocabulary import FIRST_NAMES, JIRA_TIMEZONES, LAST_NAMES
 
@@ -82,7 +82,7 @@ def build_people(ctx: Context) -> Org:
         last[i] = 7 * int(rng.integers(3, max(4, hist_weeks - 1))) - 1
     engineers = [i for i in range(s.people) if engineer[i]]
     post = {}
-    infra_count = max(1, round(0.45 * len(engineers)))
+    infra_count = max(1, round(INFRA_HEADCOUNT * len(engineers)))
     for k, i in enumerate(rng.permutation(engineers).tolist()):
         post[i] = INFRA_TEAM if k < infra_count else ENABLEMENT
     people: list[Person] = []

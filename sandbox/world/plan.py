@@ -1,8 +1,11 @@
 """The plan: for every member and weekday, how many parallel lanes of work they carry, and what runs in each.
 
-Lanes follow the data-science demand cycle (engineers) or a coin (data scientists);
-each lane is filled with work items whose categories are drawn from the owner's team's
-target allocation and whose lengths are drawn per category. An item's active days may
+Lanes follow demand: an engineer's follow the data-science demand cycle and the share of
+the engineering demand their team serves per engineer (`team_lane_factor`), a data
+scientist's a coin; each lane is filled with work items whose categories are drawn from
+the owner's team's target allocation and whose lengths are drawn per category, the same
+before and after the reorg. How fast a team picks up and answers support requests
+follows its attention to them (`support_attention`), which the issues read. An item's active days may
 be broken by a day or two off (it waits `Blocked`) or, rarely, continued after it was
 done (reopened). Everything the records show is written from this plan.
 """
@@ -22,9 +25,9 @@ from sandbox.world.settings import (
     INFRA,
     LANE_MEAN,
     LENGTHS,
+    SERVES,
     SQUAD,
     SUPPORT,
-    SUPPORT_LENGTH,
     TARGETS,
 )
 from sandbox.world.truth import NO_WORK
@@ -48,6 +51,7 @@ class Work:
 def plan_work(ctx: Context, org: Org) -> list[Work]:
     works: list[Work] = []
     cum = {t: _cumulative(_item_odds(t)) for t in TARGETS}
+    factor = team_lane_factor(org)
     for p, st in enumerate(org.staff):
         if p == org.bot:
             continue
@@ -64,7 +68,10 @@ def plan_work(ctx: Context, org: Org) -> list[Work]:
             lanes = np.ones(ctx.weeks, dtype=np.int64)
         elif st.engineer:
             noise = np.exp(0.15 * ctx.rng.standard_normal(ctx.weeks))
-            lanes = np.clip(np.rint(LANE_MEAN * ctx.demand * noise), 1, 6).astype(np.int64)
+            # the team of the week's Monday (teams change on Mondays): its demand per engineer
+            team = org.person_team[p, ::7][: ctx.weeks]
+            demand = ctx.demand * factor[team, np.arange(ctx.weeks)]
+            lanes = np.clip(np.rint(LANE_MEAN * demand * noise), 1, 6).astype(np.int64)
         else:
             lanes = 1 + (ctx.rng.random(ctx.weeks) < 0.3).astype(np.int64)
         count = np.where((day % 7 < 5) & ~off, lanes[week], 0)
@@ -100,7 +107,7 @@ def _fill_lane(
             continue
         team = teams[days[i]]
         category = CORE if p == org.contractor else _pick_cum(d.u(), cum[team])
-        want = _length(ctx, category, days[i])
+        want = _length(ctx, category)
         j, stretches, breaks = i, [[days[i], days[i]]], []
         while j + 1 < len(days) and j - i + 1 < want:
             gap = wd[days[j + 1]] - wd[days[j]] - 1
@@ -146,16 +153,60 @@ def _stretch(ctx: Context, a: int, b: int, support: bool = False) -> list[int]:
     return [a, b, begin, max(ds[b] + 12 * HOUR + int(u() * 6 * HOUR), begin + HOUR)]
 
 
-def _length(ctx: Context, category: int, day: int) -> int:
-    base, lam = SUPPORT_LENGTH[day >= ctx.reorg_day] if category == SUPPORT else LENGTHS[category]
+def _length(ctx: Context, category: int) -> int:
+    base, lam = LENGTHS[category]
     return base + ctx.d.poisson(lam)
+
+
+def team_lane_factor(org: Org) -> np.ndarray:
+    """Per team (rows; the last row: no team) and week: how many lanes an engineer carries
+    relative to the Squad's, so that a team's lanes follow the demand it serves.
+
+    A team serves `SERVES`' categories, a share of the engineering demand equal to the
+    Squad's planned share of them; its engineers share it, so the factor is that demand
+    share over the team's share of the engineers that week (1 for the Squad, and for
+    everyone outside the engineering teams).
+    """
+    squad = TARGETS[SQUAD]
+    tracked = sum(squad[c] for c in SERVES[SQUAD])
+    teams = len(org.week_members)
+    counts = np.array(
+        [[len(members) for members in org.week_members[t]] for t in range(teams)], np.float64
+    )
+    engineers = counts[list(SERVES)].sum(axis=0)
+    factor = np.ones((teams + 1, org.weeks))
+    for t, categories in SERVES.items():
+        share = sum(squad[c] for c in categories) / tracked
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor[t] = np.where(counts[t] > 0, share * engineers / counts[t], 1.0)
+    return factor
+
+
+def support_attention(org: Org, works: list[Work], wd: list[int]) -> np.ndarray:
+    """Per team: the share of its members' lane-days spent on support requests (0: none).
+
+    The one rule for support times reads it: a team that gives requests more of its time
+    picks them up and answers them sooner, before the reorg and after it alike.
+    """
+    teams = len(org.week_members)
+    lane_days = np.zeros((teams, 2))
+    for work in works:
+        team = org.team_rows[work.owner][work.stretches[0][0]]
+        if team < 0:
+            continue
+        n = sum(wd[b] - wd[a] + 1 for a, b, _, _ in work.stretches)
+        lane_days[team, 0] += n
+        if work.category == SUPPORT:
+            lane_days[team, 1] += n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(lane_days[:, 0] > 0, lane_days[:, 1] / lane_days[:, 0], 0.0)
 
 
 def _item_odds(team: int) -> list[float]:
     """Odds of each category per new item, so that days (item count x length) meet the team's target."""
     odds = []
     for c, share in enumerate(TARGETS[team][:NO_WORK]):
-        base, lam = SUPPORT_LENGTH[team != SQUAD] if c == SUPPORT else LENGTHS.get(c, (1, 0.0))
+        base, lam = LENGTHS.get(c, (1, 0.0))
         odds.append(share / (base + lam))
     return odds
 

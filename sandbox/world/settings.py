@@ -28,12 +28,28 @@ TARGETS: dict[int, tuple[float, ...]] = {
     INFRA_TEAM: (0.78, 0.05, 0.10, 0.0, 0.02, 0.05),
     ENABLEMENT: (0.15, 0.45, 0.35, 0.0, 0.0, 0.05),
 }
-LANE_MEAN = 2.5  # an engineer's parallel items in an average-demand week
-# Item length in lane days: base + Poisson(lam); support requests are quicker after the reorg.
-LENGTHS = {0: (1, 1.0), 2: (1, 1.3), 3: (2, 4.0), 4: (1, 0.3)}
-SUPPORT_LENGTH = {False: (1, 0.9), True: (1, 0.6)}  # keyed by "after the reorg"
-SUPPORT_WAIT_HOURS = {False: 30.0, True: 10.0}  # hours from request to work starting (median)
-SUPPORT_REPLY_HOURS = {False: 12.5, True: 4.8}  # hours to an engineer's first reply (median)
+LANE_MEAN = 2.5  # an engineer's parallel items in an average-demand week, in the Squad
+# The categories whose requests each engineering team serves: the Squad all of them; after
+# the split Infra the infrastructure requests and Enablement the rest (the planner's routes).
+# A team's share of the engineering demand is the Squad's planned share of those
+# categories, and its engineers' lanes follow that demand (`plan.team_lane_factor`).
+SERVES: dict[int, tuple[int, ...]] = {
+    SQUAD: (INFRA, SUPPORT, CORE, UNCAT),
+    INFRA_TEAM: (INFRA,),
+    ENABLEMENT: (SUPPORT, CORE, UNCAT),
+}
+INFRA_HEADCOUNT = 0.5  # share of the Squad's engineers who go to Infra at the split
+# Item length in lane days: base + Poisson(lam), the same before and after the reorg.
+LENGTHS = {INFRA: (1, 1.0), SUPPORT: (1, 0.3), CORE: (1, 1.3), RESEARCH: (2, 4.0), UNCAT: (1, 0.3)}
+# Support times follow the serving team's attention (its share of lane-days on requests),
+# by one rule before and after the reorg: the median wait from request to work starting,
+# and to an engineer's first reply, is these hours divided by the attention (the Squad,
+# about a quarter of its time on requests: about 40 h and 12.5 h; Enablement, about half:
+# about 21 h and 7 h). Below a quarter the rota floor of `issues.MIN_ATTENTION` holds, so
+# Infra's few requests are taken up about as fast as the Squad's.
+SUPPORT_WAIT_HOURS = 10.4
+SUPPORT_WAIT_SIGMA = 0.45  # of the wait's lognormal: teams take requests up at a steady pace
+SUPPORT_REPLY_HOURS = 3.25
 
 STATUSES = (
     Status("10000", "To Do", "new"),

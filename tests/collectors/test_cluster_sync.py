@@ -61,7 +61,7 @@ from tests.prom import require_prometheus
 
 END = dt.date(2025, 6, 30)  # the world's clock starts at 2025-06-30 00:00 UTC
 END_AT = dt.datetime.combine(END, dt.time(), dt.UTC)
-BUSY = dt.datetime(2025, 7, 16, 16, 0, tzinfo=dt.UTC)  # several GPU pods wait for capacity
+BUSY = dt.datetime(2025, 7, 18, 18, 0, tzinfo=dt.UTC)  # several GPU pods wait for capacity
 PATTERNS = {"ds-*": "Research", "infra-*": "Infra", "platform-*": "Enablement"}
 FAST = RetryPolicy(attempts=2, base_seconds=0.01, cap_seconds=0.05)
 GIB = 1 << 30
@@ -524,8 +524,8 @@ def test_a_snapshot_equals_the_emulator_s_cluster_namespaces_nodes_pending_pods_
 def test_a_second_snapshot_keeps_the_new_events_once_and_follows_the_clock(
     engine: Engine, kube: KubeSandbox
 ) -> None:
-    # 30 minutes apart: one event seen by both, one only by each (expired, then new)
-    first, second = utc("2025-07-16T12:40:00"), utc("2025-07-16T13:10:00")
+    # 50 minutes apart: one event seen by both, one only by each (expired, then new)
+    first, second = utc("2025-07-08T11:30:00"), utc("2025-07-08T12:20:00")
     kube.state.advance(first)
     snapshot(engine, kube)
     kube.state.advance(second)

@@ -384,7 +384,7 @@ def test_after_the_sandbox_advances_an_incremental_sync_picks_up_exactly_the_cha
         config = config_for(sandbox, api=api, repos=THREE_REPOS)
         sync(engine, config)
         old = world_pulls(world, THREE_REPOS)
-        sandbox.advance(world.clock + dt.timedelta(days=4))
+        sandbox.advance(world.clock + dt.timedelta(days=7))  # a week: reviews, merges, new
         new = world_pulls(world, THREE_REPOS)
         changed = {k for k, v in new.items() if k not in old or v != old[k]}
         newly_closed = {

@@ -353,13 +353,13 @@ def test_the_drill_down_lists_the_items_behind_one_weeks_category(
 def test_a_lead_sees_the_people_of_their_own_team_only(run_page, lead_config):
     at = run_page(lead_config, "allocation", **QUERY)
     no_exception(at)
-    assert at.selectbox(key="drill-team").options == ["Infra"]
+    assert at.selectbox(key="drill-team").options == ["Enablement"]
     at = run_page(lead_config, "turnaround", **QUERY)
     wip = next(d.value for d in at.dataframe if "age_days" in d.value.columns)
-    assert set(wip["team"]) == {"Infra"}
+    assert set(wip["team"]) == {"Enablement"}
     at = run_page(lead_config, "flood", **QUERY)
     people = [d.value for d in at.dataframe if "person" in d.value.columns]
-    assert people and all(set(frame["team"]) == {"Infra"} for frame in people)
+    assert people and all(set(frame["team"]) == {"Enablement"} for frame in people)
 
 
 def test_a_team_without_members_in_the_period_is_named_in_one_line_not_drawn(

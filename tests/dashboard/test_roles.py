@@ -6,7 +6,7 @@ The world is a copy of the synced sandbox database (the shared one is never writ
 two work items whose summary is hostile HTML, and one stored weekly report with its
 delivery ledger (sent to two people of the org file), under an org
 file with sign-in on, person-level views on, and three role rules: a director, the lead
-of Infra, and everyone else at acme.example a member.
+of Enablement, and everyone else at acme.example a member.
 
 Downloads: `st.download_button` with bytes puts the file in the run's media file manager
 and its URL in the element's proto; with a callable (the pages' `widgets.table` writes its
@@ -42,9 +42,11 @@ from tests.dashboard.helpers import Shown, everything_shown, recording_media_fil
 from tests.synced import END as WORLD_END
 
 DIRECTOR = "director@acme.example"
-LEAD = "infra-lead@acme.example"  # lead of Infra by its rule
+# The lead's team must have work in progress at the clock for the lead to see it: in the
+# tiny world Enablement has, Infra (two engineers, one lane each in a demand trough) has not.
+LEAD = "enablement-lead@acme.example"  # lead of Enablement by its rule
 MEMBER = "someone@acme.example"  # matches only the member glob
-LEAD_TEAM = "Infra"
+LEAD_TEAM = "Enablement"
 ROLES = [
     {"email": DIRECTOR, "role": "director"},
     {"email": LEAD, "role": "lead", "teams": [LEAD_TEAM]},
@@ -119,10 +121,10 @@ def _clone(conn: Any, item: dict[str, Any], **changes: Any) -> None:
         upsert(conn, child, copies, key)
 
 
-def _hostile_items(url: str, infra_accounts: set[str]) -> None:
-    """Two items whose summary is HTML and script: work in progress of an Infra member
-    (uncategorized, so the Data health page lists it too) and a support request Infra
-    served past its target (the Support page's breaches)."""
+def _hostile_items(url: str, lead_accounts: set[str]) -> None:
+    """Two items whose summary is HTML and script: work in progress of a member of the
+    lead's team (uncategorized, so the Data health page lists it too) and a support request
+    that team served past its target (the Support page's breaches)."""
     engine = make_engine(url)
     items = models.WorkItem.__table__
     with engine.begin() as conn:
@@ -138,7 +140,7 @@ def _hostile_items(url: str, infra_accounts: set[str]) -> None:
             for r in sorted(rows, key=lambda r: utc(r["created_at"]), reverse=True)
             if r["done_at"] is None
             and r["stage"] == "active"
-            and r["assignee_account"] in infra_accounts
+            and r["assignee_account"] in lead_accounts
             and utc(r["created_at"]) < end
         )
         served = next(
@@ -146,7 +148,7 @@ def _hostile_items(url: str, infra_accounts: set[str]) -> None:
             for r in rows
             if r["type"] == "Support Request"
             and r["done_at"] is not None
-            and r["assignee_account"] in infra_accounts
+            and r["assignee_account"] in lead_accounts
             and start <= utc(r["created_at"]) < end
             and utc(r["done_at"]) - utc(r["created_at"]) > dt.timedelta(days=2)
         )
@@ -212,12 +214,12 @@ def roles_world(synced_world: Any, tmp_path_factory: pytest.TempPathFactory) -> 
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
     url = f"sqlite:///{target}"
-    infra = {
+    lead_team = {
         p.jira
         for p in synced_world.config.org.people
         if p.jira and any(m.team == LEAD_TEAM for m in p.memberships)
     }
-    _hostile_items(url, infra)
+    _hostile_items(url, lead_team)
 
     data = yaml.safe_load(synced_world.config_path.read_text())
     data["database"] = {"url": url}
@@ -360,7 +362,7 @@ def test_the_loaders_keep_other_teams_people_out_even_where_a_page_forgets_to(
     view, roles_world, careless_pages, page, team
 ) -> None:
     # the rule is enforced where data is loaded: a page offering every team (the drill-down's
-    # team picker lists them all now) still gets no one outside Infra from the loaders
+    # team picker lists them all now) still gets no one outside Enablement from the loaders
     picks = {"drill-team": team} if team else None
     at, shown = view(page, signed_in(LEAD), EDITED["every team, wide range"], picks)
     if team:
@@ -461,7 +463,7 @@ def test_html_from_the_sources_is_shown_as_text(view, page, email) -> None:
     if (
         page in ("support", "health")
         or (page == "turnaround" and email != MEMBER)  # the ageing work in progress
-        or (page == "allocation" and email == LEAD)  # the items behind Infra's FTE
+        or (page == "allocation" and email == LEAD)  # the items behind the team's FTE
     ):
         # the summary is in a table cell as it is, and in the CSV the same
         cells = [t for t in shown.tables if t.isin([HOSTILE]).any().any()]

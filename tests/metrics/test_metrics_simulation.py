@@ -214,13 +214,12 @@ def test_the_simulated_split_moves_support_times_the_way_the_reorg_did(validatio
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="small's planted reorg also changes the support parameters themselves (shorter "
-    "requests, faster replies) and its load follows each engineer's lanes and the demand "
-    "cycle, not routing: the predicted resolution change (-21%) falls short of the measured "
-    "interval (-69%..-39%) and Infra's load rose though its routed demand fell; see "
-    "docs/metrics.md, 'Validation on the planted reorg'",
-)
 def test_the_simulated_split_matches_every_direction_and_the_resolution_interval(validation):
     assert validation["passed"], validation["table"]
+    table = validation["table"].set_index(["subject", "metric"])
+    # both loads are compared (net of the season) and every support time of a part
+    assert table.loc[("Squad -> Infra", "load"), "direction_match"]
+    assert table.loc[("Squad -> Enablement", "load"), "direction_match"]
+    overall = table.loc[("(all)", "resolution")]
+    low, high = overall["measured_ci95"]
+    assert low <= overall["predicted_change"] <= high < 0

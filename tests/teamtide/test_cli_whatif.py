@@ -58,7 +58,7 @@ def test_a_saved_scenario_is_listed_and_runs_against_the_baseline(org: Path, tmp
         "--weeks",
         "6",
         "--runs",
-        "5",
+        "200",
         "--format",
         "json",
     )
@@ -68,7 +68,9 @@ def test_a_saved_scenario_is_listed_and_runs_against_the_baseline(org: Path, tmp
     teams = {row["team"] for row in result["load_by_team"]}
     assert {"Infra", "Enablement"} <= teams
     # The calibration is shown: the no-change runs' mean load next to what happened, per
-    # team (5 runs of a tiny world: each week alone is noisier, the mean is close).
+    # team (the default 200 runs of a tiny world: each week alone is noisier, the mean is
+    # close; a team of two engineers, whose weeks hold a few items each, needs more than a
+    # handful of runs for its resampled mean to settle).
     for row in result["calibration_load"]:
         assert abs(row["simulated"] - row["actual"]) <= 0.05 * row["actual"], row
 
@@ -76,12 +78,13 @@ def test_a_saved_scenario_is_listed_and_runs_against_the_baseline(org: Path, tmp
 def test_a_forecast_shows_its_dates_and_the_backtest(org: Path, synced_world: Any):
     children = Counter(i.epic_key for i in synced_world.world.issues if i.epic_key)
     epic = children.most_common(1)[0][0]  # the long epic, begun with the world
-    code, out = run(org, "--epic", epic, "--to", "2025-05-15", "--format", "json")
+    # a day its last weeks' items were still open (three created 29-30 May, done in June)
+    code, out = run(org, "--epic", epic, "--to", "2025-05-30", "--format", "json")
     assert code == 0, out
     result = json.loads(out)
     figures = {row["figure"]: row["value"] for row in result["forecast"]}
     assert figures["remaining"] > 0
-    assert "2025-05-16" <= figures["p50"] <= figures["p85"] <= figures["p95"]
+    assert "2025-05-31" <= figures["p50"] <= figures["p85"] <= figures["p95"]
     assert "backtest_share_by_p85" in figures and "backtest" in result
 
 

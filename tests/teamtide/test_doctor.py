@@ -63,7 +63,7 @@ def test_all_well_exits_0_with_every_check_passed(org_file: Path) -> None:
     assert code == 0, rows
     assert all(r["ok"] for r in rows.values())
     assert rows[("database", "schema version")]["detail"] == f"schema at revision {head_revision()}"
-    assert "matches 501 issues" in rows[("jira", "JQL matches issues")]["detail"]
+    assert "matches 557 issues" in rows[("jira", "JQL matches issues")]["detail"]
     assert rows[("github", "repositories visible")]["detail"].startswith("6 repositories")
     assert {("cluster", f"list {w}") for w in ("namespaces", "pods", "nodes", "events")} <= set(
         rows
@@ -138,7 +138,7 @@ def test_on_jira_server_the_jql_count_is_the_classic_searchs_total(tmp_path: Pat
         path = server.write_config(tmp_path / "teamtide.yaml", db_url)
         code, rows = doctor(path)
     assert code == 0, rows
-    assert rows["jira", "JQL matches issues"]["detail"] == "the JQL matches 501 issues"
+    assert rows["jira", "JQL matches issues"]["detail"] == "the JQL matches 557 issues"
 
 
 PASSWORD_VAR, HOOK_VAR = "TEAMTIDE_DOCTOR_SMTP_PASSWORD", "TEAMTIDE_DOCTOR_WEBHOOK"
