@@ -14,11 +14,14 @@ import numpy as np
 import orjson
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Connection,
     Select,
     String,
     Text,
+    any_,
+    bindparam,
     cast,
     false,
     func,
@@ -26,6 +29,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -317,6 +321,15 @@ def items_alive(conn: Connection, start: dt.datetime, end: dt.datetime) -> pd.Da
     )
 
 
+def ids_in(conn: Connection, column: Any, ids: list[int]) -> list[ColumnElement[bool]]:
+    """Conditions that together select the rows whose `column` is one of `ids`, one per
+    statement: on PostgreSQL one `= ANY(array)` (a bound list of 10,000 ids costs it more
+    to plan than to run), on SQLite IN lists of `IDS_PER_QUERY`."""
+    if conn.dialect.name == "postgresql":
+        return [column == any_(bindparam("ids", ids, type_=postgresql.ARRAY(BigInteger)))]
+    return [column.in_(ids[i : i + IDS_PER_QUERY]) for i in range(0, len(ids), IDS_PER_QUERY)]
+
+
 def texts(
     conn: Connection, item_ids: list[int], pr_ids: list[int], *, keys_only: bool = False
 ) -> dict[str, pd.DataFrame]:
@@ -328,13 +341,8 @@ def texts(
         [] if keys_only else [w.summary, w.status, w.url]
     )
     pull_columns = [pr.id.label("pr_id"), pr.repo, pr.number] + ([] if keys_only else [pr.url])
-    items, pulls = [], []
-    for start in range(0, len(item_ids), IDS_PER_QUERY):
-        chunk = item_ids[start : start + IDS_PER_QUERY]
-        items.append(_frame(conn, select(*item_columns).where(w.id.in_(chunk))))
-    for start in range(0, len(pr_ids), IDS_PER_QUERY):
-        chunk = pr_ids[start : start + IDS_PER_QUERY]
-        pulls.append(_frame(conn, select(*pull_columns).where(pr.id.in_(chunk))))
+    items = [_frame(conn, select(*item_columns).where(c)) for c in ids_in(conn, w.id, item_ids)]
+    pulls = [_frame(conn, select(*pull_columns).where(c)) for c in ids_in(conn, pr.id, pr_ids)]
     empty_items = pd.DataFrame(columns=[c.key for c in item_columns])
     empty_pulls = pd.DataFrame(columns=[c.key for c in pull_columns])
     found = {

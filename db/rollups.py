@@ -17,10 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
-    BigInteger,
     Connection,
-    any_,
-    bindparam,
     delete,
     false,
     func,
@@ -29,10 +26,9 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import postgresql
 
 from db import models
-from db.queries import _aware, _frame, _Unindexed
+from db.queries import _aware, _frame, _Unindexed, ids_in
 from db.upsert import ROWS_PER_STATEMENT
 
 WEEKLY = {
@@ -133,13 +129,8 @@ def replace_samples(
     ids["requests"] = ids["items"]
     written = 0
     for name, (model, key, _) in SAMPLES.items():
-        column = getattr(model, key)
-        if conn.dialect.name == "postgresql":  # one statement, one array parameter
-            wanted = bindparam("ids", ids[name], type_=postgresql.ARRAY(BigInteger))
-            conn.execute(delete(model).where(column == any_(wanted)))
-        else:
-            for chunk in _chunks(ids[name]):
-                conn.execute(delete(model).where(column.in_(chunk)))
+        for wanted in ids_in(conn, getattr(model, key), ids[name]):
+            conn.execute(delete(model).where(wanted))
         written += _insert(conn, model, samples[name])
     return written
 
