@@ -79,7 +79,10 @@ def render() -> None:
             )
     shares = tables["allocation_share"]
     widgets.table(
-        shares[shares["team"].isin(page.teams)].assign(share=lambda f: (f["share"] * 100).round(1)),
+        # + 0.0: a share that sums to a hair under zero reads 0.0, not -0.0
+        shares[shares["team"].isin(page.teams)].assign(
+            share=lambda f: (f["share"] * 100).round(1) + 0.0, fte=lambda f: f["fte"].round(2) + 0.0
+        ),
         "allocation-share",
         "Share of each category over the period (%; fte = average FTE per week)",
         column_config={

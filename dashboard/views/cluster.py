@@ -15,6 +15,7 @@ import streamlit as st
 from config.schema import Config
 from dashboard import data, widgets
 from metrics.cluster import NO_TEAM, usage_totals, weekly_pending
+from metrics.weeks import monday
 from report import charts
 
 
@@ -95,6 +96,10 @@ def render() -> None:
         st.caption(note)
     usage = found["usage"]
     usage = usage[usage["team"].isin([*page.teams, NO_TEAM])] if len(usage) else usage
+    if history["first_sample"] is not None and len(usage):
+        # weeks before the cluster's history are not known, not zero: left out
+        began = monday(history["first_sample"].astimezone(config.org.tz).date())
+        usage = usage[usage["week"] >= began]
     if usage.empty or not usage[["cpu_hours", "gpu_hours"]].to_numpy().any():
         widgets.empty(
             "No cluster samples in this period. The cluster source (`sources.cluster` in the org "

@@ -243,6 +243,9 @@ def test_cluster_says_when_a_history_of_live_samples_starts(run_page, synced_wor
     assert "starts on 20 Jun 2025 10:00" in note and "nothing earlier is known" in note
     assert "adds a sample every run (every 5 minutes, `schedule.cluster`)" in note
     assert metric(at, "GPU pod-hours pending") == widgets.number(2.0, 0)  # 24 x 5 min, 1 pod
+    # the weeks before it are not known, not zero: the table (and charts) start with its week
+    (usage,) = [d.value for d in at.dataframe if {"week", "cpu_hours"} <= set(d.value.columns)]
+    assert pd.to_datetime(usage["week"]).min() == pd.Timestamp(2025, 6, 16)
     # a window after the history began says nothing of it
     later = run_page(config, "cluster", **{"from": "2025-06-23", "to": "2025-06-29"})
     assert not [t for t in texts(later.caption) if "history starts" in t]
