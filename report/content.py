@@ -138,13 +138,17 @@ def turnaround_rows(team: dict[str, Any]) -> list[dict[str, str]]:
     rows = []
     for _, label, block in measures(team):
         now, before = block["this"], block["before"]
+        figures = [now["p50"], now["p85"], before["p50"], before["p85"]]
+        unit = max((f for f in figures if f is not None), default=None)  # one unit per row
         rows.append(
             {
                 "Measure": label,
                 "n": str(now["n"]),
-                "p50": hours(now["p50"]),
-                "p85": hours(now["p85"]),
-                "4 weeks before p50 / p85": f"{hours(before['p50'])} / {hours(before['p85'])}",
+                "p50": hours(now["p50"], unit),
+                "p85": hours(now["p85"], unit),
+                "4 weeks before p50 / p85": (
+                    f"{hours(before['p50'], unit)} / {hours(before['p85'], unit)}"
+                ),
                 "Trend (p85)": trend(now["p85"], before["p85"]).words(),
             }
         )

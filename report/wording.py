@@ -12,11 +12,12 @@ from typing import Any
 TREND_THRESHOLD = 0.10  # a change of the p85 under 10% is shown as steady
 
 
-def hours(value: float | None) -> str:
-    """A duration for people: hours under two days, else days."""
+def hours(value: float | None, scale: float | None = None) -> str:
+    """A duration for people: hours under two days, else days. The unit is the one `scale`
+    (default: `value` itself) needs, so that figures read side by side share one."""
     if value is None:
         return "–"
-    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
+    return f"{value:.1f} h" if (value if scale is None else scale) < 48 else f"{value / 24:.1f} d"
 
 
 def percent(value: float | None) -> str:
