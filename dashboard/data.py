@@ -265,15 +265,25 @@ def _member_days(
     return kept.allocation[kept.allocation["team"] != ALL_TEAMS]
 
 
-@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
-def _samples(url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime) -> Samples:
-    """The turnaround and support samples of the window (and, from the facts, the period
-    before it): from the rollups when they are kept as of `now`."""
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
+def _samples(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime, kind: str
+) -> pd.DataFrame:
+    """One kind of the window's samples (`Samples`' items, pulls or requests; from the
+    facts, of the period before it too): from the rollups when they are kept as of `now`,
+    read for that kind alone (a page shows one of them)."""
     if not _from_rollups(url, config_file, now):
-        return Samples.of(facts(url, config_file, start, end, now))
+        return getattr(_fact_samples(url, config_file, start, end, now), kind)
     span = reading.window_span(settings(config_file), start, end, now)
     with engine(url).connect() as conn:
-        return Samples(**rollup_store.read_samples(conn, [span])).canonical()
+        return rollup_store.read_samples(conn, [span], kinds=[kind])[kind]
+
+
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
+def _fact_samples(
+    url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
+) -> Samples:
+    return Samples.of(facts(url, config_file, start, end, now))
 
 
 def _texts(
@@ -413,16 +423,20 @@ def team_days(
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES, show_spinner=False)
 def turnaround_samples(
     url: str, config_file: str, start: dt.date, end: dt.date, now: dt.datetime
-) -> dict[str, pd.DataFrame]:
-    """Done items (team at done, cycle and lead hours, key) and PRs of the window, by team."""
-    samples = _samples(url, config_file, start, end, now)
+) -> pd.DataFrame:
+    """Items done in the window: team at done, cycle and lead hours (the pull requests'
+    figures come from the summary: no page draws them one by one)."""
+    items = _samples(url, config_file, start, end, now, "items")
     window = widen(start, end, settings(config_file).org.timezone)
-    items = samples.items[_inside(samples.items["at"], window)]
-    pulls = samples.pulls[_inside(samples.pulls["at"], window)]
-    texts = _texts(url, items["item_id"], pulls["pr_id"], keys_only=True)
-    items = items.assign(key=items["item_id"].map(texts["items"]["key"]).astype(object))
-    pulls = pulls.assign(key=pulls["pr_id"].map(texts["pulls"]["label"]).astype(object))
-    return {"items": items.reset_index(drop=True), "pulls": pulls.reset_index(drop=True)}
+    return items[_inside(items["at"], window)].reset_index(drop=True)
+
+
+@st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 4, show_spinner=False)
+def item_keys(url: str, item_ids: tuple[int, ...]) -> list[str | None]:
+    """The keys of these items, in their order: a chart's hover text, read for the points
+    it draws (`charts.drawn`) rather than for every item of a window."""
+    keys = _texts(url, pd.Series(item_ids), pd.Series([], dtype=object), keys_only=True)
+    return list(pd.Series(item_ids).map(keys["items"]["key"]).astype(object))
 
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=ENTRIES * 2, show_spinner=False)
@@ -431,7 +445,7 @@ def turnaround_trend(
 ) -> pd.DataFrame:
     """p50/p85/p95 of cycle and lead time per team and week or month (columns: team,
     metric, period, n, p50, p85, p95)."""
-    samples = turnaround_samples(url, config_file, start, end, now)["items"]
+    samples = turnaround_samples(url, config_file, start, end, now)
     tz = settings(config_file).org.timezone
     parts = []
     for (team, metric), rows in (
@@ -460,7 +474,7 @@ def turnaround_lines(
 ) -> pd.DataFrame:
     """p50/p85/p95 per week or month of `metric` (cycle_hours or lead_hours) over the items
     of `teams` together (an item done by two of them counts once)."""
-    samples = turnaround_samples(url, config_file, start, end, now)["items"]
+    samples = turnaround_samples(url, config_file, start, end, now)
     rows = samples[samples["team"].isin(teams)].drop_duplicates("item_id")
     rows = rows.rename(columns={metric: "value"})[["at", "value"]]
     return drilldown.period_percentiles(rows, grain, settings(config_file).org.timezone)
@@ -468,8 +482,9 @@ def turnaround_lines(
 
 @st.cache_resource(ttl=METRICS_TTL, max_entries=2, show_spinner=False)
 def _long_samples(url: str, config_file: str, now: dt.datetime) -> pd.DataFrame:
-    """Every turnaround sample of the reorgs' periods (`reading.reorg_span`): from the
-    rollups when they are kept as of `now`, else from the facts (`reorg_facts`)."""
+    """The work items' and support requests' turnaround samples of the reorgs' periods
+    (`reading.reorg_span`; the Reorg page draws no pull request's): from the rollups
+    when they are kept as of `now`, else from the facts (`reorg_facts`)."""
     cfg = settings(config_file)
     span = reading.reorg_span(cfg, now)
     if span is None:
@@ -477,10 +492,15 @@ def _long_samples(url: str, config_file: str, now: dt.datetime) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
     if _from_rollups(url, config_file, now):
         with engine(url).connect() as conn:
-            kept = Samples(**rollup_store.read_samples(conn, [span])).canonical()
+            kept = rollup_store.read_samples(conn, [span], kinds=["items", "requests"])
+        items, requests = kept["items"], kept["requests"]
     else:
-        kept = Samples.of(reorg_facts(url, config_file, now))
-    samples = long_samples(kept.items, kept.pulls, kept.requests)
+        found = Samples.of(reorg_facts(url, config_file, now))
+        items, requests = found.items, found.requests
+    columns = {"team": object, "pr_id": "int64", "at": UTC_NS, "first_review_hours": float}
+    columns["merge_hours"] = float  # typed: an object column would make every column one
+    no_pulls = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
+    samples = long_samples(items, no_pulls, requests)
     return samples.assign(at=pd.to_datetime(samples["at"], utc=True))
 
 
@@ -497,9 +517,10 @@ def reorg_trend(
     first: dt.datetime,
     last: dt.datetime,
 ) -> pd.DataFrame:
-    """p50/p85/p95 per week or month of one turnaround metric (`samples.TURNAROUND_METRICS`)
-    of `team` (or "(all)") between `first` and `last` (a reorg's periods, whatever the
-    window): the samples the reorg comparison uses."""
+    """p50/p85/p95 per week or month of one turnaround metric of work items or support
+    requests (`samples.TURNAROUND_METRICS`; a pull request's has no rows) of `team` (or
+    "(all)") between `first` and `last` (a reorg's periods, whatever the window): the
+    samples the reorg comparison uses."""
     samples = _long_samples(url, config_file, now)
     at = samples["at"]
     rows = samples[
@@ -521,10 +542,10 @@ def support(
     serving_team, first response / resolution hours, targets, ratios and breach flags
     (judged at the window's end, or now if earlier, as the report does).
     """
-    samples = _samples(url, config_file, start, end, now)
+    requests = _samples(url, config_file, start, end, now, "requests")
     window = widen(start, end, settings(config_file).org.timezone)
     as_of_ = pd.Timestamp(min(window.end_ns, pd.Timestamp(now).value), tz="UTC")
-    requests = breaches(samples.requests, as_of_)
+    requests = breaches(requests, as_of_)
     requests = requests[_inside(requests["created_at"], window)]
     requests = drilldown.against_target(requests)
     text = _texts(url, requests["item_id"], pd.Series([], dtype=object))["items"]

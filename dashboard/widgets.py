@@ -15,6 +15,7 @@ import streamlit as st
 from config.display import redact_url
 from dashboard import data, filters
 from dashboard.definitions import DEFINITIONS
+from report import charts
 
 DASH = "–"
 SHELL = "teamtide-shell"  # (filters, viewer) set by app.py for the page it runs
@@ -50,6 +51,14 @@ def empty(message: str) -> None:
 
 def chart(fig: go.Figure, key: str) -> None:
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def figure(builder: str, *args: Any, **kwargs: Any) -> go.Figure:
+    """`report.charts.<builder>(*args, **kwargs)`, built once per input: plotly checks every
+    trace as it builds a figure (20 to 60 ms each), which a page of a dozen charts paid
+    again on every rerun. The figure is shared: it must not be changed after."""
+    return getattr(charts, builder)(*args, **kwargs)
 
 
 def missing(value: Any) -> bool:

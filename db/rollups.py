@@ -193,12 +193,15 @@ def read_allocation_sums(
 
 
 def read_samples(
-    conn: Connection, spans: Sequence[tuple[dt.datetime, dt.datetime]]
+    conn: Connection,
+    spans: Sequence[tuple[dt.datetime, dt.datetime]],
+    kinds: Iterable[str] = tuple(SAMPLES),
 ) -> dict[str, pd.DataFrame]:
-    """The samples placed in any of the UTC `spans` (bounds included): items and pulls by `at`,
-    requests by creation or completion."""
+    """The samples of `kinds` (of `SAMPLES`) placed in any of the UTC `spans` (bounds
+    included): items and pulls by `at`, requests by creation or completion."""
     out = {}
-    for name, (model, _, at) in SAMPLES.items():
+    for name in kinds:
+        model, _, at = SAMPLES[name]
         moments = [getattr(model, at)] + ([model.done_at] if name == "requests" else [])
         inside = or_(*(m.between(lo, hi) for m in moments for lo, hi in spans))
         columns = [c for c in model.__table__.columns if c.key != "id"]

@@ -254,23 +254,32 @@ def reorg_intervals(comparisons: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
+def drawn(samples: pd.DataFrame) -> pd.DataFrame:
+    """The rows a scatter draws as points: all of them up to `MAX_POINTS`, else a fixed
+    random sample of that many, in their order (the same on every render)."""
+    if len(samples) <= MAX_POINTS:
+        return samples
+    return samples.sample(MAX_POINTS, random_state=0).sort_index()
+
+
 def scatter_with_percentiles(
     samples: pd.DataFrame,
     title: str,
     reorgs: Sequence[tuple[dt.date, str]] = (),
     percentiles: pd.DataFrame | None = None,
+    total: int | None = None,
 ) -> go.Figure:
     """Each finished item's duration over time, with p50/p85 lines. Columns: at, hours, key.
 
     `percentiles` (columns period, p50, p85, in hours, e.g. `drilldown.period_percentiles`)
     draws the lines per period; without it, a 4-week rolling p50/p85 of the samples.
-    Past `MAX_POINTS` items a fixed random sample of them is drawn as points (the legend
-    says how many of how many); the lines are the percentiles of all of them.
+    Past `MAX_POINTS` items a fixed random sample of them is drawn as points (`drawn`),
+    and the legend says how many of how many; `total`: the samples given are already
+    `drawn` from that many (a caller that reads the hover text of the drawn ones only).
     """
-    points, name = samples, "items"
-    if len(samples) > MAX_POINTS:
-        points = samples.sample(MAX_POINTS, random_state=0).sort_index()
-        name = f"items ({MAX_POINTS:,} of {len(samples):,} drawn)"
+    points = drawn(samples)
+    total = len(samples) if total is None else total
+    name = "items" if len(points) == total else f"items ({len(points):,} of {total:,} drawn)"
     fig = go.Figure(
         go.Scatter(
             x=_wall_utc(points["at"]), y=points["hours"] / 24, mode="markers", name=name, text=safe_text(points.get("key")),

@@ -11,7 +11,6 @@ from dashboard import data, widgets
 from dashboard.comparisons import LABELS, sentence, shown_interval
 from metrics.samples import ALL_TEAMS
 from metrics.tables import reorg_table
-from report import charts
 
 TREND_METRICS = (
     "cycle_time_hours",
@@ -42,7 +41,8 @@ def trend(page: widgets.Page, scope: str, title: str, reorg: dict, known: pd.Dat
         points = lines.assign(at=pd.to_datetime(lines["period"]), hours=lines["p50"], key="")
         with column:
             widgets.chart(
-                charts.scatter_with_percentiles(
+                widgets.figure(
+                    "scatter_with_percentiles",
                     points.iloc[:0][["at", "hours", "key"]],
                     f"{title}: {LABELS[metric]} p50 and p85 per {page.filters.grain} (days)",
                     marks,
@@ -106,8 +106,10 @@ def render() -> None:
         ).dropna(subset=["change", "ci_low"])
         if not plot.empty:
             widgets.chart(
-                charts.reorg_intervals(
-                    plot, f"{title}: change of the median after the reorg (95% CI)"
+                widgets.figure(
+                    "reorg_intervals",
+                    plot,
+                    f"{title}: change of the median after the reorg (95% CI)",
                 ),
                 f"reorg-{scope}",
             )

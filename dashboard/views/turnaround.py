@@ -22,8 +22,7 @@ def render() -> None:
     summary = data.summary(*page.window, with_reorgs=False)
     teams = {t["team"]: t for t in summary["teams"]}
     cards(page, teams)
-    samples = data.turnaround_samples(*page.window)
-    items = samples["items"]
+    items = data.turnaround_samples(*page.window)
     items = items[items["team"].isin(page.teams)].drop_duplicates("item_id")
     trend = data.turnaround_trend(*page.window, page.filters.grain)
     st.header("Cycle and lead time")
@@ -32,17 +31,20 @@ def render() -> None:
     else:
         for metric, label in (("cycle_hours", "Cycle time"), ("lead_hours", "Lead time")):
             left, right = st.columns([3, 1])
-            shown = items.rename(columns={metric: "hours"})[["at", "hours", "key"]].dropna()
+            shown = items.rename(columns={metric: "hours"})[["at", "hours", "item_id"]].dropna()
+            points = charts.drawn(shown)
+            points = points.assign(key=data.item_keys(page.ctx.url, tuple(points["item_id"])))
             lines = data.turnaround_lines(
                 *page.window, page.filters.grain, tuple(page.teams), metric
             )
             with left:
                 widgets.chart(
                     charts.scatter_with_percentiles(
-                        shown,
+                        points,
                         f"{label} of finished items (days), p50 and p85 per {page.filters.grain}",
                         page.reorgs,
                         percentiles=lines,
+                        total=len(shown),
                     ),
                     f"scatter-{metric}",
                 )

@@ -110,5 +110,8 @@ def test_a_scatter_of_many_items_draws_a_fixed_sample_and_says_so() -> None:
     keys = list(points.text)
     assert keys == sorted(keys, key=lambda k: int(k[2:]))
     assert keys == list(charts.scatter_with_percentiles(samples, "t").data[0].text)
+    # a page that reads the hover text of the drawn rows only draws the same, and says so
+    again = charts.scatter_with_percentiles(charts.drawn(samples), "t", total=n).data[0]
+    assert list(again.text) == keys and again.name == points.name
     # the rolling lines (no percentiles given) come from every item, not the sample
     assert len(fig.data[1].x) == n
