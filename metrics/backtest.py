@@ -103,12 +103,12 @@ def backtest(
     if first >= n or np.sum(~np.isnan(y[:first])) < fc.MIN_WEEKS:
         return empty(horizons)
     fitted = fc.fit_harmonics(y[:first], period, None if demand is None else demand[:first], lag)
-    model, harmonics = fitted.result, fitted.harmonics
+    harmonics = fitted.harmonics
     demand = demand if fitted.demand else None
 
     def model_ahead(origin: int, steps: int) -> fc.Prediction:
         exog = fc.design(origin + steps, period, harmonics, demand, lag, origin)
-        run = fc.refilter(model, y[:origin], None if exog is None else exog[:origin])
+        run = fc.refilter(fitted, y[:origin], None if exog is None else exog[:origin])
         return fc.predict(run, steps, None if exog is None else exog[origin:])
 
     # Standardised errors (error / sd) of the forecasts made so far, by the week they

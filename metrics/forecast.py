@@ -1,7 +1,9 @@
 """One weekly series' forecast: a small statsmodels state-space model, its period found in the data.
 
-The model is statsmodels' `UnobservedComponents`: a local level (the team's load drifts
-after a reorg or a hiring wave; a random-walk level follows it) plus regressors: the
+The model is statsmodels' `UnobservedComponents`: a level (the team's load drifts
+after a reorg or a hiring wave; a random-walk level follows it; on a steady team a
+constant level, when the AICc prefers it, keeps a few weeks' noise out of the forecast)
+plus regressors: the
 harmonics of the period found in the data (`find_period`), sine/cosine pairs at 1, 2, ...
 cycles per period, as many as the corrected Akaike criterion (AICc) asks for (a load
 cycle need not be a sine); and, when the team serves another team's support requests,
@@ -40,6 +42,9 @@ WEEKS_PER_PARAMETER = 3  # a harmonic is added only while the fit keeps 3 weeks 
 Z80 = 1.2815515655446004  # the standard normal's 90% quantile: scipy.stats.norm.ppf(0.9)
 Z95 = 1.959963984540054  # and its 97.5% quantile
 NAIVE = "seasonal naive"
+RANDOM_WALK = "local level"
+CONSTANT = "deterministic constant"
+LEVELS = (RANDOM_WALK, CONSTANT)  # in `fit_harmonics`' order: a tie keeps the random walk
 
 
 @dataclass(frozen=True)
@@ -135,9 +140,15 @@ def design(
     return np.column_stack(columns) if columns else None
 
 
-def model_name(period: int | None, harmonics: int, demand_of: str | None, lag: int) -> str:
+def model_name(
+    period: int | None,
+    harmonics: int,
+    demand_of: str | None,
+    lag: int,
+    level: str = RANDOM_WALK,
+) -> str:
     """What the model is made of, for readers: its level and the regressors it uses."""
-    parts = ["local level"]
+    parts = ["local level" if level == RANDOM_WALK else "constant level"]
     if period and harmonics:
         shape = f" ({harmonics} harmonics)" if harmonics > 1 else ""
         parts.append(f"{period}-week cycle{shape}")
@@ -146,14 +157,20 @@ def model_name(period: int | None, harmonics: int, demand_of: str | None, lag: i
     return "state-space (" + " + ".join(parts) + ")"
 
 
-def _model(y: np.ndarray, exog: np.ndarray | None) -> UnobservedComponents:
+def _model(y: np.ndarray, exog: np.ndarray | None, level: str) -> UnobservedComponents:
     from statsmodels.tsa.statespace.structural import UnobservedComponents
 
-    return UnobservedComponents(y, level="local level", exog=exog)
+    return UnobservedComponents(y, level=level, exog=exog)
 
 
-def fit(y: np.ndarray, exog: np.ndarray | None, start: np.ndarray | None = None) -> Any:
-    """The fitted model (statsmodels results) of `y` (NaN = missing week) on `exog`."""
+def fit(
+    y: np.ndarray,
+    exog: np.ndarray | None,
+    start: np.ndarray | None = None,
+    level: str = RANDOM_WALK,
+) -> Any:
+    """The fitted model (statsmodels results) of `y` (NaN = missing week) on `exog`, with
+    a random-walk or a constant `level`."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():
@@ -162,56 +179,68 @@ def fit(y: np.ndarray, exog: np.ndarray | None, start: np.ndarray | None = None)
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
-        return _model(y, exog).fit(disp=False, maxiter=60, start_params=start)
+        return _model(y, exog, level).fit(disp=False, maxiter=60, start_params=start)
 
 
 @dataclass(frozen=True)
 class Fitted:
-    """A fitted model (statsmodels results), the harmonics of the period it uses and
-    whether the demand regressor is in it."""
+    """A fitted model (statsmodels results), the harmonics of the period it uses, whether
+    the demand regressor is in it and its level (`LEVELS`)."""
 
     result: Any
     harmonics: int
     demand: bool = False
+    level: str = RANDOM_WALK
 
 
 def fit_harmonics(
     y: np.ndarray, period: int | None, demand: np.ndarray | None = None, lag: int = 0
 ) -> Fitted:
-    """The fit of `y` on 1, 2, ... harmonics of `period` with the lowest AICc: a harmonic
-    is added while the AICc falls and the fit keeps `WEEKS_PER_PARAMETER` known weeks per
-    parameter (the level's and the noise's variances and one per regressor column);
-    without a period, no harmonics. Then the demand regressor, if any, is kept only if it
-    lowers the AICc further: demand shares the load's cycle, so its correlation with the
-    load says little about what it adds to the harmonics."""
+    """The fit of `y` with the lowest AICc: of a random-walk and a constant level (a few
+    weeks of a steady team's noise cannot tell them apart; the random walk then follows
+    that noise into the forecast), each with the harmonics of `period` (`_harmonics`).
+    Then the demand regressor, if any, is kept only if it lowers the AICc further: demand
+    shares the load's cycle, so its correlation with the load says little about what it
+    adds to the harmonics."""
     known = int(np.sum(~np.isnan(y)))
-    top = period // 2 if period else 0
-    best: Fitted | None = None
-    for harmonics in range(1 if top else 0, top + 1):
-        exog = design(len(y), period, harmonics, None, lag, len(y))
-        parameters = 2 + (0 if exog is None else exog.shape[1])
-        if best is not None and parameters * WEEKS_PER_PARAMETER > known:
-            break
-        result = fit(y, exog)
-        if best is not None and not result.aicc < best.result.aicc:
-            break
-        best = Fitted(result, harmonics)
-    assert best is not None  # the loop runs at least once
+    best = min((_harmonics(y, period, level) for level in LEVELS), key=lambda f: f.result.aicc)
     if demand is not None:
         exog = design(len(y), period, best.harmonics, demand, lag, len(y))
         assert exog is not None
         if (2 + exog.shape[1]) * WEEKS_PER_PARAMETER <= known:
-            result = fit(y, exog)
+            result = fit(y, exog, level=best.level)
             if result.aicc < best.result.aicc:
-                best = Fitted(result, best.harmonics, demand=True)
+                best = Fitted(result, best.harmonics, demand=True, level=best.level)
     return best
 
 
-def refilter(result: Any, y: np.ndarray, exog: np.ndarray | None) -> Any:
-    """The same parameters run over another stretch of the series (no re-estimation)."""
+def _harmonics(y: np.ndarray, period: int | None, level: str) -> Fitted:
+    """The fit with `level` on 1, 2, ... harmonics of `period` with the lowest AICc: a
+    harmonic is added while the AICc falls and the fit keeps `WEEKS_PER_PARAMETER` known
+    weeks per parameter (the level's and the noise's and one per regressor column);
+    without a period, no harmonics."""
+    known = int(np.sum(~np.isnan(y)))
+    top = period // 2 if period else 0
+    best: Fitted | None = None
+    for harmonics in range(1 if top else 0, top + 1):
+        exog = design(len(y), period, harmonics, None, 0, len(y))
+        parameters = 2 + (0 if exog is None else exog.shape[1])
+        if best is not None and parameters * WEEKS_PER_PARAMETER > known:
+            break
+        result = fit(y, exog, level=level)
+        if best is not None and not result.aicc < best.result.aicc:
+            break
+        best = Fitted(result, harmonics, level=level)
+    assert best is not None  # the loop runs at least once
+    return best
+
+
+def refilter(fitted: Fitted, y: np.ndarray, exog: np.ndarray | None) -> Any:
+    """The same model and parameters run over another stretch of the series (no
+    re-estimation)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _model(y, exog).filter(result.params)
+        return _model(y, exog, fitted.level).filter(fitted.result.params)
 
 
 def predict(result: Any, steps: int, exog: np.ndarray | None) -> Prediction:

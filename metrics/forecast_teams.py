@@ -281,6 +281,7 @@ def _team(
                 harmonics,
                 serving["requesting_team"] if series is not None and serving else None,
                 lag,
+                fitted.level,
             )
         else:
             chosen, model = naive, fc.NAIVE

@@ -148,6 +148,17 @@ def test_fit_harmonics_adds_a_second_harmonic_only_when_the_history_affords_it()
     assert fc.fit_harmonics(y[:10], 8).harmonics == 1
 
 
+def test_fit_harmonics_keeps_a_steady_team_s_level_constant_and_follows_one_that_moves() -> None:
+    rng = np.random.default_rng(5)
+    weeks = np.arange(40)
+    cycle = 0.5 * np.sin(2 * np.pi * weeks / 8)
+    steady = 1 + cycle + 0.1 * rng.standard_normal(40)
+    assert fc.fit_harmonics(steady, 8).level == fc.CONSTANT
+    # A level that wanders (a random walk of sd 0.15 a week) is followed.
+    moving = steady + np.cumsum(0.15 * rng.standard_normal(40))
+    assert fc.fit_harmonics(moving, 8).level == fc.RANDOM_WALK
+
+
 def test_fit_harmonics_keeps_the_demand_only_when_it_adds_to_the_cycle() -> None:
     rng = np.random.default_rng(8)
     weeks = np.arange(80)
