@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from config.schema import Alerts, Load
+from config.schema import Alerts, Config, Load
 from metrics.facts import Facts
 from metrics.intervals import ns
 from metrics.load import DROUGHT, FLOOD, states
@@ -94,11 +94,19 @@ def sla_events(
 def events(facts: Facts, block: dict[str, Any]) -> list[Event]:
     """Every event of the org file's teams as of `facts.now`; `block`: their forecast
     (`forecast_teams.forecast_block`). Teams with nobody in the coming weeks have none."""
-    config = facts.config
-    today = facts.now.tz_convert(facts.timezone).date()
+    return events_of(facts.config, facts.now, support_requests(facts), block)
+
+
+def events_of(
+    config: Config, now: pd.Timestamp, requests: pd.DataFrame, block: dict[str, Any]
+) -> list[Event]:
+    """`events` from its parts, however read: `requests` (`support.support_requests`
+    rows, at least those created in `now`'s week) and the forecast `block` as of `now`."""
+    tz = config.org.timezone
+    today = now.tz_convert(tz).date()
     monday = today - dt.timedelta(days=today.weekday())
-    start = pd.Timestamp(dt.datetime.combine(monday, dt.time.min), tz=facts.timezone)
-    requests = breaches(support_requests(facts), facts.now)
+    start = pd.Timestamp(dt.datetime.combine(monday, dt.time.min), tz=tz)
+    requests = breaches(requests, now)
     found: list[Event] = []
     for team in block["teams"]:
         if all(w["expected"] is None for w in team["weeks"]):

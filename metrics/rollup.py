@@ -430,6 +430,23 @@ def forecast(
     return _forecast(conn, config, found, teams, weeks)
 
 
+def alert_inputs(
+    conn: Connection, config: Config
+) -> tuple[pd.Timestamp, pd.DataFrame, dict[str, Any]] | None:
+    """What the alerts read, from the rollups as of their `as_of` (the last sync): that
+    moment, the support requests of its week (and any done since a week before it) and
+    every team's forecast (the one kept after the refresh); None: not usable."""
+    found = current(conn, config)
+    if found is None:
+        return None
+    block = forecast(conn, config, None)
+    if block is None:
+        return None
+    now = as_of(found)
+    requests = _samples(conn, [(now - dt.timedelta(days=8), now)]).requests
+    return pd.Timestamp(now).tz_convert("UTC"), requests, block
+
+
 def _forecast(
     conn: Connection,
     config: Config,

@@ -1,6 +1,7 @@
 """Alerts between reports: each event, in one sentence, to the team's leads and the chat webhook, once.
 
-The `alerts` job (`teamtide.scheduler`) reads the forecast's facts, finds the events
+The `alerts` job (`teamtide.scheduler`) reads the forecast and the support requests (from
+the weekly rollups when they are current, else the facts), finds the events
 (`metrics.alert_events`), and records a row per event and recipient in the alert ledger
 (`db.alert_ledger`) before sending anything: a recipient is each lead of the team
 (`org.teams[].leads`, by e-mail through `report.smtp`) and the report's webhook. Each row
@@ -23,8 +24,8 @@ from sqlalchemy import Engine
 from config import redaction
 from config.schema import Config
 from db import alert_ledger
-from metrics import reading
-from metrics.alert_events import Event, events
+from metrics import reading, rollup
+from metrics.alert_events import Event, events, events_of
 from metrics.forecast_teams import forecast_block
 from report import webhook
 from report.delivery import SendError, post_webhook, send_email
@@ -175,10 +176,15 @@ def deliver(
 
 
 def find(engine: Engine, config: Config, now: dt.datetime) -> list[Event]:
+    """The events as the dashboard shows them: from the weekly rollups when they describe
+    the org file (as of the last sync; the forecast kept after it), else from the facts as
+    of `now`. Either way the forecast is the Planning page's (12 weeks, the same model
+    choice), of which the alert looks at the first `within_weeks`."""
     with engine.connect() as conn:
+        kept = rollup.alert_inputs(conn, config)
+        if kept is not None:
+            return events_of(config, *kept)
         facts = reading.forecast_facts(conn, config, now)
-    # the Planning page's forecast (12 weeks, the same model choice), of which the
-    # alert looks at the first `within_weeks`
     return events(facts, forecast_block(facts, None))
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from db.session import make_engine
-from metrics.alert_events import Event
+from metrics import reading, rollup
+from metrics.alert_events import Event, events
+from metrics.forecast_teams import forecast_block
+from metrics.support import support_requests
 from report import alerts
 from teamtide.scheduler import jobs
 from tests.report.helpers import NOW
@@ -102,3 +107,33 @@ def test_the_scheduler_runs_alerts_only_when_enabled(report_world, smtp, webhook
     assert "alerts" in jobs(config)
     off = config.model_copy(update={"alerts": config.alerts.model_copy(update={"enabled": False})})
     assert "alerts" not in jobs(off)
+
+
+def test_the_alerts_read_the_rollups_and_find_what_the_facts_give(
+    report_world, smtp, webhook, monkeypatch
+) -> None:
+    # every team with a flood ahead and every week with a breached request is an event
+    config = _config(
+        report_world, smtp, webhook, monkeypatch, flood_probability=0.01, sla_breach_rate=0.0
+    )
+    engine = make_engine(report_world.db_url)
+    try:
+        done = rollup.refresh_leased(engine, config, NOW)
+        assert done is not None and done.kept_seconds is not None  # the forecast kept
+        with engine.connect() as conn:
+            kept = rollup.alert_inputs(conn, config)
+            assert kept is not None
+            facts = reading.forecast_facts(conn, config, kept[0].to_pydatetime())
+        found = alerts.find(engine, config, NOW + dt.timedelta(minutes=20))
+    finally:
+        engine.dispose()
+    assert found == events(facts, forecast_block(facts, None))
+    assert {e.kind for e in found} >= {"forecast-flood"}
+    # the requests the SLA events judge: the same from both (none breached this Monday)
+    now, requests, _ = kept
+    week = now - dt.timedelta(days=7)
+    from_facts = support_requests(facts)
+    assert sorted(requests[requests["created_at"] >= week]["item_id"]) == sorted(
+        from_facts[from_facts["created_at"] >= week]["item_id"]
+    )
+    assert len(requests[requests["created_at"] >= week]) >= 3
