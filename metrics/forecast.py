@@ -207,7 +207,7 @@ def fit_harmonics(
     if demand is not None:
         exog = design(len(y), period, best.harmonics, demand, lag, len(y))
         assert exog is not None
-        if (2 + exog.shape[1]) * WEEKS_PER_PARAMETER <= known:
+        if _parameters(best.level, exog) * WEEKS_PER_PARAMETER <= known:
             result = fit(y, exog, level=best.level)
             if result.aicc < best.result.aicc:
                 best = Fitted(result, best.harmonics, demand=True, level=best.level)
@@ -217,15 +217,13 @@ def fit_harmonics(
 def _harmonics(y: np.ndarray, period: int | None, level: str) -> Fitted:
     """The fit with `level` on 1, 2, ... harmonics of `period` with the lowest AICc: a
     harmonic is added while the AICc falls and the fit keeps `WEEKS_PER_PARAMETER` known
-    weeks per parameter (the level's and the noise's and one per regressor column);
-    without a period, no harmonics."""
+    weeks per parameter (`_parameters`); without a period, no harmonics."""
     known = int(np.sum(~np.isnan(y)))
     top = period // 2 if period else 0
     best: Fitted | None = None
     for harmonics in range(1 if top else 0, top + 1):
         exog = design(len(y), period, harmonics, None, 0, len(y))
-        parameters = 2 + (0 if exog is None else exog.shape[1])
-        if best is not None and parameters * WEEKS_PER_PARAMETER > known:
+        if best is not None and _parameters(level, exog) * WEEKS_PER_PARAMETER > known:
             break
         result = fit(y, exog, level=level)
         if best is not None and not result.aicc < best.result.aicc:
@@ -233,6 +231,12 @@ def _harmonics(y: np.ndarray, period: int | None, level: str) -> Fitted:
         best = Fitted(result, harmonics, level=level)
     assert best is not None  # the loop runs at least once
     return best
+
+
+def _parameters(level: str, exog: np.ndarray | None) -> int:
+    """The parameters a fit estimates: the noise's variance, the random walk's (a constant
+    level has none), and one coefficient per regressor column."""
+    return (2 if level == RANDOM_WALK else 1) + (0 if exog is None else exog.shape[1])
 
 
 def refilter(fitted: Fitted, y: np.ndarray, exog: np.ndarray | None) -> Any:
