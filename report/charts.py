@@ -6,6 +6,7 @@ import datetime as dt
 import html
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -42,6 +43,7 @@ SPECIAL_COLOURS = {"uncategorized": "#b0b0b0", "no tracked work": "#e8e8e8"}
 # Points a scatter draws at most: 65,000 finished items (half a year of a 600-person org)
 # are 3 MB of JSON per chart and a blur on screen; a sample of them shows the spread.
 MAX_POINTS = 5_000
+INTERVAL_EDGE = 300.0  # %: the reorg interval chart's axis ends here at most
 LAYOUT = {
     "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
     "legend": {"orientation": "h", "y": -0.15},
@@ -234,20 +236,33 @@ def _interval_colours(rows: pd.DataFrame) -> list[str]:
 
 
 def reorg_intervals(comparisons: pd.DataFrame, title: str) -> go.Figure:
-    """Relative change of medians with its 95% CI per metric. Columns: label, change, ci_low, ci_high."""
+    """Relative change of medians with its 95% CI per metric. Columns: label, change, ci_low, ci_high.
+
+    The axis ends at the widest bound or `INTERVAL_EDGE`, whichever is nearer: one
+    interval of a few samples (+3,000%) would otherwise squeeze every other to a dot.
+    What goes past the edge is cut there, a change past it drawn as an arrow at the edge;
+    the hover gives the true figures, and the axis title says so.
+    """
     rows = comparisons.dropna(subset=["change"])
+    change, low, high = (rows[c].to_numpy(float) * 100 for c in ("change", "ci_low", "ci_high"))
+    edge = min(max(100.0, float(high.max())), INTERVAL_EDGE) if len(rows) else 100.0
+    x = np.minimum(change, edge)
+    cut = bool((high > edge).any())
     fig = go.Figure(
         go.Scatter(
-            x=rows["change"] * 100, y=rows["label"], mode="markers",
-            error_x={"type": "data", "symmetric": False, "array": (rows["ci_high"] - rows["change"]) * 100, "arrayminus": (rows["change"] - rows["ci_low"]) * 100},
-            marker={"size": 10, "color": _interval_colours(rows)},
-            hovertemplate="%{y}: %{x:.0f}%<extra></extra>",
+            x=x, y=rows["label"], mode="markers",
+            error_x={"type": "data", "symmetric": False, "array": np.minimum(high, edge) - x, "arrayminus": x - np.minimum(low, edge)},
+            marker={"size": 10, "color": _interval_colours(rows), "symbol": np.where(change > edge, "triangle-right", "circle")},
+            customdata=np.column_stack([change, low, high]),
+            hovertemplate="%{y}: %{customdata[0]:+.0f}% (95% CI %{customdata[1]:+.0f}% to %{customdata[2]:+.0f}%)<extra></extra>",
         )
     )  # fmt: skip
     fig.add_vline(x=0, line_color="#555")
     fig.update_layout(
         title=title,
-        xaxis_title="change of the median after the reorg (%)",
+        xaxis_title="change of the median after the reorg (%)"
+        + (f"; cut at +{edge:.0f}%" if cut else ""),
+        xaxis_range=[-105, edge * 1.05],
         height=120 + 32 * len(rows),
         **LAYOUT,
     )

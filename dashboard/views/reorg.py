@@ -19,7 +19,7 @@ TREND_METRICS = (
 )
 
 
-def trend(page: widgets.Page, scope: str, title: str, reorg: dict, known: pd.DataFrame) -> None:
+def trend(page: widgets.Page, scope: str, reorg: dict, known: pd.DataFrame) -> None:
     """p50 and p85 per week (or month) across the two periods, the reorg marked."""
     shown = [m for m in TREND_METRICS if m in set(known["metric"])][:2]
     if not shown:
@@ -44,7 +44,8 @@ def trend(page: widgets.Page, scope: str, title: str, reorg: dict, known: pd.Dat
                 widgets.figure(
                     "scatter_with_percentiles",
                     points.iloc[:0][["at", "hours", "key"]],
-                    f"{title}: {LABELS[metric]} p50 and p85 per {page.filters.grain} (days)",
+                    # the scope is the section's heading: a half-width chart's title fits
+                    f"{LABELS[metric].capitalize()}: p50 and p85 per {page.filters.grain} (days)",
                     marks,
                     percentiles=lines,
                 ),
@@ -97,7 +98,7 @@ def render() -> None:
             continue
         for row in known.to_dict("records"):
             st.markdown("- " + sentence(row))
-        trend(page, scope, title, reorg, known)
+        trend(page, scope, reorg, known)
         shown = [shown_interval(c) if c else (None, None, False) for c in known["ci95"]]
         plot = known.assign(
             label=[LABELS.get(m, m) for m in known["metric"]],

@@ -115,3 +115,28 @@ def test_a_scatter_of_many_items_draws_a_fixed_sample_and_says_so() -> None:
     assert list(again.text) == keys and again.name == points.name
     # the rolling lines (no percentiles given) come from every item, not the sample
     assert len(fig.data[1].x) == n
+
+
+def test_one_wide_reorg_interval_does_not_squeeze_the_others():
+    rows = pd.DataFrame(
+        {
+            "label": ["few samples", "fell"],
+            "change": [6.02, -0.33],
+            "ci_low": [-1.0, -0.5],
+            "ci_high": [30.62, -0.11],
+        }
+    )
+    fig = charts.reorg_intervals(rows, "t")
+    points = fig.data[0]
+    assert fig.layout.xaxis.range[1] == charts.INTERVAL_EDGE * 1.05
+    assert "cut at +300%" in fig.layout.xaxis.title.text
+    # the wide one drawn at the edge as an arrow, its interval cut there; the other as it is
+    assert list(points.x) == [charts.INTERVAL_EDGE, -33.0]
+    assert list(points.marker.symbol) == ["triangle-right", "circle"]
+    assert list(points.error_x.array) == [0.0, 22.0]
+    assert list(points.error_x.arrayminus) == [400.0, 17.0]
+    assert [round(v) for v in points.customdata[0]] == [602, -100, 3062]  # the hover's truth
+    # intervals that fit keep the axis at the widest bound (at least +100%)
+    narrow = charts.reorg_intervals(rows.iloc[1:], "t")
+    assert narrow.layout.xaxis.range[1] == 105.0
+    assert "cut" not in narrow.layout.xaxis.title.text
