@@ -58,8 +58,8 @@ def sentence(row: dict[str, Any]) -> str:
             else ""
         )
         return (
-            f"{label} p50: no detectable change ({row['change']:+.0%}, 95% CI "
-            f"{low:+.0%} to {high:+.0%}{p}{wide}; {n}).{also}"
+            f"{label} p50: no detectable change ({_signed(row['change'])}, 95% CI "
+            f"{_signed(low)} to {_signed(high)}{p}{wide}; {n}).{also}"
         )
     verb = "fell" if row["change"] < 0 else "rose"
     bounds = sorted((abs(low), abs(high)))
@@ -68,3 +68,8 @@ def sentence(row: dict[str, Any]) -> str:
         f"{p}**: {widgets.duration(row['before_median'])} → {widgets.duration(row['after_median'])}"
         f" ({n}{wide})."
     )
+
+
+def _signed(share: float) -> str:
+    """A change as a signed whole percentage; one that rounds to zero reads 0%, not -0%."""
+    return "0%" if round(share * 100) == 0 else f"{share:+.0%}"

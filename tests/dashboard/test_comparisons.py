@@ -33,6 +33,10 @@ def test_an_interval_across_zero_is_no_detectable_change():
         "n = 40 before, 38 after)."
     )
 
+    # a change that rounds to nothing reads 0%, not -0%
+    flat = sentence(row(change=-0.004, ci95=[-0.30, 0.0049], p_value=0.78))
+    assert "no detectable change (0%, 95% CI -30% to 0%, p = 0.780;" in flat
+
 
 def test_a_shift_of_the_distribution_without_one_of_the_median_says_so():
     text = sentence(row(change=-0.05, ci95=[-0.15, 0.03], p_value=0.014))
