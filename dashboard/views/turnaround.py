@@ -52,7 +52,9 @@ def render() -> None:
                 widgets.chart(
                     charts.histogram(shown["hours"], f"{label}: distribution"), f"hist-{metric}"
                 )
-        mine = trend[trend["team"].isin(page.teams)]
+        mine = trend[trend["team"].isin(page.teams)].replace(
+            {"metric": {"cycle_hours": "cycle time", "lead_hours": "lead time"}}
+        )
         widgets.table(
             widgets.days_column(
                 mine.rename(columns={"p50": "p50_hours", "p85": "p85_hours", "p95": "p95_hours"}),

@@ -4,6 +4,8 @@ numbers `metrics.reading` gives for the same window (formatted the way the page 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -119,6 +121,10 @@ def test_turnaround_shows_the_report_percentiles(run_page, synced_world, expecte
         team["pr_first_review_hours"]["p50"]
     )
     assert len(at.get("plotly_chart")) >= 3  # scatter, histogram, PR breakdown
+    # a point per finished item, its key in the hover (read for the drawn points only)
+    points = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert len(points["text"]) == cycle["n"] == len(set(points["text"]))
+    assert all(re.fullmatch(r"[A-Z]+-\d+", key) for key in points["text"])
 
 
 def test_turnaround_lists_the_oldest_work_in_progress_for_a_director(
