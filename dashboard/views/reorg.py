@@ -109,7 +109,7 @@ def render() -> None:
             widgets.chart(
                 widgets.figure(
                     "reorg_intervals",
-                    plot,
+                    plot[["label", "change", "ci_low", "ci_high"]],  # plain columns: hashable
                     f"{title}: change of the median after the reorg (95% CI)",
                 ),
                 f"reorg-{scope}",
