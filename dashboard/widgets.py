@@ -57,7 +57,8 @@ def chart(fig: go.Figure, key: str) -> None:
 def figure(builder: str, *args: Any, **kwargs: Any) -> go.Figure:
     """`report.charts.<builder>(*args, **kwargs)`, built once per input: plotly checks every
     trace as it builds a figure (20 to 60 ms each), which a page of a dozen charts paid
-    again on every rerun. The figure is shared: it must not be changed after."""
+    again on every rerun. The figure is shared: it must not be changed after. The builder
+    goes by name because Streamlit's cache cannot hash a function."""
     return getattr(charts, builder)(*args, **kwargs)
 
 
