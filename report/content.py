@@ -187,6 +187,15 @@ def team_facts(team: dict[str, Any]) -> list[str]:
 def _gpu_sentence(team: dict[str, Any]) -> str:
     now, usual = team["gpu_pending_hours"], gpu_before(team)
     before = "not known" if usual is None else f"{usual:.0f} a week"
+    # figures stored before `gpu_unknown` existed: not known only when rebuilt from pods
+    why = team.get("gpu_unknown")
+    if why == "no samples":
+        return "GPU pods pending: not known (no cluster samples are stored yet)."
+    if why == "before history":
+        return (
+            "GPU pods pending: not known this week (the cluster's history starts on "
+            f"{team['gpu_known_from']})."
+        )
     if now is None:
         return (
             "GPU pods pending: not known this week (the cluster's history was rebuilt from "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -19,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from config.schema import Config
 from db import queries
-from db.cluster_queries import cluster_frames
+from db.cluster_queries import cluster_frames, cluster_history
 from metrics import reading, rollup
 from metrics.cluster import cluster_weekly, weekly_pending
 from metrics.summary import summary_from_facts
+from metrics.weeks import monday as monday_of
 from metrics.weeks import widen
 from report.weeks import week_label
 
@@ -67,6 +69,11 @@ def figures(conn: Connection, config: Config, monday: dt.date, now: dt.datetime)
         now,
         teams,
     )["usage"]
+    first_sample = cluster_history(conn)["first_sample"]
+    # weeks before the cluster's history are not known, not zero (None: no history at all)
+    began = (
+        None if first_sample is None else monday_of(first_sample.astimezone(config.org.tz).date())
+    )
     with Session(bind=conn) as session:
         states = queries.sync_states(session)
     return {
@@ -89,7 +96,7 @@ def figures(conn: Connection, config: Config, monday: dt.date, now: dt.datetime)
                 t,
                 before["teams"][i],
                 history["teams"][i],
-                _gpu_by_week(cluster[cluster["team"] == t["team"]]),
+                _gpu_by_week(cluster[cluster["team"] == t["team"]], began),
                 monday,
                 this["categories"],
             )
@@ -103,7 +110,7 @@ def figures(conn: Connection, config: Config, monday: dt.date, now: dt.datetime)
                 this["org"],
                 before["org"],
                 history["org"],
-                _gpu_by_week(cluster),
+                _gpu_by_week(cluster, began),
                 monday,
                 this["categories"],
             ),
@@ -124,20 +131,48 @@ def _forecast(
     return [{k: v for k, v in team.items() if k != "history"} for team in block["teams"]]
 
 
-def _gpu_by_week(usage: pd.DataFrame) -> dict[dt.date, float | None]:
-    """GPU pending pod-hours per week (Monday) over the given `team_usage` rows; None for
-    a week whose pending time is not known (cluster history rebuilt from pods)."""
+@dataclass(frozen=True)
+class Gpu:
+    """GPU pending pod-hours per week (Monday) and the week the cluster's history begins
+    (None: no cluster samples at all)."""
+
+    weekly: dict[dt.date, float | None]
+    began: dt.date | None
+
+    def at(self, week: dt.date) -> float | None:
+        """The week's pending pod-hours; None when not known: before the history begins,
+        or rebuilt from pods (which do not record waiting)."""
+        if self.began is None or week < self.began:
+            return None
+        return self.weekly.get(week, 0.0)
+
+    def unknown(self, week: dt.date) -> str | None:
+        """Why the week's pending time is not known: "no samples", "before history" or
+        "rebuilt" (from pods); None when it is known."""
+        if self.began is None:
+            return "no samples"
+        if week < self.began:
+            return "before history"
+        return "rebuilt" if self.at(week) is None else None
+
+
+def _gpu_by_week(usage: pd.DataFrame, began: dt.date | None) -> Gpu:
+    """`Gpu` over the given `team_usage` rows (a week whose pending time was rebuilt from
+    pods has None)."""
     if usage.empty:
-        return {}
+        return Gpu({}, began)
     weekly = weekly_pending(usage)
-    return {week: None if pd.isna(value) else float(value) for week, value in weekly.items()}
+    return Gpu(
+        {week: None if pd.isna(value) else float(value) for week, value in weekly.items()},
+        began,
+    )
 
 
 def _team_figures(
     this: dict[str, Any],
     before: dict[str, Any],
     history: dict[str, Any],
-    gpu: dict[dt.date, float | None],
+    gpu: Gpu,
     monday: dt.date,
     categories: list[str],
 ) -> dict[str, Any]:
@@ -196,8 +231,10 @@ def _team_figures(
         "allocation_weekly": [
             {"week": w["week"], "fte": w["fte"]} for w in history["allocation"]["weekly"]
         ],
-        "gpu_pending_hours": gpu.get(monday, 0.0),
-        "gpu_pending_hours_before": [gpu.get(d, 0.0) for d in earlier],
+        "gpu_pending_hours": gpu.at(monday),
+        "gpu_pending_hours_before": [gpu.at(d) for d in earlier],
+        "gpu_known_from": None if gpu.began is None else gpu.began.isoformat(),
+        "gpu_unknown": gpu.unknown(monday),
     }
 
 
