@@ -253,7 +253,7 @@ def reorg_intervals(comparisons: pd.DataFrame, title: str) -> go.Figure:
             x=x, y=rows["label"], mode="markers",
             error_x={"type": "data", "symmetric": False, "array": np.minimum(high, edge) - x, "arrayminus": x - np.minimum(low, edge)},
             marker={"size": 10, "color": _interval_colours(rows), "symbol": np.where(change > edge, "triangle-right", "circle")},
-            customdata=np.column_stack([change, low, high]),
+            customdata=np.round(np.column_stack([change, low, high])) + 0.0,  # no -0%
             hovertemplate="%{y}: %{customdata[0]:+.0f}% (95% CI %{customdata[1]:+.0f}% to %{customdata[2]:+.0f}%)<extra></extra>",
         )
     )  # fmt: skip

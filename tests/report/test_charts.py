@@ -140,3 +140,12 @@ def test_one_wide_reorg_interval_does_not_squeeze_the_others():
     narrow = charts.reorg_intervals(rows.iloc[1:], "t")
     assert narrow.layout.xaxis.range[1] == 105.0
     assert "cut" not in narrow.layout.xaxis.title.text
+
+
+def test_a_change_that_rounds_to_nothing_hovers_as_0_not_minus_0():
+    rows = pd.DataFrame(
+        {"label": ["flat"], "change": [-0.004], "ci_low": [-0.2], "ci_high": [0.15]}
+    )
+    hover = charts.reorg_intervals(rows, "t").data[0].customdata[0]
+    # plotly formats -0.0 as "-0"
+    assert [str(v) for v in hover] == ["0.0", "-20.0", "15.0"]
