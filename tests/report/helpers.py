@@ -30,11 +30,11 @@ def text_part(message: EmailMessage) -> str:
     return part.get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
 
 
-def week_figures(config: Config) -> dict[str, Any]:
-    """The report's figures (with headlines) for WEEK, as of NOW, from the org file's database."""
+def week_figures(config: Config, week: str = WEEK) -> dict[str, Any]:
+    """The report's figures (with headlines) for `week`, as of NOW, from the org file's database."""
     engine = make_engine(config.database.url, readonly=True)
     try:
         with engine.connect() as conn:
-            return weekly.build(conn, config, weeks.parse_week(WEEK), NOW)
+            return weekly.build(conn, config, weeks.parse_week(week), NOW)
     finally:
         engine.dispose()

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import delete
 
-from config.schema import Config
 from db import models
 from db.cluster_queries import cluster_history
 from db.session import make_engine
 from metrics.weeks import monday
-from report import content, figures, weeks
-from tests.report.helpers import NOW
+from report import content, figures
+from tests.report.helpers import week_figures
 
 
 def test_streak_counts_the_weeks_in_a_row_ending_with_the_last() -> None:
@@ -22,15 +20,6 @@ def test_streak_counts_the_weeks_in_a_row_ending_with_the_last() -> None:
     assert figures.weeks_running(["flood", "normal"]) == 1
     assert figures.weeks_running([None, None]) == 0
     assert figures.weeks_running([]) == 0
-
-
-def _figures_of(config: Config, week: str) -> dict[str, Any]:
-    engine = make_engine(config.database.url, readonly=True)
-    try:
-        with engine.connect() as conn:
-            return figures.figures(conn, config, weeks.parse_week(week), NOW)
-    finally:
-        engine.dispose()
 
 
 def test_gpu_waits_before_the_clusters_history_are_not_known_not_zero(report_world) -> None:
@@ -47,7 +36,7 @@ def test_gpu_waits_before_the_clusters_history_are_not_known_not_zero(report_wor
     assert began < dt.date(2025, 6, 23), "no week of history before the report's week"
 
     week_before = (began - dt.timedelta(weeks=1)).isocalendar()
-    before = _figures_of(config, f"{week_before.year}-W{week_before.week:02d}")
+    before = week_figures(config, f"{week_before.year}-W{week_before.week:02d}")
     for team in [*before["teams"], before["org"]]:
         assert team["gpu_pending_hours"] is None, team["team"]
         assert team["gpu_unknown"] == "before history"
@@ -58,7 +47,7 @@ def test_gpu_waits_before_the_clusters_history_are_not_known_not_zero(report_wor
         )
     # week 26 (from 2025-06-23): of the four weeks before, those before `began` are not
     # known, not 0, and the usual figure averages the known ones only
-    after = _figures_of(config, "2025-W26")
+    after = week_figures(config, "2025-W26")
     earlier = [dt.date(2025, 6, 23) - dt.timedelta(weeks=k) for k in range(4, 0, -1)]
     for team in [*after["teams"], after["org"]]:
         values = team["gpu_pending_hours_before"]
@@ -76,7 +65,7 @@ def test_gpu_waits_without_any_cluster_samples_are_not_known(report_world) -> No
     with engine.begin() as conn:
         conn.execute(delete(models.ClusterSample))
     engine.dispose()
-    figs = _figures_of(config, "2025-W26")
+    figs = week_figures(config, "2025-W26")
     for team in [*figs["teams"], figs["org"]]:
         assert team["gpu_pending_hours"] is None
         assert team["gpu_unknown"] == "no samples"
