@@ -71,9 +71,7 @@ def figures(conn: Connection, config: Config, monday: dt.date, now: dt.datetime)
     )["usage"]
     first_sample = cluster_history(conn)["first_sample"]
     # weeks before the cluster's history are not known, not zero (None: no history at all)
-    began = (
-        None if first_sample is None else monday_of(first_sample.astimezone(config.org.tz).date())
-    )
+    began = None if first_sample is None else first_sample.astimezone(config.org.tz).date()
     with Session(bind=conn) as session:
         states = queries.sync_states(session)
     return {
@@ -133,8 +131,8 @@ def _forecast(
 
 @dataclass(frozen=True)
 class Gpu:
-    """GPU pending pod-hours per week (Monday) and the week the cluster's history begins
-    (None: no cluster samples at all)."""
+    """GPU pending pod-hours per week (Monday) and the day the cluster's history begins,
+    its first sample (None: no cluster samples at all)."""
 
     weekly: dict[dt.date, float | None]
     began: dt.date | None
@@ -142,7 +140,7 @@ class Gpu:
     def at(self, week: dt.date) -> float | None:
         """The week's pending pod-hours; None when not known: before the history begins,
         or rebuilt from pods (which do not record waiting)."""
-        if self.began is None or week < self.began:
+        if self.began is None or week < monday_of(self.began):
             return None
         return self.weekly.get(week, 0.0)
 
@@ -151,7 +149,7 @@ class Gpu:
         "rebuilt" (from pods); None when it is known."""
         if self.began is None:
             return "no samples"
-        if week < self.began:
+        if week < monday_of(self.began):
             return "before history"
         return "rebuilt" if self.at(week) is None else None
 

@@ -32,7 +32,8 @@ def test_gpu_waits_before_the_clusters_history_are_not_known_not_zero(report_wor
         first = cluster_history(conn)["first_sample"]
     engine.dispose()
     assert first is not None and first >= cut
-    began = monday(first.astimezone(config.org.tz).date())
+    day = first.astimezone(config.org.tz).date()
+    began = monday(day)
     assert began < dt.date(2025, 6, 23), "no week of history before the report's week"
 
     week_before = (began - dt.timedelta(weeks=1)).isocalendar()
@@ -40,10 +41,10 @@ def test_gpu_waits_before_the_clusters_history_are_not_known_not_zero(report_wor
     for team in [*before["teams"], before["org"]]:
         assert team["gpu_pending_hours"] is None, team["team"]
         assert team["gpu_unknown"] == "before history"
-        assert team["gpu_known_from"] == began.isoformat()
+        assert team["gpu_known_from"] == day.isoformat()  # its first sample's day
         assert content.team_facts(team)[-1] == (
             "GPU pods pending: not known this week (the cluster's history starts on "
-            f"{began.isoformat()})."
+            f"{day.isoformat()})."
         )
     # week 26 (from 2025-06-23): of the four weeks before, those before `began` are not
     # known, not 0, and the usual figure averages the known ones only
