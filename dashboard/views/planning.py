@@ -53,16 +53,31 @@ def overview(block: dict[str, Any], shown: list[str]) -> None:
                 "team": team["team"],
                 "forecast": forecast_words.forecast_model(team),
                 f"MASE, 1-{forecast_words.NEAR} weeks": _rounded(mase),
-                f"80% coverage, 1-{forecast_words.NEAR} weeks": _rounded(coverage),
-                "peak p(flood)": _rounded(max((w["p_flood"] or 0.0) for w in team["weeks"])),
+                COVERAGE: _percent(coverage),
+                PEAK: _percent(max((w["p_flood"] or 0.0) for w in team["weeks"])),
                 "drivers": forecast_words.forecast_drivers(team),
             }
         )
-    widgets.table(pd.DataFrame(summary), "planning-summary", "Forecast and accuracy per team")
+    # shares in whole percent, as the odds strip and the metrics beside each chart show them
+    percent = st.column_config.NumberColumn(format="%d%%")
+    widgets.table(
+        pd.DataFrame(summary),
+        "planning-summary",
+        "Forecast and accuracy per team",
+        column_config={COVERAGE: percent, PEAK: percent},
+    )
+
+
+COVERAGE = f"80% band held, 1-{forecast_words.NEAR} weeks (%)"
+PEAK = "peak chance of a flood (%)"
 
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+def _percent(share: float | None) -> int | None:
+    return None if share is None else round(100 * share)
 
 
 def team_section(team: dict[str, Any]) -> None:

@@ -67,6 +67,15 @@ def test_planning_shows_each_staffed_team_with_its_accuracy(run_page, small_conf
     coverage = [widgets.percent(near_accuracy(t)[1]) for t in staffed]
     assert metrics(at)["MASE, 1-4 weeks ahead"] == mase
     assert metrics(at)["80% band held"] == coverage
+    # the summary table gives the same figures, shares in whole percent as the metrics
+    summary = at.dataframe[0].value
+    assert list(summary["team"]) == [t["team"] for t in staffed]
+    held = summary.set_index("team")["80% band held, 1-4 weeks (%)"]
+    assert [held[t["team"]] for t in staffed] == [round(100 * near_accuracy(t)[1]) for t in staffed]
+    peak = summary.set_index("team")["peak chance of a flood (%)"]
+    assert [peak[t["team"]] for t in staffed] == [
+        round(100 * max(w["p_flood"] or 0.0 for w in t["weeks"])) for t in staffed
+    ]
     # The director's strip of every team, then per team a forecast and an odds strip.
     assert len(at.get("plotly_chart")) == 1 + 2 * len(staffed)
     assert any("12-week" not in c and "cycle of 8 weeks" in c for c in texts(at.caption))
