@@ -29,7 +29,12 @@ def render() -> None:
             c[1].metric("Still open", s["open"])
             c[2].metric("First response p50", widgets.duration(s["first_response_hours"]["p50"]))
             c[3].metric("Resolution p50", widgets.duration(s["resolution_hours"]["p50"]))
-            c[4].metric("Resolution SLA breached", widgets.percent(s["sla_breach_rate"]))
+            c[4].metric(
+                "SLA breached",
+                widgets.percent(s["sla_breach_rate"]),
+                help="Share of the requests it served that missed their resolution target "
+                "(an open one counts once it has waited longer than its target).",
+            )
             c[5].metric("Requests it filed", s["requested"]["n"])
     if summary["unassigned_support_requests"]:
         st.warning(

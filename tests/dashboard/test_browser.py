@@ -193,9 +193,11 @@ def shoot(page: Any, name: str, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 1000})
 
 
-# A metric whose text is wider than its box is drawn cut, with an ellipsis.
+# A metric whose text is wider than its box is drawn cut, with an ellipsis: on the metric's
+# own element or on one inside it (Streamlit cuts a label's markdown container).
 TRUNCATED = """() => [...document.querySelectorAll(
-    '[data-testid="stMetricValue"], [data-testid="stMetricLabel"], [data-testid="stMetricDelta"]'
+    ['stMetricValue', 'stMetricLabel', 'stMetricDelta']
+        .map(id => `[data-testid="${id}"], [data-testid="${id}"] *`).join(', ')
 )].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
 
 

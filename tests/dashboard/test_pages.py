@@ -142,7 +142,7 @@ def test_support_shows_requests_served_and_breach_rate(run_page, synced_world, e
     at = run_page(synced_world.config_path, "support", team="Infra", **QUERY)
     no_exception(at)
     assert metric(at, "Requests served") == str(served["n"])
-    assert metric(at, "Resolution SLA breached") == widgets.percent(served["sla_breach_rate"])
+    assert metric(at, "SLA breached") == widgets.percent(served["sla_breach_rate"])
     assert metric(at, "Resolution p50") == widgets.duration(served["resolution_hours"]["p50"])
     breaches = next(d.value for d in at.dataframe if "resolution_breach" in d.value.columns)
     assert len(breaches) > 0
