@@ -43,6 +43,7 @@ SPECIAL_COLOURS = {"uncategorized": "#b0b0b0", "no tracked work": "#e8e8e8"}
 # Points a scatter draws at most: 65,000 finished items (half a year of a 600-person org)
 # are 3 MB of JSON per chart and a blur on screen; a sample of them shows the spread.
 MAX_POINTS = 5_000
+FEW_POINTS = 8  # up to this many dates on a line chart's axis: a tick on each
 INTERVAL_EDGE = 300.0  # %: the reorg interval chart's axis ends here at most
 LAYOUT = {
     "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
@@ -477,6 +478,10 @@ def lines(
             )
         )
     fig.update_layout(title=title, yaxis_title=unit, **LAYOUT)
+    when = frame[x].drop_duplicates().sort_values()
+    if 1 < len(when) <= FEW_POINTS and pd.api.types.is_datetime64_any_dtype(when):
+        # a few weeks: a tick on each, not plotly's days between them
+        fig.update_xaxes(tickvals=list(when), tickformat="%d %b %Y")
     return _reorg_lines(fig, reorgs)
 
 

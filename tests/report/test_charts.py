@@ -149,3 +149,14 @@ def test_a_change_that_rounds_to_nothing_hovers_as_0_not_minus_0():
     hover = charts.reorg_intervals(rows, "t").data[0].customdata[0]
     # plotly formats -0.0 as "-0"
     assert [str(v) for v in hover] == ["0.0", "-20.0", "15.0"]
+
+
+def test_a_line_chart_of_a_few_weeks_ticks_each_week_and_no_day_between():
+    weeks = pd.to_datetime(["2026-11-16", "2026-11-23"])
+    few = pd.DataFrame({"week": [*weeks, *weeks], "h": [1, 2, 3, 4], "team": ["a", "a", "b", "b"]})
+    fig = charts.lines(few, "week", "h", "team", "t", "hours")
+    assert list(fig.layout.xaxis.tickvals) == list(weeks)
+    many = pd.DataFrame(
+        {"week": pd.date_range("2026-01-05", periods=20, freq="7D"), "h": 1.0, "team": "a"}
+    )
+    assert charts.lines(many, "week", "h", "team", "t", "hours").layout.xaxis.tickvals is None
