@@ -54,7 +54,7 @@ def timed_calls(module: Any, name: str, bucket: dict[str, float], key: list[str]
     setattr(module, name, wrapper)
 
 
-def bench_scale(scale: str, seed: int) -> tuple[Path, dict[str, Any]]:
+def bench_scale(scale: str, seed: int, rebuild: bool = False) -> tuple[Path, dict[str, Any]]:
     from sqlalchemy import create_engine
 
     from benchmarks.loader import cached
@@ -62,7 +62,7 @@ def bench_scale(scale: str, seed: int) -> tuple[Path, dict[str, Any]]:
     from metrics.facts import Facts
     from metrics.frames import Frames
 
-    loaded = cached(scale, seed, END)
+    loaded = cached(scale, seed, END, rebuild=rebuild)
     config = loaded.config()
     engine = create_engine(loaded.db_url)
     started = time.perf_counter()
@@ -217,13 +217,16 @@ def main() -> None:
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=[2], help="worlds to measure (default: 2)"
     )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="build the worlds again with the current code"
+    )
     args = parser.parse_args()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     blocks: dict[tuple[str, int], dict[str, Any]] = {}
     configs = []
     for scale in args.scales:
         for seed in args.seeds:
-            config, blocks[scale, seed] = bench_scale(scale, seed)
+            config, blocks[scale, seed] = bench_scale(scale, seed, args.rebuild)
             configs.append(config)
     if len(args.seeds) > 1:
         spread(blocks)
