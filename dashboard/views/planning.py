@@ -33,6 +33,11 @@ def render() -> None:
         team_section(teams[name])
 
 
+# the summary table's columns in whole percent
+COVERAGE = f"80% band held, 1-{forecast_words.NEAR} weeks (%)"
+PEAK = "peak chance of a flood (%)"
+
+
 def _staffed(team: dict[str, Any]) -> bool:
     return any(w["expected"] is not None for w in team["weeks"])
 
@@ -66,10 +71,6 @@ def overview(block: dict[str, Any], shown: list[str]) -> None:
         "Forecast and accuracy per team",
         column_config={COVERAGE: percent, PEAK: percent},
     )
-
-
-COVERAGE = f"80% band held, 1-{forecast_words.NEAR} weeks (%)"
-PEAK = "peak chance of a flood (%)"
 
 
 def _rounded(value: float | None) -> float | None:
